@@ -1,0 +1,110 @@
+"""The Python API: open a store, harvest into it, run named queries.
+
+>>> from ngff_kg import Catalog
+>>> catalog = Catalog(None)                      # in-memory; pass a directory for a store on disk
+>>> result = catalog.query("datasets-by-license")
+>>> result.columns
+['license', 'datasets']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import QueryError
+from .harvest import Harvester, HarvestReport, Progress
+from .jsonld import ContextRegistry, JsonLdConverter
+from .queries import NamedQuery, QueryResult, functions_for, library, resolve_query
+from .store import KnowledgeStore
+
+
+class Catalog:
+    """A knowledge graph of OME-Zarr datasets in an Oxigraph store.
+
+    :param path: store directory (created when missing), or ``None`` for an in-memory store.
+    :param read_only: open an existing store for queries only (several readers may share it).
+    :param contexts: extra directories of JSON-LD context documents (see ``contexts/README.md``).
+    :raises StoreError: the store cannot be opened (missing when read-only, locked, corrupt).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None,
+        *,
+        read_only: bool = False,
+        contexts: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        self.store = KnowledgeStore(Path(path) if path is not None else None, read_only=read_only)
+        self._contexts = list(contexts)
+        self._converter: JsonLdConverter | None = None
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.flush()
+
+    @property
+    def converter(self) -> JsonLdConverter:
+        if self._converter is None:
+            self._converter = JsonLdConverter(ContextRegistry(self._contexts))
+        return self._converter
+
+    def harvest(
+        self,
+        sources: Iterable[str | os.PathLike[str]],
+        *,
+        base_url: str | None = None,
+        progress: Progress | None = None,
+    ) -> HarvestReport:
+        """Harvest local directories (walked for OME-Zarr roots) and CSV sample lists.
+
+        :param base_url: URL of each source directory; ``"https://"`` for a tree whose first
+            path component is the host. Without it datasets get ``file://`` IRIs.
+        :raises SourceNotFoundError: a source does not exist.
+        :raises UsageError: a bad ``base_url``.
+        """
+        harvester = Harvester(self.store, self.converter, progress=progress)
+        return harvester.harvest([Path(s) for s in sources], base_url)
+
+    @staticmethod
+    def queries() -> dict[str, NamedQuery]:
+        """The query library, by name."""
+        return library()
+
+    def query(
+        self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
+    ) -> QueryResult:
+        """Run a named query, a ``.rq`` file or SPARQL text with parameters; SELECT rows.
+
+        >>> Catalog(None).query("find-datasets", organism="NCBI:txid10090").rows
+        []
+
+        :raises QueryNotFoundError: no such query.
+        :raises QueryError: bad parameters or invalid SPARQL.
+        """
+        named = query if isinstance(query, NamedQuery) else resolve_query(query)
+        values = {**(params or {}), **kwargs}
+        solutions = self.raw_query(named, values)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise QueryError(f"query {named.name!r} is not a SELECT query")
+        columns = [v.value for v in solutions.variables]
+        return QueryResult(columns, [tuple(s[c] for c in columns) for s in solutions])
+
+    def raw_query(self, query: NamedQuery, params: Mapping[str, str]) -> Any:
+        """The pyoxigraph result object (solutions, boolean or triples) of a query."""
+        functions = functions_for(query, params)
+        try:
+            return self.store.query(query.text, custom_functions=functions)
+        except SyntaxError as exc:
+            raise QueryError(f"query {query.name!r} is not valid SPARQL: {exc}") from exc
+        except (OSError, RuntimeError) as exc:
+            raise QueryError(f"query {query.name!r} failed: {exc}") from exc

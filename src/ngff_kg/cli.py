@@ -1,0 +1,206 @@
+"""The ``ngff-kg`` command. It parses options, calls the library and prints; nothing else.
+
+Exit status: 0 success, 1 some datasets failed (or a query failed), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .catalog import Catalog
+from .errors import NgffKgError, QueryError, QueryNotFoundError, SourceNotFoundError, UsageError
+from .queries import QueryResult, library, resolve_query
+
+app = typer.Typer(
+    name="ngff-kg",
+    help="Harvest OME-Zarr metadata into an Oxigraph knowledge graph and query it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path, typer.Option("--store", "-s", help="Store directory (created by harvest).")
+]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"ngff-kg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Harvest OME-Zarr metadata into an Oxigraph knowledge graph and query it."""
+
+
+@app.command()
+def harvest(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="Directories to walk for OME-Zarr roots, and CSV sample lists."),
+    ],
+    store: StoreOption,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="URL of each source directory; 'https://' when the first path component is "
+            "the host. Without it, datasets get file:// IRIs.",
+        ),
+    ] = None,
+    contexts: Annotated[
+        list[Path] | None,
+        typer.Option("--contexts", help="Directory of extra JSON-LD context documents."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    show: Annotated[
+        int, typer.Option("--show", help="How many failures and warnings to list.")
+    ] = 20,
+) -> None:
+    """Harvest datasets into the store (each dataset's graph is replaced)."""
+    try:
+        catalog = Catalog(store, contexts=contexts or ())
+    except NgffKgError as exc:
+        raise _fail(str(exc), 2) from None
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed} datasets"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
+    try:
+        with progress:
+            task = progress.add_task("harvesting", total=None)
+            report = catalog.harvest(
+                sources,
+                base_url=base_url,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+    except (SourceNotFoundError, UsageError) as exc:
+        raise _fail(str(exc), 2) from None
+    except NgffKgError as exc:
+        raise _fail(str(exc), 1) from None
+    finally:
+        catalog.close()
+    summary = Table.grid(padding=(0, 2))
+    summary.add_row("datasets found", str(report.datasets_found))
+    summary.add_row("harvested", str(report.datasets_harvested))
+    summary.add_row("failed", str(len(report.failed)))
+    summary.add_row("with crate", str(report.crates))
+    summary.add_row("repaired", f"{report.repaired_datasets} datasets")
+    for kind, count in sorted(report.repairs.items()):
+        summary.add_row("", f"{kind}: {count}")
+    summary.add_row("sample lists", f"{report.sample_lists} ({report.sample_rows} rows)")
+    summary.add_row("warnings", str(len(report.warnings)))
+    summary.add_row("time", f"{report.seconds:.2f} s")
+    summary.add_row("store", str(store))
+    out.print(summary)
+    for title, problems in (("failed", report.failed), ("warning", report.warnings)):
+        for problem in problems[:show]:
+            err.print(f"[yellow]{title}:[/] {problem.path}: {problem.reason}", highlight=False)
+        if len(problems) > show:
+            err.print(f"... and {len(problems) - show} more ({title}); use --show N to list more")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("queries")
+def list_queries() -> None:
+    """List the named queries with their parameters."""
+    table = Table("name", "title", "parameters", "columns", show_lines=False)
+    for name, q in library().items():
+        params = ", ".join(f"{p.name}{'' if p.required else '?'}" for p in q.params)
+        table.add_row(name, q.title, params, ", ".join(q.columns))
+    out.print(table)
+
+
+@app.command()
+def query(
+    spec: Annotated[
+        str, typer.Argument(metavar="NAME|FILE.rq|SPARQL", help="Named query, file or SPARQL text.")
+    ],
+    store: StoreOption,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Parameter as KEY=VALUE (repeatable)."),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv, tsv or json (SPARQL 1.1 results).")
+    ] = "table",
+) -> None:
+    """Run a query against the store."""
+    if fmt not in ("table", "csv", "tsv", "json"):
+        raise _fail(f"--format must be table, csv, tsv or json, not {fmt!r}", 2)
+    params: dict[str, str] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise _fail(f"--param takes KEY=VALUE, got {item!r}", 2)
+        params[key.strip()] = value
+    try:
+        named = resolve_query(spec)
+        catalog = Catalog(store, read_only=True)
+        if fmt == "table":
+            _print_table(catalog.query(named, params))
+            return
+        import pyoxigraph as ox
+
+        solutions = catalog.raw_query(named, params)
+        formats = {
+            "csv": ox.QueryResultsFormat.CSV,
+            "tsv": ox.QueryResultsFormat.TSV,
+            "json": ox.QueryResultsFormat.JSON,
+        }
+        data = solutions.serialize(format=formats[fmt])
+        sys.stdout.buffer.write(data)
+        if fmt == "json":
+            sys.stdout.write("\n")
+    except (QueryNotFoundError, QueryError, UsageError) as exc:
+        raise _fail(str(exc), 2) from None
+    except NgffKgError as exc:
+        raise _fail(str(exc), 1) from None
+
+
+def _print_table(result: QueryResult) -> None:
+    table = Table(*result.columns)
+    for row in result.values():
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    out.print(table)
+    err.print(f"{len(result.rows)} rows")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+__all__ = ["app", "main"]

@@ -1,0 +1,39 @@
+"""Errors raised by ngff-kg.
+
+Every error derives from :class:`NgffKgError`; where a builtin fits, the error also derives
+from it so callers can catch either (``StoreError`` is an ``OSError``, and so on).
+"""
+
+from __future__ import annotations
+
+
+class NgffKgError(Exception):
+    """Base class of all ngff-kg errors."""
+
+
+class UsageError(NgffKgError, ValueError):
+    """An argument given by the user cannot be used (bad option value, unknown parameter)."""
+
+
+class SourceNotFoundError(NgffKgError, FileNotFoundError):
+    """A harvest source (directory, file or CSV list) does not exist."""
+
+
+class StoreError(NgffKgError, OSError):
+    """The Oxigraph store cannot be opened, read or written."""
+
+
+class QueryNotFoundError(NgffKgError, LookupError):
+    """No query of that name exists in the query library."""
+
+
+class QueryError(NgffKgError, ValueError):
+    """A SPARQL query is invalid, or its parameters do not match its header."""
+
+
+class ExtractionError(NgffKgError, ValueError):
+    """A metadata document of one dataset cannot be read; it is reported, the run goes on."""
+
+
+class UnknownContextError(ExtractionError):
+    """A JSON-LD document needs a remote context that is neither bundled nor provided locally."""

@@ -1,0 +1,1 @@
+"""Extractors: one metadata document in, triples out (pure functions, no I/O)."""

@@ -1,0 +1,214 @@
+"""RO-Crate extractor: a crate's JSON-LD → triples of the dataset graph, with profile repair.
+
+The crate is expanded exactly as a standard JSON-LD processor would (see :mod:`ngff_kg.jsonld`)
+with one addition, the *challenge profile patch*: term definitions for the terms the OME 2024
+NGFF challenge crates use but never define (``fbbi_id``, ``resultOf``, ``image_acquisition``,
+and the spelling ``licence``). The patch only fills gaps: a crate that defines these terms
+itself keeps its own definitions, and no repair is recorded for it.
+
+After expansion, value repairs make the graph use one form for each thing (canonical OBO PURLs
+for NCBITaxon and FBbi terms, license IRIs, ``http://schema.org/``). Then the dataset is linked
+directly to its organisms, imaging methods and license. Every repair is returned as a
+:class:`~ngff_kg.repairs.Repair`; nothing is changed silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import rdf
+from ..errors import ExtractionError
+from ..jsonld import JsonLdConverter
+from ..repairs import Repair
+from ..terms import canonical_term
+from ..vocab import (
+    NCBITAXON,
+    OBI_IMAGING_ASSAY,
+    RDF_TYPE,
+    SCHEMA,
+    SCHEMA_HTTPS,
+)
+
+CRATE_FILE = "ro-crate-metadata.json"
+
+#: Term definitions of the challenge profile, used only where a crate leaves them undefined.
+PROFILE_PATCH: dict[str, Any] = {
+    "fbbi_id": {"@id": SCHEMA + "measurementTechnique", "@type": "@id"},
+    "resultOf": {"@reverse": SCHEMA + "result", "@type": "@id"},
+    "image_acquisition": OBI_IMAGING_ASSAY,
+    "licence": SCHEMA + "license",
+}
+
+_TYPE = f"<{RDF_TYPE}>"
+_ABOUT = f"<{SCHEMA}about>"
+_LICENSE = f"<{SCHEMA}license>"
+_TAXON = f"<{SCHEMA}taxonomicRange>"
+_TECHNIQUE = f"<{SCHEMA}measurementTechnique>"
+_NAME = f"<{SCHEMA}name>"
+_DESCRIPTION = f"<{SCHEMA}description>"
+_SCHEMA_HTTPS = "<" + SCHEMA_HTTPS
+_URL = re.compile(r"^https?://\S+$")
+_SPDX_ID = re.compile(r"^[A-Za-z0-9.+-]+-\d(\.\d)*(-[A-Za-z]+)?$|^(MIT|CC0-1\.0|Apache-2\.0)$")
+
+
+@dataclass
+class CrateResult:
+    """What one crate contributes to its dataset."""
+
+    triples: list[rdf.Triple]
+    repairs: set[Repair] = field(default_factory=set)
+    root: str | None = None
+    organisms: set[str] = field(default_factory=set)
+    modalities: set[str] = field(default_factory=set)
+    licenses: set[str] = field(default_factory=set)
+    dropped_terms: set[str] = field(default_factory=set)
+    engine: str = "fast"
+
+
+def license_iri(text: str) -> str | None:
+    """The IRI a license string stands for: a URL as it is, an SPDX id as its SPDX IRI."""
+    text = text.strip()
+    if _URL.match(text):
+        return text
+    if _SPDX_ID.match(text):
+        return f"https://spdx.org/licenses/{text}"
+    return None
+
+
+_CANONICAL: dict[str, str | None] = {}
+
+
+def _fix_term(term: str, local: str, repairs: set[Repair]) -> str:
+    """Canonical form of an IRI term that names an NCBITaxon or FBbi term, recording a repair.
+
+    IRIs below ``local`` (the dataset's own entities) are never ontology terms.
+    """
+    if term[0] != "<" or term.startswith(local):
+        return term
+    fixed = _CANONICAL.get(term, "")
+    if fixed == "":
+        value = term[1:-1]
+        canonical = canonical_term(value)
+        fixed = None if canonical is None or canonical == value else f"<{canonical}>"
+        if len(_CANONICAL) > 100_000:
+            _CANONICAL.clear()
+        _CANONICAL[term] = fixed
+    if fixed is None:
+        return term
+    repairs.add(Repair("term-identifier", term[1:-1], fixed))
+    return fixed
+
+
+def _http_schema(term: str, repairs: set[Repair]) -> str:
+    fixed = "<" + SCHEMA + term[len(_SCHEMA_HTTPS) :]
+    repairs.add(Repair("schema-https", term[1:-1], fixed))
+    return fixed
+
+
+def extract_crate(
+    doc: Any,
+    dataset_iri: str,
+    converter: JsonLdConverter,
+    bnode_prefix: str = "b",
+) -> CrateResult:
+    """Triples and repairs of one crate whose root is the dataset at ``dataset_iri``.
+
+    ``dataset_iri`` ends with ``/``; the crate's base IRI is the metadata file beside it, so
+    ``./`` is the dataset and ``#id`` fragments hang off the metadata file, as in pyld.
+
+    :raises ExtractionError: the document is not an RO-Crate (no ``@graph``) or not JSON-LD.
+    :raises UnknownContextError: it needs a context that is not available offline.
+    """
+    if not isinstance(doc, dict):
+        raise ExtractionError(f"{CRATE_FILE} must hold a JSON object, got {type(doc).__name__}")
+    if "@graph" not in doc:
+        raise ExtractionError(f"{CRATE_FILE} has no @graph: not an RO-Crate metadata document")
+    base = dataset_iri + CRATE_FILE
+    expansion = converter.to_triples(doc, base, PROFILE_PATCH, bnode_prefix)
+    repairs: set[Repair] = set()
+    for term in expansion.patched_terms:
+        spec = PROFILE_PATCH[term]
+        target = spec if isinstance(spec, str) else spec.get("@id") or spec.get("@reverse")
+        repairs.add(Repair("undefined-term", term, f"<{target}>"))
+
+    triples: list[rdf.Triple] = []
+    local = f"<{dataset_iri}"
+    for s, p, o in expansion.triples:
+        if p.startswith(_SCHEMA_HTTPS):
+            p = _http_schema(p, repairs)
+        if o.startswith(_SCHEMA_HTTPS) and p == _TYPE:
+            o = _http_schema(o, repairs)
+        s = _fix_term(s, local, repairs)
+        if o[0] == "<":
+            o = _fix_term(o, local, repairs)
+        elif p == _LICENSE and o[0] == '"':
+            text = rdf.unwrap_literal(o) or ""
+            target = license_iri(text)
+            if target is not None:
+                fixed = rdf.iri(target)
+                repairs.add(Repair("license-literal", text, fixed))
+                o = fixed
+        triples.append((s, p, o))
+
+    result = CrateResult(triples, repairs, engine=expansion.engine)
+    result.dropped_terms = expansion.dropped_terms
+    _link_dataset(result, f"<{dataset_iri}>", f"<{base}>")
+    return result
+
+
+def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
+    """Link the dataset directly to organisms, imaging methods and license (derived triples)."""
+    triples = result.triples
+    root = next((o for s, p, o in triples if s == descriptor and p == _ABOUT), None)
+    if root is None and any(s == dataset for s, _, _ in triples):
+        root = dataset
+    result.root = root
+
+    # Which entities are connected to the root? Ontology terms are not followed: two entities
+    # that name the same organism are not connected through it.
+    terms: set[str] = set()
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    carriers: list[tuple[str, str, str]] = []
+    for s, p, o in triples:
+        if p in (_TAXON, _TECHNIQUE):
+            carriers.append((s, p, o))
+            terms.add(o)
+        elif p != _TYPE and o[0] != '"':
+            neighbours[s].add(o)
+            neighbours[o].add(s)
+    reached: set[str] = set()
+    if root is not None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node in reached or node in terms:
+                continue
+            reached.add(node)
+            stack.extend(neighbours.get(node, ()))
+        reached.discard(descriptor)
+    derived: list[rdf.Triple] = []
+    for s, p, o in carriers:
+        if o[0] == '"':
+            continue
+        (result.organisms if p == _TAXON else result.modalities).add(o)
+        if s not in reached and s != dataset:
+            result.repairs.add(Repair("unlinked-entity", p[1:-1], o))
+        if s != dataset:
+            derived.append((dataset, p, o))
+    if root is not None:
+        for s, p, o in triples:
+            if s == root and p == _LICENSE and o[0] == "<":
+                result.licenses.add(o)
+                if root != dataset:
+                    derived.append((dataset, p, o))
+            elif root != dataset and s == root and p in (_NAME, _DESCRIPTION):
+                derived.append((dataset, p, o))
+    triples.extend(derived)
+
+
+def organism_iris(result: CrateResult) -> list[str]:
+    """NCBITaxon IRIs among the organisms (others stay in the graph, unclassified)."""
+    return sorted(o for o in result.organisms if o.startswith("<" + NCBITAXON))

@@ -1,0 +1,331 @@
+"""Harvest: sources → extractors → store, with a report of everything that happened.
+
+Discovery and extraction run in the calling thread; batches of finished graphs are written
+by one background thread, so Oxigraph loads while the next datasets are read. A dataset
+whose documents cannot be read is reported (path and reason) and keeps whatever metadata
+could be read; the run always goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from . import __version__, rdf
+from .discover import FoundCsv, FoundRoot, WalkError, walk
+from .errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
+from .extract.ngff import ngff_triples
+from .extract.rocrate import CRATE_FILE, extract_crate
+from .jsonld import JsonLdConverter
+from .repairs import KINDS, Repair, repair_set_description, repair_set_iri
+from .samples import parse_sample_list, sample_list_triples
+from .store import GraphData, KnowledgeStore
+from .urls import PATH_SAFE, UrlMapper
+from .vocab import NKG, PROV, REPAIRS_GRAPH, RUNS_GRAPH, XSD_DATETIME
+
+_P_REPAIR_SET = f"<{NKG}repairSet>"
+_P_ERROR = f"<{NKG}extractionError>"
+_P_UNDEFINED = f"<{NKG}undefinedTerm>"
+_P_SOURCE = f"<{NKG}metadataSource>"
+_P_HASH = f"<{NKG}contentHash>"
+_P_GENERATED = f"<{PROV}wasGeneratedBy>"
+_P_ENGINE = f"<{NKG}jsonldEngine>"
+
+
+@dataclass
+class Problem:
+    """A dataset or file that could not be read completely."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class HarvestReport:
+    """What a harvest did. ``ok`` is false when any dataset or list failed."""
+
+    run: str
+    datasets_found: int = 0
+    datasets_harvested: int = 0
+    crates: int = 0
+    failed: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    repairs: Counter[str] = field(default_factory=Counter)  # kind → datasets
+    repaired_datasets: int = 0
+    sample_lists: int = 0
+    sample_rows: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+#: Progress callback: (datasets done, sources finished, total sources).
+Progress = Callable[[int], None]
+
+
+@dataclass
+class _Outcome:
+    graph: GraphData
+    repairs: set[Repair]
+    errors: list[str]
+    warnings: list[str]
+    has_crate: bool
+
+
+class _Writer:
+    """Writes batches of graphs in a background thread, one batch in flight at a time."""
+
+    def __init__(self, store: KnowledgeStore, batch_size: int) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.pending: list[GraphData] = []
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="ngff-kg-writer")
+        self.future: Future[None] | None = None
+
+    def add(self, graph: GraphData) -> None:
+        self.pending.append(graph)
+        if len(self.pending) >= self.batch_size:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self.future is not None:
+            self.future.result()
+        batch, self.pending = self.pending, []
+        self.future = self.executor.submit(self.store.write, batch) if batch else None
+
+    def close(self) -> None:
+        try:
+            self._submit()
+            if self.future is not None:
+                self.future.result()
+        finally:
+            self.executor.shutdown(wait=True)
+
+
+class Harvester:
+    """Harvests local sources into a :class:`KnowledgeStore`."""
+
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        converter: JsonLdConverter | None = None,
+        *,
+        batch_size: int = 1000,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store = store
+        self.converter = converter or JsonLdConverter()
+        self.batch_size = batch_size
+        self.progress = progress
+
+    def harvest(self, sources: Iterable[str | Path], base_url: str | None = None) -> HarvestReport:
+        """Harvest every source: directories are walked, ``.csv`` files read as sample lists.
+
+        :raises SourceNotFoundError: a source does not exist (checked before anything is read).
+        :raises UsageError: ``base_url`` is not an absolute URL prefix.
+        :raises StoreError: the store cannot be written.
+        """
+        paths = [Path(s) for s in sources]
+        if not paths:
+            raise UsageError("no source given: name at least one directory or CSV file")
+        for path in paths:
+            if not path.exists():
+                raise SourceNotFoundError(f"source {path} does not exist")
+        started = time.perf_counter()
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        run = f"https://w3id.org/ngff-kg/run/{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        report = HarvestReport(run)
+        self.store.ensure_ontologies()
+        state = _RunState(report, run)
+        writer = _Writer(self.store, self.batch_size)
+        csvs: list[tuple[Path, UrlMapper]] = []
+        try:
+            for path in paths:
+                if path.is_file():
+                    mapper = UrlMapper(path.parent, base_url)
+                    if path.suffix.lower() == ".csv":
+                        csvs.append((path, mapper))
+                        continue
+                    path = path.parent
+                else:
+                    mapper = UrlMapper(path, base_url)
+                for found in walk(path):
+                    if isinstance(found, FoundRoot):
+                        self._dataset(found, mapper, state, writer)
+                    elif isinstance(found, FoundCsv):
+                        csvs.append((found.path, mapper))
+                    elif isinstance(found, WalkError):
+                        report.warnings.append(Problem(str(found.path), found.reason))
+        finally:
+            writer.close()
+        for path, mapper in csvs:
+            self._sample_list(path, mapper, state, explicit=path in paths)
+        self._finish(state, now)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # ---------------------------------------------------------------- datasets
+    def _dataset(
+        self, found: FoundRoot, mapper: UrlMapper, state: _RunState, writer: _Writer
+    ) -> None:
+        report = state.report
+        iri = mapper.url(found.path, directory=True)
+        report.datasets_found += 1
+        if iri in state.datasets:
+            report.warnings.append(
+                Problem(found.path, f"same dataset IRI as {state.datasets[iri]}; skipped")
+            )
+            return
+        state.datasets[iri] = found.path
+        outcome = process_root(found, iri, self.converter, state.run_term)
+        writer.add(outcome.graph)
+        report.crates += outcome.has_crate
+        if outcome.errors:
+            report.failed.append(Problem(found.path, "; ".join(outcome.errors)))
+        else:
+            report.datasets_harvested += 1
+        for message in outcome.warnings:
+            report.warnings.append(Problem(found.path, message))
+        if outcome.repairs:
+            report.repaired_datasets += 1
+            for kind in {r.kind for r in outcome.repairs}:
+                report.repairs[kind] += 1
+            state.repair_sets.add(frozenset(outcome.repairs))
+        if self.progress is not None:
+            self.progress(report.datasets_found)
+
+    # ---------------------------------------------------------------- sample lists
+    def _sample_list(
+        self, path: Path, mapper: UrlMapper, state: _RunState, *, explicit: bool
+    ) -> None:
+        key = path.resolve()
+        if key in state.lists:
+            return
+        state.lists.add(key)
+        report = state.report
+        try:
+            parsed = parse_sample_list(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            report.failed.append(Problem(str(path), f"cannot read CSV: {exc}"))
+            return
+        except ExtractionError as exc:
+            if explicit:
+                report.failed.append(Problem(str(path), str(exc)))
+            return
+        list_iri = mapper.url(path, directory=False)
+        self.store.write([GraphData(list_iri, sample_list_triples(list_iri, parsed))])
+        report.sample_lists += 1
+        report.sample_rows += len(parsed.rows)
+        for message in parsed.warnings:
+            report.warnings.append(Problem(str(path), message))
+        for _source, url in parsed.lists:
+            local = mapper.path(url)
+            if local is not None and local.is_file():
+                self._sample_list(local, mapper, state, explicit=True)
+            else:
+                report.warnings.append(
+                    Problem(str(path), f"listed sample list {url} is not available locally")
+                )
+
+    # ---------------------------------------------------------------- shared graphs
+    def _finish(self, state: _RunState, started: dt.datetime) -> None:
+        repairs: list[rdf.Triple] = []
+        for repair in sorted(set().union(*state.repair_sets)):
+            repairs.extend(repair.description())
+        for repair_set in state.repair_sets:
+            repairs.extend(repair_set_description(repair_set))
+        self.store.add(REPAIRS_GRAPH, repairs)
+        run = state.run_term
+        ended = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.store.add(
+            RUNS_GRAPH,
+            [
+                (run, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{PROV}Activity>"),
+                (run, f"<{PROV}startedAtTime>", rdf.literal(started.isoformat(), XSD_DATETIME)),
+                (run, f"<{PROV}endedAtTime>", rdf.literal(ended.isoformat(), XSD_DATETIME)),
+                (run, f"<{NKG}toolVersion>", rdf.literal(__version__)),
+                (run, f"<{NKG}datasetsHarvested>", rdf.integer(state.report.datasets_harvested)),
+            ],
+        )
+        try:
+            self.store.flush()
+        except OSError as exc:
+            raise StoreError(f"flushing the store failed: {exc}") from exc
+
+
+@dataclass
+class _RunState:
+    report: HarvestReport
+    run: str
+    datasets: dict[str, str] = field(default_factory=dict)
+    lists: set[Path] = field(default_factory=set)
+    repair_sets: set[frozenset[Repair]] = field(default_factory=set)
+
+    @property
+    def run_term(self) -> str:
+        return f"<{self.run}>"
+
+
+def process_root(found: FoundRoot, iri: str, converter: JsonLdConverter, run_term: str) -> _Outcome:
+    """The complete graph of one dataset: NGFF facts, crate, repairs, provenance."""
+    ds = f"<{iri}>"
+    errors: list[str] = []
+    warnings: list[str] = []
+    hasher = hashlib.sha256(found.metadata_bytes)
+    triples: list[rdf.Triple] = []
+    try:
+        _kind, ngff = ngff_triples(iri, found.group)
+        triples.extend(ngff)
+    except ExtractionError as exc:
+        errors.append(f"{found.metadata_file}: {exc}")
+    repairs: set[Repair] = set()
+    crate_path = os.path.join(found.path, CRATE_FILE)
+    has_crate = found.has_crate
+    try:
+        if not has_crate:
+            raise FileNotFoundError(crate_path)
+        with open(crate_path, "rb") as fh:
+            data = fh.read()
+        hasher.update(data)
+        doc = json.loads(data)
+        bnode_prefix = "b" + hashlib.sha1(iri.encode()).hexdigest()[:12]
+        crate = extract_crate(doc, iri, converter, bnode_prefix)
+    except FileNotFoundError:
+        has_crate = False
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = str(exc) if isinstance(exc, ExtractionError) else f"invalid JSON: {exc}"
+        if isinstance(exc, OSError) and not isinstance(exc, ExtractionError):
+            reason = f"cannot read: {exc.strerror or exc}"
+        errors.append(f"{CRATE_FILE}: {reason}")
+    else:
+        triples.extend(crate.triples)
+        repairs = crate.repairs
+        if repairs:
+            triples.append((ds, _P_REPAIR_SET, f"<{repair_set_iri(frozenset(repairs))}>"))
+        for term in sorted(crate.dropped_terms):
+            triples.append((ds, _P_UNDEFINED, rdf.literal(term)))
+            warnings.append(f"{CRATE_FILE}: term {term!r} is not defined by any context; ignored")
+        if crate.engine != "fast":
+            triples.append((ds, _P_ENGINE, rdf.literal(crate.engine)))
+    for message in errors:
+        triples.append((ds, _P_ERROR, rdf.literal(message)))
+    source = os.path.abspath(os.path.join(found.path, found.metadata_file))
+    triples.append((ds, _P_SOURCE, rdf.iri("file://" + quote(source, safe=PATH_SAFE))))
+    triples.append((ds, _P_HASH, rdf.literal("sha256:" + hasher.hexdigest())))
+    triples.append((ds, _P_GENERATED, run_term))
+    return _Outcome(GraphData(iri, triples), repairs, errors, warnings, has_crate)
+
+
+__all__ = ["KINDS", "HarvestReport", "Harvester", "Problem", "process_root"]

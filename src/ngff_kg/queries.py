@@ -1,0 +1,241 @@
+"""The query library: SPARQL files in ``queries/`` with a header that documents them.
+
+A query file starts with comment lines ``# key: value``::
+
+    # title: Datasets by organism
+    # description: Number of datasets per organism (NCBI Taxonomy IRI).
+    # param: organism (term, optional): keep only this organism (CURIE in any spelling, or IRI)
+    # columns: organism, label, datasets
+
+Parameters are never pasted into the query text. Each declared parameter ``NAME`` is
+available inside the query as the function call ``param:NAME()`` (prefix
+``param: <https://w3id.org/ngff-kg/param#>``), which returns the bound value, or raises an
+error, leaving the variable unbound, when the parameter was not given::
+
+    BIND(param:organism() AS ?wanted)
+    FILTER(!BOUND(?wanted) || ?organism = ?wanted)
+
+Parameter types: ``term`` (an NCBITaxon/FBbi identifier in any spelling, or an IRI), ``iri``,
+``string``, ``integer``, ``number``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import QueryError, QueryNotFoundError
+from .store import resource_dir
+from .terms import canonical_term
+from .vocab import XSD
+
+PARAM_NS = "https://w3id.org/ngff-kg/param#"
+PARAM_TYPES = ("term", "iri", "string", "integer", "number")
+
+_HEADER = re.compile(r"^#\s*([a-z]+)\s*:\s*(.*)$")
+_PARAM = re.compile(
+    r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<type>[a-z]+)(?:\s*,\s*(?P<opt>optional|required))?\)"
+    r"\s*(?::\s*(?P<doc>.*))?$"
+)
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+\-.]*:[^\s<>\"{}|^`\\]*$")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A query with its documentation."""
+
+    name: str
+    text: str
+    title: str = ""
+    description: str = ""
+    params: tuple[Param, ...] = ()
+    columns: tuple[str, ...] = ()
+    path: str | None = None
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise QueryError(f"query {self.name!r} has no parameter {name!r} (parameters: {known})")
+
+
+def parse_query(text: str, name: str = "query", path: str | None = None) -> NamedQuery:
+    """Read the header of a query text.
+
+    :raises QueryError: a ``param`` line is malformed.
+    """
+    meta: dict[str, str] = {}
+    params: list[Param] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            break
+        match = _HEADER.match(stripped)
+        if not match:
+            continue
+        key, value = match.group(1), match.group(2).strip()
+        if key == "param":
+            pm = _PARAM.match(value)
+            if not pm or pm.group("type") not in PARAM_TYPES:
+                raise QueryError(
+                    f"{path or name}: bad param line {value!r}; expected "
+                    f"'NAME (TYPE[, optional]): description' with TYPE one of {PARAM_TYPES}"
+                )
+            params.append(
+                Param(
+                    pm.group("name"),
+                    pm.group("type"),
+                    pm.group("opt") != "optional",
+                    (pm.group("doc") or "").strip(),
+                )
+            )
+        else:
+            meta[key] = value
+    columns = tuple(c.strip() for c in meta.get("columns", "").split(",") if c.strip())
+    return NamedQuery(
+        name=name,
+        text=text,
+        title=meta.get("title", ""),
+        description=meta.get("description", ""),
+        params=tuple(params),
+        columns=columns,
+        path=path,
+    )
+
+
+def library() -> dict[str, NamedQuery]:
+    """Every query shipped in ``queries/``, by name (file name without ``.rq``)."""
+    folder = resource_dir("queries")
+    out: dict[str, NamedQuery] = {}
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".rq"):
+            name = entry.name.removesuffix(".rq")
+            out[name] = parse_query(entry.read_text("utf-8"), name, str(entry))
+    return out
+
+
+def resolve_query(spec: str) -> NamedQuery:
+    """A query from a library name, a ``.rq`` file path, or SPARQL text.
+
+    :raises QueryNotFoundError: ``spec`` is none of these.
+    """
+    lib = library()
+    if spec in lib:
+        return lib[spec]
+    if spec.endswith(".rq") and "\n" not in spec:
+        path = Path(spec)
+        if not path.is_file():
+            raise QueryNotFoundError(f"query file {spec} does not exist")
+        return parse_query(path.read_text("utf-8"), path.stem, str(path))
+    if re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", spec, re.I):
+        return parse_query(spec)
+    close = [n for n in lib if spec.lower() in n or n in spec.lower()]
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise QueryNotFoundError(
+        f"no query named {spec!r}.{hint} 'ngff-kg queries' lists them; a path ending in .rq "
+        "or SPARQL text also works"
+    )
+
+
+def bind_value(param: Param, value: str) -> ox.NamedNode | ox.Literal:
+    """The RDF term for a parameter value given as text.
+
+    :raises QueryError: the value does not fit the parameter's type.
+    """
+    value = value.strip()
+    if param.type == "term":
+        canonical = canonical_term(value)
+        if canonical is not None:
+            return ox.NamedNode(canonical)
+        if _ABSOLUTE_IRI.match(value) and "://" in value:
+            return ox.NamedNode(value)
+        raise QueryError(
+            f"{param.name}={value!r} is not an ontology term: give a CURIE such as "
+            "NCBITaxon:10090 or FBbi:00000246 (any common spelling) or a full IRI"
+        )
+    if param.type == "iri":
+        if not _ABSOLUTE_IRI.match(value):
+            raise QueryError(f"{param.name}={value!r} is not an absolute IRI")
+        return ox.NamedNode(value)
+    if param.type == "integer":
+        try:
+            return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
+        except ValueError:
+            raise QueryError(f"{param.name}={value!r} is not an integer") from None
+    if param.type == "number":
+        try:
+            return ox.Literal(repr(float(value)), datatype=ox.NamedNode(XSD + "double"))
+        except ValueError:
+            raise QueryError(f"{param.name}={value!r} is not a number") from None
+    return ox.Literal(value)
+
+
+@dataclass
+class QueryResult:
+    """Rows of a SELECT query as RDF terms (``None`` where unbound)."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def values(self) -> list[dict[str, Any]]:
+        """Rows as dicts of plain Python values: IRIs as str, numbers as int/float."""
+        return [
+            {c: to_python(v) for c, v in zip(self.columns, row, strict=True)} for row in self.rows
+        ]
+
+    def column(self, name: str) -> list[Any]:
+        index = self.columns.index(name)
+        return [to_python(row[index]) for row in self.rows]
+
+
+def to_python(term: Any) -> Any:
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        try:
+            if datatype in (XSD + "integer", XSD + "long", XSD + "int", XSD + "nonNegativeInteger"):
+                return int(term.value)
+            if datatype in (XSD + "double", XSD + "decimal", XSD + "float"):
+                return float(term.value)
+            if datatype == XSD + "boolean":
+                return term.value == "true"
+        except ValueError:
+            return term.value
+        return term.value
+    return term.value
+
+
+def functions_for(query: NamedQuery, params: Mapping[str, str]) -> dict[ox.NamedNode, Any]:
+    """Custom functions ``param:NAME()`` for every declared parameter.
+
+    :raises QueryError: an unknown parameter is given or a required one is missing.
+    """
+    for name in params:
+        query.param(name)
+    functions: dict[ox.NamedNode, Any] = {}
+    for p in query.params:
+        if p.name in params and params[p.name] is not None and params[p.name] != "":
+            term = bind_value(p, params[p.name])
+            functions[ox.NamedNode(PARAM_NS + p.name)] = lambda term=term: term
+        elif p.required:
+            raise QueryError(f"query {query.name!r} needs parameter {p.name!r}: {p.description}")
+        else:
+            functions[ox.NamedNode(PARAM_NS + p.name)] = lambda: None
+    return functions

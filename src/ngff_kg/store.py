@@ -1,0 +1,185 @@
+"""The Oxigraph store: one named graph per dataset, shared graphs for repairs, runs, ontologies.
+
+Writes come in batches of whole graphs. Graphs new to the store are bulk-loaded (the fast
+path of a first harvest); graphs that exist already are replaced by one SPARQL update per
+batch (``DROP GRAPH`` + ``INSERT DATA``), which Oxigraph applies as one transaction, so a reader
+never sees a dataset half replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import rdf
+from .errors import StoreError
+from .vocab import NKG, NKG_GRAPH, ONTOLOGY_GRAPH
+
+_META_GRAPH = NKG_GRAPH + "meta"
+
+
+@dataclass(frozen=True, slots=True)
+class GraphData:
+    """The complete content of one named graph."""
+
+    iri: str
+    triples: Sequence[rdf.Triple]
+
+
+def resource_dir(name: str) -> Any:
+    """A directory shipped inside the package (``queries``, ``ontologies``, ``contexts``).
+
+    In a source checkout (editable install) the top-level folders are used.
+    """
+    packaged = resources.files("ngff_kg") / name
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / name
+    if checkout.is_dir():
+        return checkout
+    raise StoreError(f"package data folder {name!r} is missing from the installation")
+
+
+class KnowledgeStore:
+    """An Oxigraph store on disk (or in memory with ``path=None``).
+
+    >>> ks = KnowledgeStore(None)
+    >>> ks.write([GraphData("https://example.org/ds/", [
+    ...     ("<https://example.org/ds/>", "<http://schema.org/name>", '"x"')])])
+    >>> ks.dataset_graph_count()
+    1
+    """
+
+    def __init__(self, path: str | Path | None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            if path is None:
+                self._store = ox.Store()
+            elif read_only:
+                if not Path(path).is_dir():
+                    raise StoreError(
+                        f"no store at {path}: run 'ngff-kg harvest ... --store {path}' first"
+                    )
+                self._store = ox.Store.read_only(str(path))
+            else:
+                Path(path).mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            if isinstance(exc, StoreError):
+                raise
+            message = str(exc)
+            if "lock" in message.lower():
+                message = f"the store at {path} is in use by another process ({message})"
+            raise StoreError(f"cannot open store at {path}: {message}") from exc
+        self.read_only = read_only
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying :class:`pyoxigraph.Store`."""
+        return self._store
+
+    # ------------------------------------------------------------------ writing
+    def write(self, graphs: Iterable[GraphData]) -> None:
+        """Replace each graph's content (create it when new)."""
+        new: list[GraphData] = []
+        existing: list[GraphData] = []
+        for graph in graphs:
+            target = existing if self.has_graph(graph.iri) else new
+            target.append(graph)
+        try:
+            if new:
+                text = "".join(rdf.nquads(g.triples, f"<{g.iri}>") for g in new)
+                self._store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+            if existing:
+                self._store.update(_replace_update(existing))
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(f"writing {len(new) + len(existing)} graphs failed: {exc}") from exc
+
+    def add(self, graph_iri: str, triples: Iterable[rdf.Triple]) -> None:
+        """Add triples to a shared graph (set semantics: adding twice changes nothing)."""
+        text = rdf.nquads(triples, f"<{graph_iri}>")
+        if text:
+            self._store.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+
+    def has_graph(self, iri: str) -> bool:
+        return self._store.contains_named_graph(ox.NamedNode(iri))
+
+    def remove_graph(self, iri: str) -> None:
+        node = ox.NamedNode(iri)
+        if self._store.contains_named_graph(node):
+            self._store.remove_graph(node)
+
+    def flush(self) -> None:
+        if not self.read_only and self.path is not None:
+            self._store.flush()
+
+    # ------------------------------------------------------------------ vocabularies
+    def ensure_ontologies(self) -> list[str]:
+        """Load the shipped ``ontologies/*.ttl`` into their named graphs when missing or changed.
+
+        Returns the names of the files (re)loaded.
+        """
+        loaded = []
+        folder = resource_dir("ontologies")
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if not entry.name.endswith(".ttl"):
+                continue
+            data = entry.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            graph = ox.NamedNode(ONTOLOGY_GRAPH + entry.name.removesuffix(".ttl"))
+            marker = ox.Quad(
+                graph,
+                ox.NamedNode(NKG + "contentHash"),
+                ox.Literal(digest),
+                ox.NamedNode(_META_GRAPH),
+            )
+            if marker in self._store:
+                continue
+            for old in self._store.quads_for_pattern(
+                graph, ox.NamedNode(NKG + "contentHash"), None, ox.NamedNode(_META_GRAPH)
+            ):
+                self._store.remove(old)
+            self._store.remove_graph(graph) if self._store.contains_named_graph(graph) else None
+            try:
+                self._store.load(data, format=ox.RdfFormat.TURTLE, to_graph=graph)
+            except SyntaxError as exc:
+                raise StoreError(f"ontology file {entry.name} is not valid Turtle: {exc}") from exc
+            self._store.add(marker)
+            loaded.append(entry.name)
+        return loaded
+
+    # ------------------------------------------------------------------ reading
+    def query(
+        self,
+        sparql: str,
+        *,
+        custom_functions: dict[ox.NamedNode, Any] | None = None,
+    ) -> Any:
+        """Run a SPARQL query over the union of all graphs."""
+        return self._store.query(
+            sparql, use_default_graph_as_union=True, custom_functions=custom_functions
+        )
+
+    def dataset_graph_count(self) -> int:
+        return sum(1 for g in self._store.named_graphs() if not str(g.value).startswith(NKG_GRAPH))
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+def _replace_update(graphs: Sequence[GraphData]) -> str:
+    """One SPARQL update replacing every graph in ``graphs``; terms are N-Triples text."""
+    parts = [f"DROP SILENT GRAPH <{g.iri}> ;\n" for g in graphs]
+    parts.append("INSERT DATA {\n")
+    for g in graphs:
+        parts.append(f"GRAPH <{g.iri}> {{\n")
+        parts.extend(f"{s} {p} {o} .\n" for s, p, o in g.triples)
+        parts.append("}\n")
+    parts.append("}")
+    return "".join(parts)
