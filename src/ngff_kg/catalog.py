@@ -50,7 +50,8 @@ class Catalog:
         self.close()
 
     def close(self) -> None:
-        self.store.flush()
+        """Flush and close the store; the catalog cannot be used afterwards."""
+        self.store.close()
 
     @property
     def converter(self) -> JsonLdConverter:

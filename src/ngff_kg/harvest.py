@@ -75,10 +75,13 @@ class HarvestReport:
 Progress = Callable[[int], None]
 
 
-@dataclass
-class _Outcome:
+@dataclass(slots=True)
+class DatasetOutcome:
+    """The graph of one dataset and what happened while reading it."""
+
+    path: str
     graph: GraphData
-    repairs: set[Repair]
+    repairs: frozenset[Repair]
     errors: list[str]
     warnings: list[str]
     has_crate: bool
@@ -99,6 +102,11 @@ class _Writer:
         if len(self.pending) >= self.batch_size:
             self._submit()
 
+    def drain(self) -> None:
+        """Raise the error of the batch in flight, if it failed."""
+        if self.future is not None and self.future.done():
+            self.future.result()
+
     def _submit(self) -> None:
         if self.future is not None:
             self.future.result()
@@ -112,6 +120,27 @@ class _Writer:
                 self.future.result()
         finally:
             self.executor.shutdown(wait=True)
+
+
+class _Extraction:
+    """Extracts datasets in this thread and hands their graphs to the writer thread."""
+
+    def __init__(self, harvester: Harvester, state: _RunState) -> None:
+        self.harvester = harvester
+        self.state = state
+        self.writer = _Writer(harvester.store, harvester.batch_size)
+
+    def __enter__(self) -> _Extraction:
+        return self
+
+    def add(self, found: FoundRoot, iri: str) -> None:
+        harvester = self.harvester
+        outcome = process_root(found, iri, harvester.converter, self.state.run_term)
+        self.writer.add(outcome.graph)
+        harvester.record(outcome, self.state)
+
+    def __exit__(self, *exc: object) -> None:
+        self.writer.close()
 
 
 class Harvester:
@@ -143,68 +172,59 @@ class Harvester:
         for path in paths:
             if not path.exists():
                 raise SourceNotFoundError(f"source {path} does not exist")
+        mappers = [UrlMapper(p.parent if p.is_file() else p, base_url) for p in paths]
         started = time.perf_counter()
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         run = f"https://w3id.org/ngff-kg/run/{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
         report = HarvestReport(run)
         self.store.ensure_ontologies()
         state = _RunState(report, run)
-        writer = _Writer(self.store, self.batch_size)
         csvs: list[tuple[Path, UrlMapper]] = []
-        try:
-            for path in paths:
+        with _Extraction(self, state) as extraction:
+            for path, mapper in zip(paths, mappers, strict=True):
                 if path.is_file():
-                    mapper = UrlMapper(path.parent, base_url)
                     if path.suffix.lower() == ".csv":
                         csvs.append((path, mapper))
                         continue
                     path = path.parent
-                else:
-                    mapper = UrlMapper(path, base_url)
                 for found in walk(path):
                     if isinstance(found, FoundRoot):
-                        self._dataset(found, mapper, state, writer)
+                        iri = mapper.url(found.path, directory=True)
+                        report.datasets_found += 1
+                        if iri in state.datasets:
+                            report.warnings.append(
+                                Problem(found.path, f"same dataset IRI as {state.datasets[iri]}")
+                            )
+                            continue
+                        state.datasets[iri] = found.path
+                        extraction.add(found, iri)
                     elif isinstance(found, FoundCsv):
                         csvs.append((found.path, mapper))
                     elif isinstance(found, WalkError):
                         report.warnings.append(Problem(str(found.path), found.reason))
-        finally:
-            writer.close()
         for path, mapper in csvs:
             self._sample_list(path, mapper, state, explicit=path in paths)
         self._finish(state, now)
         report.seconds = time.perf_counter() - started
         return report
 
-    # ---------------------------------------------------------------- datasets
-    def _dataset(
-        self, found: FoundRoot, mapper: UrlMapper, state: _RunState, writer: _Writer
-    ) -> None:
+    def record(self, outcome: DatasetOutcome, state: _RunState) -> None:
         report = state.report
-        iri = mapper.url(found.path, directory=True)
-        report.datasets_found += 1
-        if iri in state.datasets:
-            report.warnings.append(
-                Problem(found.path, f"same dataset IRI as {state.datasets[iri]}; skipped")
-            )
-            return
-        state.datasets[iri] = found.path
-        outcome = process_root(found, iri, self.converter, state.run_term)
-        writer.add(outcome.graph)
         report.crates += outcome.has_crate
         if outcome.errors:
-            report.failed.append(Problem(found.path, "; ".join(outcome.errors)))
+            report.failed.append(Problem(outcome.path, "; ".join(outcome.errors)))
         else:
             report.datasets_harvested += 1
         for message in outcome.warnings:
-            report.warnings.append(Problem(found.path, message))
+            report.warnings.append(Problem(outcome.path, message))
         if outcome.repairs:
             report.repaired_datasets += 1
             for kind in {r.kind for r in outcome.repairs}:
                 report.repairs[kind] += 1
-            state.repair_sets.add(frozenset(outcome.repairs))
+            state.repair_sets.add(outcome.repairs)
+        state.done += 1
         if self.progress is not None:
-            self.progress(report.datasets_found)
+            self.progress(state.done)
 
     # ---------------------------------------------------------------- sample lists
     def _sample_list(
@@ -225,7 +245,7 @@ class Harvester:
                 report.failed.append(Problem(str(path), str(exc)))
             return
         list_iri = mapper.url(path, directory=False)
-        self.store.write([GraphData(list_iri, sample_list_triples(list_iri, parsed))])
+        self.store.write([GraphData.from_triples(list_iri, sample_list_triples(list_iri, parsed))])
         report.sample_lists += 1
         report.sample_rows += len(parsed.rows)
         for message in parsed.warnings:
@@ -272,24 +292,25 @@ class _RunState:
     datasets: dict[str, str] = field(default_factory=dict)
     lists: set[Path] = field(default_factory=set)
     repair_sets: set[frozenset[Repair]] = field(default_factory=set)
+    done: int = 0
 
     @property
     def run_term(self) -> str:
         return f"<{self.run}>"
 
 
-def process_root(found: FoundRoot, iri: str, converter: JsonLdConverter, run_term: str) -> _Outcome:
+def process_root(
+    found: FoundRoot, iri: str, converter: JsonLdConverter, run_term: str
+) -> DatasetOutcome:
     """The complete graph of one dataset: NGFF facts, crate, repairs, provenance."""
     ds = f"<{iri}>"
     errors: list[str] = []
     warnings: list[str] = []
     hasher = hashlib.sha256(found.metadata_bytes)
     triples: list[rdf.Triple] = []
-    try:
-        _kind, ngff = ngff_triples(iri, found.group)
-        triples.extend(ngff)
-    except ExtractionError as exc:
-        errors.append(f"{found.metadata_file}: {exc}")
+    _kind, ngff, ngff_errors = ngff_triples(iri, found.group)
+    triples.extend(ngff)
+    errors.extend(f"{found.metadata_file}: {message}" for message in ngff_errors)
     repairs: set[Repair] = set()
     crate_path = os.path.join(found.path, CRATE_FILE)
     has_crate = found.has_crate
@@ -325,7 +346,8 @@ def process_root(found: FoundRoot, iri: str, converter: JsonLdConverter, run_ter
     triples.append((ds, _P_SOURCE, rdf.iri("file://" + quote(source, safe=PATH_SAFE))))
     triples.append((ds, _P_HASH, rdf.literal("sha256:" + hasher.hexdigest())))
     triples.append((ds, _P_GENERATED, run_term))
-    return _Outcome(GraphData(iri, triples), repairs, errors, warnings, has_crate)
+    graph = GraphData.from_triples(iri, triples)
+    return DatasetOutcome(found.path, graph, frozenset(repairs), errors, warnings, has_crate)
 
 
 __all__ = ["KINDS", "HarvestReport", "Harvester", "Problem", "process_root"]

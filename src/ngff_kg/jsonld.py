@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -81,6 +82,7 @@ class ContextRegistry:
     def __init__(self, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
         self._paths: dict[str, Any] = {}
         self._docs: dict[str, dict[str, Any]] = {}
+        self.extra_dirs: list[Path] = []
         bundled = resources.files("ngff_kg") / "contexts"
         for entry in sorted(bundled.iterdir(), key=lambda p: p.name):
             if entry.name.endswith(".jsonld"):
@@ -91,6 +93,7 @@ class ContextRegistry:
             dirs.append(env)
         for directory in dirs:
             self._register_dir(Path(directory))
+            self.extra_dirs.append(Path(directory))
 
     def _register_dir(self, directory: Path) -> None:
         if not directory.is_dir():
@@ -411,6 +414,21 @@ class JsonLdConverter:
         except Unsupported:
             return self._pyld(doc, base, patch, bnode_prefix)
 
+    def _declared_terms(self, context: Any) -> set[str]:
+        """Every term a context declares (its local maps and the remote documents it names)."""
+        found: set[str] = set()
+        for item in context if isinstance(context, list) else [context]:
+            if isinstance(item, str):
+                doc = self.registry.document(item)
+                found |= self._declared_terms(
+                    doc.get("@context") if isinstance(doc, dict) else None
+                )
+            elif isinstance(item, dict):
+                found.update(item)
+                if isinstance(item.get("@import"), str):
+                    found |= self._declared_terms(item["@import"])
+        return found
+
     def _pyld(
         self, doc: Any, base: str, patch: Mapping[str, Any] | None, bnode_prefix: str
     ) -> Expansion:
@@ -418,8 +436,8 @@ class JsonLdConverter:
 
         patched_terms: set[str] = set()
         if patch and isinstance(doc, dict) and "@context" in doc:
-            ctx = self._compiler.compile(doc["@context"])
-            missing = {k: v for k, v in patch.items() if k not in ctx.terms}
+            defined = self._declared_terms(doc["@context"])
+            missing = {k: v for k, v in patch.items() if k not in defined}
             if missing:
                 used = _keys_and_types(doc)
                 patched_terms = {k for k in missing if k in used}
@@ -432,7 +450,10 @@ class JsonLdConverter:
             "documentLoader": self.registry.pyld_loader(),
         }
         try:
-            text = jsonld.to_rdf(doc, options)
+            with warnings.catch_warnings():
+                # the RO-Crate 1.1 context defines "@label", which pyld reports and ignores
+                warnings.filterwarnings("ignore", "terms beginning with", SyntaxWarning)
+                text = jsonld.to_rdf(doc, options)
         except jsonld.JsonLdError as exc:
             cause = exc
             while isinstance(cause, jsonld.JsonLdError) and cause.cause is not None:
@@ -660,14 +681,8 @@ class _FastExpander:
             return rdf.literal(item, typ or XSD_STRING)
         if item is None:
             return None
-        if isinstance(item, bool):
-            return rdf.literal("true" if item else "false", _datatype(typ, XSD_BOOLEAN))
-        if isinstance(item, int):
-            if abs(item) >= 10**21:
-                return rdf.literal(rdf.canonical_double(float(item)), _datatype(typ, XSD_DOUBLE))
-            return rdf.literal(str(item), _datatype(typ, XSD_INTEGER))
-        if isinstance(item, float):
-            return rdf.literal(rdf.canonical_double(item), _datatype(typ, XSD_DOUBLE))
+        if isinstance(item, bool | int | float):
+            return _native_literal(item, None if typ in (None, "@id", "@vocab") else typ)
         if isinstance(item, dict):
             if "@value" in item:
                 return self.value_object(item)
@@ -704,18 +719,23 @@ class _FastExpander:
             if datatype == XSD_DOUBLE:
                 raise Unsupported("string typed as double")
             return rdf.literal(value, datatype or XSD_STRING)
-        if isinstance(value, bool):
-            return rdf.literal("true" if value else "false", datatype or XSD_BOOLEAN)
-        if isinstance(value, float) or (isinstance(value, int) and abs(value) >= 10**21):
-            return rdf.literal(rdf.canonical_double(float(value)), datatype or XSD_DOUBLE)
-        if isinstance(value, int):
-            if datatype == XSD_DOUBLE:
-                raise Unsupported("integer typed as double")
-            return rdf.literal(str(value), datatype or XSD_INTEGER)
+        if isinstance(value, bool | int | float):
+            return _native_literal(value, datatype)
         raise ExtractionError(f"invalid @value {value!r}")
 
 
-def _datatype(coerced: str | None, default: str) -> str:
-    if coerced is None or coerced in ("@id", "@vocab"):
-        return default
-    return coerced
+def _native_literal(value: bool | int | float, datatype: str | None) -> str:
+    """A JSON boolean or number as an RDF literal, following JSON-LD 1.1 to RDF.
+
+    Numbers with a fractional part (or of magnitude 1e21 and more) are doubles in canonical
+    form; other numbers are integers, also when JSON wrote them as ``2.0``.
+    """
+    if isinstance(value, bool):
+        return rdf.literal("true" if value else "false", datatype or XSD_BOOLEAN)
+    if isinstance(value, float) and not value.is_integer():
+        if value != value or value in (float("inf"), float("-inf")):
+            raise Unsupported("NaN or infinite number")
+        return rdf.literal(rdf.canonical_double(value), datatype or XSD_DOUBLE)
+    if datatype == XSD_DOUBLE or abs(value) >= 10**21:
+        return rdf.literal(rdf.canonical_double(float(value)), datatype or XSD_DOUBLE)
+    return rdf.literal(str(int(value)), datatype or XSD_INTEGER)

@@ -93,3 +93,9 @@ def unwrap_literal(term: str) -> str | None:
 def nquads(triples: Iterable[Triple], graph: str) -> str:
     """Serialize triples into N-Quads lines in ``graph`` (an IRI term)."""
     return "".join(f"{s} {p} {o} {graph} .\n" for s, p, o in triples)
+
+
+def trig_block(graph_iri: str, triples: Iterable[Triple]) -> str:
+    """A TriG graph block ``<graph> { s p o . ... }``; with ``GRAPH`` before it, SPARQL quads."""
+    body = "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
+    return f"<{graph_iri}> {{\n{body}}}\n"

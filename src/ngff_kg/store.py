@@ -26,10 +26,14 @@ _META_GRAPH = NKG_GRAPH + "meta"
 
 @dataclass(frozen=True, slots=True)
 class GraphData:
-    """The complete content of one named graph."""
+    """The complete content of one named graph, as a TriG block ``<iri> { ... }``."""
 
     iri: str
-    triples: Sequence[rdf.Triple]
+    trig: str
+
+    @classmethod
+    def from_triples(cls, iri: str, triples: Iterable[rdf.Triple]) -> GraphData:
+        return cls(iri, rdf.trig_block(iri, triples))
 
 
 def resource_dir(name: str) -> Any:
@@ -50,7 +54,7 @@ class KnowledgeStore:
     """An Oxigraph store on disk (or in memory with ``path=None``).
 
     >>> ks = KnowledgeStore(None)
-    >>> ks.write([GraphData("https://example.org/ds/", [
+    >>> ks.write([GraphData.from_triples("https://example.org/ds/", [
     ...     ("<https://example.org/ds/>", "<http://schema.org/name>", '"x"')])])
     >>> ks.dataset_graph_count()
     1
@@ -58,6 +62,7 @@ class KnowledgeStore:
 
     def __init__(self, path: str | Path | None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
+        self._store: ox.Store | None = None
         try:
             if path is None:
                 self._store = ox.Store()
@@ -70,7 +75,7 @@ class KnowledgeStore:
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(path))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             if isinstance(exc, StoreError):
                 raise
             message = str(exc)
@@ -82,6 +87,12 @@ class KnowledgeStore:
     @property
     def oxigraph(self) -> ox.Store:
         """The underlying :class:`pyoxigraph.Store`."""
+        return self._db
+
+    @property
+    def _db(self) -> ox.Store:
+        if self._store is None:
+            raise StoreError("the store is closed")
         return self._store
 
     # ------------------------------------------------------------------ writing
@@ -94,10 +105,10 @@ class KnowledgeStore:
             target.append(graph)
         try:
             if new:
-                text = "".join(rdf.nquads(g.triples, f"<{g.iri}>") for g in new)
-                self._store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+                text = "".join(g.trig for g in new)
+                self._db.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.TRIG)
             if existing:
-                self._store.update(_replace_update(existing))
+                self._db.update(_replace_update(existing))
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"writing {len(new) + len(existing)} graphs failed: {exc}") from exc
 
@@ -105,19 +116,25 @@ class KnowledgeStore:
         """Add triples to a shared graph (set semantics: adding twice changes nothing)."""
         text = rdf.nquads(triples, f"<{graph_iri}>")
         if text:
-            self._store.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+            self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
 
     def has_graph(self, iri: str) -> bool:
-        return self._store.contains_named_graph(ox.NamedNode(iri))
+        return self._db.contains_named_graph(ox.NamedNode(iri))
 
     def remove_graph(self, iri: str) -> None:
         node = ox.NamedNode(iri)
-        if self._store.contains_named_graph(node):
-            self._store.remove_graph(node)
+        if self._db.contains_named_graph(node):
+            self._db.remove_graph(node)
 
     def flush(self) -> None:
-        if not self.read_only and self.path is not None:
-            self._store.flush()
+        if not self.read_only and self.path is not None and self._store is not None:
+            self._db.flush()
+
+    def close(self) -> None:
+        """Flush and release the store (its files can then be opened by others)."""
+        if self._store is not None:
+            self.flush()
+            self._store = None  # pyoxigraph closes the database when the object is dropped
 
     # ------------------------------------------------------------------ vocabularies
     def ensure_ontologies(self) -> list[str]:
@@ -139,18 +156,18 @@ class KnowledgeStore:
                 ox.Literal(digest),
                 ox.NamedNode(_META_GRAPH),
             )
-            if marker in self._store:
+            if marker in self._db:
                 continue
-            for old in self._store.quads_for_pattern(
+            for old in self._db.quads_for_pattern(
                 graph, ox.NamedNode(NKG + "contentHash"), None, ox.NamedNode(_META_GRAPH)
             ):
-                self._store.remove(old)
-            self._store.remove_graph(graph) if self._store.contains_named_graph(graph) else None
+                self._db.remove(old)
+            self._db.remove_graph(graph) if self._db.contains_named_graph(graph) else None
             try:
-                self._store.load(data, format=ox.RdfFormat.TURTLE, to_graph=graph)
+                self._db.load(data, format=ox.RdfFormat.TURTLE, to_graph=graph)
             except SyntaxError as exc:
                 raise StoreError(f"ontology file {entry.name} is not valid Turtle: {exc}") from exc
-            self._store.add(marker)
+            self._db.add(marker)
             loaded.append(entry.name)
         return loaded
 
@@ -162,24 +179,21 @@ class KnowledgeStore:
         custom_functions: dict[ox.NamedNode, Any] | None = None,
     ) -> Any:
         """Run a SPARQL query over the union of all graphs."""
-        return self._store.query(
+        return self._db.query(
             sparql, use_default_graph_as_union=True, custom_functions=custom_functions
         )
 
     def dataset_graph_count(self) -> int:
-        return sum(1 for g in self._store.named_graphs() if not str(g.value).startswith(NKG_GRAPH))
+        return sum(1 for g in self._db.named_graphs() if not str(g.value).startswith(NKG_GRAPH))
 
     def __len__(self) -> int:
-        return len(self._store)
+        return len(self._db)
 
 
 def _replace_update(graphs: Sequence[GraphData]) -> str:
-    """One SPARQL update replacing every graph in ``graphs``; terms are N-Triples text."""
+    """One SPARQL update replacing every graph in ``graphs`` (TriG blocks are SPARQL quads)."""
     parts = [f"DROP SILENT GRAPH <{g.iri}> ;\n" for g in graphs]
     parts.append("INSERT DATA {\n")
-    for g in graphs:
-        parts.append(f"GRAPH <{g.iri}> {{\n")
-        parts.extend(f"{s} {p} {o} .\n" for s, p, o in g.triples)
-        parts.append("}\n")
+    parts.extend(f"GRAPH {g.trig}" for g in graphs)
     parts.append("}")
     return "".join(parts)

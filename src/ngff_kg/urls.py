@@ -24,6 +24,7 @@ from .errors import UsageError
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
+_PLAIN_URL = re.compile(r"^[a-z][a-z0-9+.\-]*://[a-z0-9.\-:]+/[A-Za-z0-9/:@!$&'()*+,;=\-._~]*$")
 _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
 
 
@@ -33,7 +34,12 @@ def normalize_url(url: str, *, directory: bool) -> str:
     ``directory=True`` gives exactly one trailing slash (dataset roots); otherwise trailing
     slashes are kept as they are (files such as CSV lists).
     """
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    if _PLAIN_URL.match(url):  # already normal: lower-case host, nothing to encode
+        if directory:
+            return url.rstrip("/") + "/"
+        return url
+    parts = urlsplit(url)
     path = parts.path
     if _NEEDS_QUOTING.search(path):
         path = quote(unquote(path), safe=PATH_SAFE)

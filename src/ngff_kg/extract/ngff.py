@@ -95,10 +95,11 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def ngff_triples(dataset_iri: str, group: OmeGroup) -> tuple[str, list[rdf.Triple]]:
-    """The kind of the dataset and its NGFF triples.
+def ngff_triples(dataset_iri: str, group: OmeGroup) -> tuple[str, list[rdf.Triple], list[str]]:
+    """The kind of the dataset, its NGFF triples, and what could not be read.
 
-    :raises ExtractionError: a known NGFF key holds a value of the wrong JSON type.
+    Each NGFF section (multiscales, omero, plate, well, labels) is read on its own: one with
+    values of the wrong JSON type is reported and the others are still read.
     """
     ds = f"<{dataset_iri}>"
     attrs = group.attributes
@@ -107,6 +108,7 @@ def ngff_triples(dataset_iri: str, group: OmeGroup) -> tuple[str, list[rdf.Tripl
         (ds, _TYPE, f"<{NKG}OmeZarrDataset>"),
         (ds, _p("kind"), rdf.literal(kind)),
     ]
+    errors: list[str] = []
     if group.version:
         out.append((ds, _p("ngffVersion"), rdf.literal(group.version)))
     else:  # the NGFF version implies the Zarr format; say it only when the version is missing
@@ -118,33 +120,48 @@ def ngff_triples(dataset_iri: str, group: OmeGroup) -> tuple[str, list[rdf.Tripl
             out.append((ds, _p("converterName"), rdf.literal(name)))
         if version:
             out.append((ds, _p("converterVersion"), rdf.literal(version)))
-    layout = attrs.get("bioformats2raw.layout")
-    if layout is not None:
-        if not isinstance(layout, int) or isinstance(layout, bool):
-            raise ExtractionError(f"bioformats2raw.layout must be an integer, got {layout!r}")
-        out.append((ds, _p("bioformats2rawLayout"), rdf.integer(layout)))
-    if "multiscales" in attrs:
-        _multiscales(ds, dataset_iri, attrs["multiscales"], out)
-    if "omero" in attrs:
-        _omero(ds, dataset_iri, attrs["omero"], out)
-    if "plate" in attrs:
-        _plate(ds, attrs["plate"], out)
-    if "well" in attrs:
-        well = attrs["well"]
-        if not isinstance(well, dict) or not isinstance(well.get("images", []), list):
-            raise ExtractionError("well must be an object with an images list")
-        out.append((ds, _p("fieldCount"), rdf.integer(len(well.get("images", [])))))
-    labels = attrs.get("labels")
-    if labels is not None:
-        if not isinstance(labels, list):
-            raise ExtractionError(f"labels must be a list, got {type(labels).__name__}")
-        out.append((ds, _p("labelsCount"), rdf.integer(len(labels))))
-    return kind, out
+    sections = (
+        ("bioformats2raw.layout", _layout),
+        ("multiscales", _multiscales),
+        ("omero", _omero),
+        ("plate", _plate),
+        ("well", _well),
+        ("labels", _labels),
+    )
+    for key, reader in sections:
+        if key not in attrs:
+            continue
+        part: list[rdf.Triple] = []
+        try:
+            reader(ds, dataset_iri, attrs[key], part)
+        except ExtractionError as exc:
+            errors.append(str(exc))
+        else:
+            out.extend(part)
+    return kind, out, errors
+
+
+def _layout(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ExtractionError(f"bioformats2raw.layout must be an integer, got {value!r}")
+    out.append((ds, _p("bioformats2rawLayout"), rdf.integer(value)))
+
+
+def _well(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+    if not isinstance(value, dict) or not isinstance(value.get("images", []), list):
+        raise ExtractionError("well must be an object with an images list")
+    out.append((ds, _p("fieldCount"), rdf.integer(len(value.get("images", [])))))
+
+
+def _labels(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+    if not isinstance(value, list):
+        raise ExtractionError(f"labels must be a list, got {type(value).__name__}")
+    out.append((ds, _p("labelsCount"), rdf.integer(len(value))))
 
 
 def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
     if not isinstance(value, list) or not value or not isinstance(value[0], dict):
-        raise ExtractionError("multiscales must be a non-empty list of objects")
+        raise ExtractionError(f"multiscales must be a non-empty list of objects, got {value!r:.60}")
     first = value[0]
     axes = first.get("axes", [])
     if not isinstance(axes, list):
@@ -198,7 +215,7 @@ def _omero(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
             out.append((node, _p("active"), rdf.boolean(active)))
 
 
-def _plate(ds: str, value: Any, out: list[rdf.Triple]) -> None:
+def _plate(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
     if not isinstance(value, dict):
         raise ExtractionError("plate must be an object")
     for key, prop in (("rows", "plateRows"), ("columns", "plateColumns"), ("wells", "wellCount")):

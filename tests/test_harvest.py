@@ -1,0 +1,168 @@
+"""Harvest of the examples and the fixture tree: datasets, failures, provenance, re-harvest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import EXAMPLES, NKG, TREE, fbbi, taxon
+
+from ngff_kg import Catalog, SourceNotFoundError, UsageError
+
+EX = "https://data.example.org/Example%20Lab/"
+MOUSE_BRAIN = EX + "images/mouse-brain.ome.zarr/"
+
+
+def values(catalog: Catalog, name: str, **params: str) -> list[dict]:
+    return catalog.query(name, **params).values()
+
+
+def test_examples_harvest_report(examples_catalog: Catalog) -> None:
+    report = examples_catalog.report
+    assert (report.datasets_found, report.datasets_harvested, report.crates) == (5, 5, 4)
+    assert report.failed == [] and report.warnings == []
+    assert report.sample_lists == 2 and report.sample_rows == 5
+
+
+def test_examples_catalogue(examples_catalog: Catalog) -> None:
+    organisms = {
+        r["organism"]: r["datasets"] for r in values(examples_catalog, "datasets-by-organism")
+    }
+    assert organisms == {taxon(10090): 1, taxon(9606): 1, taxon(7955): 1, taxon(4932): 1}
+    kinds = {(r["kind"], r["version"]): r["datasets"] for r in values(examples_catalog, "kinds")}
+    assert kinds == {
+        ("image", "0.5"): 2,
+        ("plate", "0.5"): 1,
+        ("bioformats2raw", "0.5"): 1,
+        ("image", "0.4"): 1,
+    }
+    plates = values(examples_catalog, "plates")
+    assert plates == [
+        {
+            "dataset": EX + "screens/plate-1.ome.zarr/",
+            "name": "Example plate 1",
+            "rows": 2,
+            "columns": 3,
+            "wells": 4,
+            "fields": 2,
+        }
+    ]
+    sources = {
+        r["source"]: (r["datasets"], r["bytes"])
+        for r in values(examples_catalog, "datasets-by-source")
+    }
+    assert sum(b for _, b in sources.values()) == 880_504_320
+    assert {s: d for s, (d, _) in sources.items()} == {"data.example.org": 3, "s3.example.net": 2}
+
+
+def test_axes_and_channels(examples_catalog: Catalog) -> None:
+    axes = {(r["axis"], r["type"], r["unit"]) for r in values(examples_catalog, "axes-units")}
+    assert ("z", "space", "micrometer") in axes
+    assert ("c", "channel", None) in axes
+    channels = {r["label"] for r in values(examples_catalog, "channels")}
+    assert {"DAPI", "GFP"} <= channels
+
+
+def test_dataset_graph_and_provenance(examples_catalog: Catalog) -> None:
+    store = examples_catalog.store.oxigraph
+    graph = ox.NamedNode(MOUSE_BRAIN)
+    quads = list(store.quads_for_pattern(None, None, None, graph))
+    predicates = {q.predicate.value for q in quads if q.subject == graph}
+    assert {
+        NKG + "metadataSource",
+        NKG + "contentHash",
+        "http://www.w3.org/ns/prov#wasGeneratedBy",
+    } <= predicates
+    hashes = [q.object.value for q in quads if q.predicate.value == NKG + "contentHash"]
+    assert len(hashes) == 1 and hashes[0].startswith("sha256:")
+    run = next(q.object for q in quads if q.predicate.value.endswith("wasGeneratedBy"))
+    assert list(store.quads_for_pattern(run, None, None))  # the run is described
+
+
+def test_find_datasets_any_spelling(examples_catalog: Catalog) -> None:
+    for spelling in ("NCBI:txid10090", "NCBITaxon:10090", taxon(10090), "obo:NCBITaxon_10090"):
+        rows = values(examples_catalog, "find-datasets", organism=spelling)
+        assert rows == [{"dataset": MOUSE_BRAIN}]
+    rows = values(
+        examples_catalog, "find-datasets", organism="NCBI:txid10090", modality="FBbi:00000246"
+    )
+    assert rows == []
+    rows = values(examples_catalog, "find-datasets", modality=fbbi(251))
+    assert rows == [{"dataset": MOUSE_BRAIN}]
+    assert len(values(examples_catalog, "find-datasets")) == 5
+
+
+def test_tree_failures_are_reported_and_kept(tree_catalog: Catalog) -> None:
+    report = tree_catalog.report
+    assert report.datasets_found == 7
+    failed = {Path(p.path).name: p.reason for p in report.failed}
+    assert set(failed) == {"bad-crate.ome.zarr", "bad-multiscales.ome.zarr"}
+    assert "invalid JSON" in failed["bad-crate.ome.zarr"]
+    assert "multiscales" in failed["bad-multiscales.ome.zarr"]
+    assert any("broken-zarr-json" in w.path for w in report.warnings)
+    # failed datasets stay in the catalogue with what could be read, and say what went wrong
+    assert len(values(tree_catalog, "find-datasets")) == 7
+    errors = tree_catalog.query(
+        "SELECT ?d ?e WHERE { ?d <https://w3id.org/ngff-kg/vocab#extractionError> ?e }"
+    ).values()
+    assert len(errors) == 2
+
+
+def test_tree_sample_list_matches_every_root(tree_catalog: Catalog) -> None:
+    rows = tree_catalog.query(
+        "SELECT ?d ?b WHERE { ?d a <https://w3id.org/ngff-kg/vocab#OmeZarrDataset> ; "
+        "<http://www.w3.org/ns/dcat#byteSize> ?b }"
+    ).values()
+    assert sum(r["b"] for r in rows) == 1_753_088
+    assert "https://tree.example.org/zarr-v2/old%20image.zarr/" in {r["d"] for r in rows}
+
+
+def test_reharvest_replaces_a_dataset_graph(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE / "lab-b", tree / "lab-b")
+    store = tmp_path / "store"
+    with Catalog(store) as catalog:
+        catalog.harvest([tree], base_url="https://tree.example.org/")
+        graph = ox.NamedNode("https://tree.example.org/lab-b/img-two.ome.zarr/")
+        first = list(catalog.store.oxigraph.quads_for_pattern(None, None, None, graph))
+        crate = tree / "lab-b" / "img-two.ome.zarr" / "ro-crate-metadata.json"
+        doc = json.loads(crate.read_text())
+        text = json.dumps(doc).replace("NCBI:txid9606", "NCBI:txid10090")
+        crate.write_text(text)
+        catalog.harvest([tree], base_url="https://tree.example.org/")
+        organisms = [r["organism"] for r in values(catalog, "datasets-by-organism")]
+        assert organisms == [taxon(10090)]
+        runs = catalog.query("SELECT ?r WHERE { ?r a <http://www.w3.org/ns/prov#Activity> }").rows
+        assert len(runs) == 2
+        # the graph was replaced, not added to: same shape, the old organism gone
+        second = list(catalog.store.oxigraph.quads_for_pattern(None, None, None, graph))
+        assert len(second) == len(first)
+        assert "9606" not in " ".join(str(q) for q in second)
+    # the store on disk is readable afterwards
+    with Catalog(store, read_only=True) as again:
+        assert [r["datasets"] for r in values(again, "datasets-by-organism")] == [1]
+
+
+def test_missing_source_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceNotFoundError):
+        Catalog(None).harvest([tmp_path / "nope"])
+    with pytest.raises(UsageError, match="base-url"):
+        Catalog(None).harvest([TREE], base_url="tree.example.org")
+
+
+def test_file_iris_without_base_url(tmp_path: Path) -> None:
+    shutil.copytree(TREE / "plain-group", tmp_path / "with space")
+    catalog = Catalog(None)
+    catalog.harvest([tmp_path])
+    datasets = [r["dataset"] for r in values(catalog, "find-datasets")]
+    assert datasets == [(tmp_path / "with space" / "inner.ome.zarr").as_uri() + "/"]
+
+
+def test_examples_unchanged_by_harvest() -> None:
+    # harvesting never writes beside the data
+    before = sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*"))
+    Catalog(None).harvest([EXAMPLES], base_url="https://")
+    assert sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*")) == before
