@@ -18,6 +18,7 @@ from . import __version__
 from .catalog import Catalog
 from .errors import NgffKgError, QueryError, QueryNotFoundError, SourceNotFoundError, UsageError
 from .queries import QueryResult, library, resolve_query
+from .terms import curie
 
 app = typer.Typer(
     name="ngff-kg",
@@ -133,7 +134,11 @@ def harvest(
 @app.command("queries")
 def list_queries() -> None:
     """List the named queries with their parameters."""
-    table = Table("name", "title", "parameters", "columns", show_lines=False)
+    table = Table(show_lines=False)
+    table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("title")
+    table.add_column("parameters")
+    table.add_column("columns")
     for name, q in library().items():
         params = ", ".join(f"{p.name}{'' if p.required else '?'}" for p in q.params)
         table.add_row(name, q.title, params, ", ".join(q.columns))
@@ -188,11 +193,22 @@ def query(
 
 
 def _print_table(result: QueryResult) -> None:
-    table = Table(*result.columns)
+    """Rows as a table; ontology IRIs shown as CURIEs (NCBITaxon:10090) to stay readable."""
+    table = Table()
+    for column in result.columns:
+        table.add_column(column, overflow="fold")
     for row in result.values():
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
+        table.add_row(*(_cell(v) for v in row.values()))
     out.print(table)
     err.print(f"{len(result.rows)} rows")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return curie(value)
+    return str(value)
 
 
 def main() -> None:

@@ -154,6 +154,8 @@ class ContextRegistry:
                 "contextUrl": None,
                 "documentUrl": url,
                 "document": doc,
+                # pyld keeps documents tagged "static" in its shared context cache
+                "tag": "static",
             }
 
         return load

@@ -1,0 +1,182 @@
+"""Harvest benchmark: ngff-kg against the pyld reference path, measured in one run.
+
+    python benchmarks/harvest.py [CORPUS] [--repeat 3] [--pyld-limit N]
+
+* **ngff-kg**: ``Catalog.harvest(CORPUS, base_url="https://")`` into a fresh on-disk store
+  (discovery, NGFF and RO-Crate extraction, profile repair, ontology slims, CSV lists, store).
+* **pyld path**: the same crates through pyld's standard ``to_rdf``, one named graph per
+  crate, bulk-loaded into a fresh on-disk Oxigraph store in batches of 1,000 crates. Two
+  variants of "a cached context":
+
+  - *document cache*: the document loader serves the RO-Crate context from memory (no
+    network), as a pyld user usually sets it up; pyld still processes the context for every
+    crate. Slow, so by default it runs on the first ``--loader-limit`` crates (1,000) and is
+    projected to all crates per crate.
+  - *processed-context cache*: the loader tags the context ``static``, so pyld keeps the
+    processed context in its shared cache and reuses it.
+* **JSON-LD only**: the conversion alone (no store, no NGFF, no repair) with our fast path
+  and with pyld's processed-context cache, to show where the time goes.
+
+Everything is timed as wall-clock seconds in this process. Targets (issue #2): full corpus
+in at most 10 s, at least 10 times faster than the pyld path. Timings are not asserted
+anywhere: run this by hand and record the figures in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import pyoxigraph as ox
+from pyld import jsonld
+
+from ngff_kg import Catalog
+from ngff_kg.jsonld import ContextRegistry, JsonLdConverter
+from ngff_kg.urls import UrlMapper
+
+DEFAULT_CORPUS = (
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ome2024-ngff-challenge-metadata"
+)
+
+
+def ngff_kg_run(corpus: Path) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory(prefix="ngff-kg-bench-") as tmp:
+        started = time.perf_counter()
+        catalog = Catalog(Path(tmp) / "store")
+        report = catalog.harvest([corpus], base_url="https://")
+        catalog.close()
+        elapsed = time.perf_counter() - started
+    if not report.ok:
+        sys.exit(f"harvest failed for {len(report.failed)} datasets")
+    return elapsed, report.datasets_found
+
+
+def crate_files(corpus: Path) -> list[str]:
+    found = []
+    for directory, _dirs, files in os.walk(corpus):
+        if "ro-crate-metadata.json" in files:
+            found.append(os.path.join(directory, "ro-crate-metadata.json"))
+    return sorted(found)
+
+
+def pyld_run(corpus: Path, crates: list[str], *, static: bool) -> float:
+    """Seconds for the pyld path over ``crates``, into a fresh store."""
+    registry = ContextRegistry()
+    cached = registry.pyld_loader()
+
+    def document_cache(url: str, options: object = None) -> dict:
+        response = dict(cached(url, options))
+        response.pop("tag", None)  # plain document cache: pyld reprocesses the context
+        return response
+
+    loader = cached if static else document_cache
+    mapper = UrlMapper(corpus, "https://")
+    with tempfile.TemporaryDirectory(prefix="ngff-kg-bench-pyld-") as tmp:
+        started = time.perf_counter()
+        store = ox.Store(str(Path(tmp) / "store"))
+        batch: list[str] = []
+        for number, path in enumerate(crates, start=1):
+            with open(path, "rb") as fh:
+                doc = json.load(fh)
+            dataset = mapper.url(os.path.dirname(path), directory=True)
+            options = {
+                "base": dataset + "ro-crate-metadata.json",
+                "format": "application/n-quads",
+                "documentLoader": loader,
+            }
+            text = jsonld.to_rdf(doc, options)
+            batch.append(f"<{dataset}> {{\n{text}}}\n")
+            if number % 1000 == 0 or number == len(crates):
+                store.bulk_load("".join(batch).encode(), format=ox.RdfFormat.TRIG)
+                batch = []
+        store.flush()
+        del store
+        return time.perf_counter() - started
+
+
+def jsonld_only(corpus: Path, crates: list[str]) -> tuple[float, float]:
+    """Seconds to convert every crate to triples: (our fast path, pyld processed cache)."""
+    docs = []
+    mapper = UrlMapper(corpus, "https://")
+    for path in crates:
+        with open(path, "rb") as fh:
+            base = mapper.url(os.path.dirname(path), directory=True) + "ro-crate-metadata.json"
+            docs.append((json.load(fh), base))
+    converter = JsonLdConverter()
+    started = time.perf_counter()
+    for doc, base in docs:
+        converter.to_triples(doc, base)
+    ours = time.perf_counter() - started
+    loader = converter.registry.pyld_loader()
+    started = time.perf_counter()
+    for doc, base in docs:
+        jsonld.to_rdf(
+            doc, {"base": base, "format": "application/n-quads", "documentLoader": loader}
+        )
+    return ours, time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--repeat", type=int, default=3, help="ngff-kg runs (median reported)")
+    parser.add_argument(
+        "--loader-limit", type=int, default=1000, help="crates for the document-cache variant"
+    )
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        print(f"corpus not found: {args.corpus}", file=sys.stderr)
+        return 2
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
+
+    crates = crate_files(args.corpus)
+    times = []
+    datasets = 0
+    for _ in range(args.repeat):
+        elapsed, datasets = ngff_kg_run(args.corpus)
+        times.append(elapsed)
+    ours = statistics.median(times)
+    sample = crates[: args.loader_limit] if args.loader_limit else crates
+    document = pyld_run(args.corpus, sample, static=False) / len(sample) * len(crates)
+    processed = pyld_run(args.corpus, crates, static=True)
+    fast, slow = jsonld_only(args.corpus, crates)
+
+    print(f"corpus: {args.corpus}")
+    print(f"datasets: {datasets} roots, {len(crates)} crates; cpus: {os.cpu_count()}")
+    print(
+        f"ngff-kg harvest: median {ours:.2f} s of {len(times)} runs "
+        f"({', '.join(f'{t:.2f}' for t in times)}), {datasets / ours:,.0f} datasets/s"
+    )
+    print(
+        f"pyld path, document cache: {document:.1f} s for all crates "
+        f"(measured on {len(sample)} crates, {document / len(crates) * 1000:.2f} ms per crate)"
+        f"  ratio {document / ours:.1f}x"
+    )
+    print(
+        f"pyld path, processed-context cache: {processed:.2f} s "
+        f"({processed / len(crates) * 1000:.2f} ms per crate)  ratio {processed / ours:.1f}x"
+    )
+    print(
+        f"JSON-LD to triples only: ngff-kg {fast:.2f} s, pyld (processed cache) {slow:.2f} s"
+        f"  ratio {slow / fast:.1f}x"
+    )
+    print(f"target <= 10 s: {'met' if ours <= 10 else 'NOT met'}")
+    print(
+        f"target >= 10x pyld path (document cache): {'met' if document / ours >= 10 else 'NOT met'}"
+    )
+    print(
+        f"target >= 10x pyld path (processed-context cache): "
+        f"{'met' if processed / ours >= 10 else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""The command line: commands, output formats, exit codes, clean errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, TREE
+from typer.testing import CliRunner
+
+from ngff_kg.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "kg"
+    result = runner.invoke(
+        app, ["harvest", str(EXAMPLES), "--store", str(path), "--base-url", "https://"]
+    )
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_harvest_summary(store: Path) -> None:
+    result = runner.invoke(
+        app, ["harvest", str(EXAMPLES), "--store", str(store), "--base-url", "https://"]
+    )
+    assert result.exit_code == 0
+    assert "datasets found" in result.output and "5" in result.output
+
+
+def test_failures_exit_1_and_are_listed(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["harvest", str(TREE), "--store", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    assert "bad-crate.ome.zarr" in result.output and "invalid JSON" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["harvest", "does-not-exist", "--store", "x"],
+        ["harvest", str(TREE), "--store", "x", "--base-url", "no-scheme"],
+        ["query", "no-such-query", "--store", "x"],
+        ["query", "find-datasets", "--store", "x", "--param", "organism"],
+        ["query", "find-datasets", "--store", "x", "--format", "yaml"],
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(
+    args: list[str], tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_query_on_missing_store(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["query", "datasets-by-license", "--store", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no store at" in result.output
+
+
+def test_query_formats(store: Path) -> None:
+    args = ["query", "datasets-by-organism", "--store", str(store)]
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0 and "NCBITaxon" in table.output
+    as_json = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    assert as_json["head"]["vars"] == ["organism", "label", "datasets"]
+    assert len(as_json["results"]["bindings"]) == 4
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, [*args, "-f", "csv"]).stdout)))
+    assert {r["datasets"] for r in rows} == {"1"}
+    tsv = runner.invoke(app, [*args, "-f", "tsv"]).stdout.splitlines()
+    assert tsv[0] == "?organism\t?label\t?datasets"
+
+
+def test_query_with_params_and_sparql_text(store: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["query", "find-datasets", "-s", str(store), "-p", "organism=NCBI:txid7955", "-f", "csv"],
+    )
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1].endswith("zebrafish-spim.zarr/")
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?d a <https://w3id.org/ngff-kg/vocab#OmeZarrDataset> }"
+    assert runner.invoke(app, ["query", text, "-s", str(store), "-f", "csv"]).stdout.split() == [
+        "n",
+        "5",
+    ]
+
+
+def test_queries_lists_the_library() -> None:
+    result = runner.invoke(app, ["queries"])
+    assert result.exit_code == 0
+    assert "datasets-by-organism" in result.output and "find-datasets" in result.output
+
+
+def test_every_command_has_help() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert command.help, f"command {name} has no help"
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0
+
+
+def test_version() -> None:
+    from ngff_kg import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output

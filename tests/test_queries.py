@@ -1,0 +1,91 @@
+"""The query library: every file parses, documents itself, and returns its declared columns."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ngff_kg import Catalog, QueryError, QueryNotFoundError, library
+from ngff_kg.queries import parse_query, resolve_query
+
+LIBRARY = library()
+REQUIRED = {
+    "datasets-by-organism": ["organism", "label", "datasets"],
+    "datasets-by-modality": ["modality", "label", "datasets"],
+    "datasets-by-license": ["license", "datasets"],
+    "datasets-by-source": ["source", "datasets", "bytes"],
+    "missing-metadata": ["field", "datasets"],
+    "find-datasets": ["dataset"],
+    "plates": None,
+    "channels": None,
+    "axes-units": None,
+    "converters": None,
+    "repairs": None,
+}
+
+
+def test_required_queries_exist_with_their_columns() -> None:
+    for name, columns in REQUIRED.items():
+        assert name in LIBRARY, name
+        if columns is not None:
+            assert list(LIBRARY[name].columns) == columns
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_query_is_documented_and_runs(name: str, examples_catalog: Catalog) -> None:
+    query = LIBRARY[name]
+    assert query.title and query.description and query.columns, f"{name}: header incomplete"
+    result = examples_catalog.query(name)
+    assert result.columns == list(query.columns)
+    # every declared parameter is used in the text, every used parameter is declared
+    used = set(re.findall(r"param:([A-Za-z_]\w*)\(\)", query.text))
+    assert used == {p.name for p in query.params}
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_query_runs_on_an_empty_store(name: str) -> None:
+    result = Catalog(None).query(name)
+    if name == "missing-metadata":
+        assert [r["datasets"] for r in result.values()] == [0, 0, 0, 0]
+    else:
+        assert result.rows == []
+
+
+def test_parameters_are_bound_not_pasted(examples_catalog: Catalog) -> None:
+    hostile = 'x" } ; DROP ALL ; SELECT * { "'
+    assert examples_catalog.query("repairs", kind=hostile).rows == []
+    assert len(examples_catalog.query("find-datasets").rows) == 5
+
+
+def test_parameter_errors() -> None:
+    catalog = Catalog(None)
+    with pytest.raises(QueryError, match="no parameter 'organsim'"):
+        catalog.query("find-datasets", organsim="NCBI:txid9606")
+    with pytest.raises(QueryError, match="not an ontology term"):
+        catalog.query("find-datasets", organism="mouse")
+    with pytest.raises(QueryNotFoundError, match="datasets-by-organism"):
+        catalog.query("datasets-by-organisms")
+
+
+def test_required_parameter() -> None:
+    text = "# title: t\n# description: d\n# param: who (iri): someone\n# columns: x\n" + (
+        "PREFIX param: <https://w3id.org/ngff-kg/param#>\n"
+        "SELECT ?x WHERE { BIND(param:who() AS ?x) }"
+    )
+    catalog = Catalog(None)
+    with pytest.raises(QueryError, match="needs parameter 'who'"):
+        catalog.query(text)
+    assert catalog.query(text, who="https://example.org/a").values() == [
+        {"x": "https://example.org/a"}
+    ]
+
+
+def test_bad_header_and_bad_sparql(tmp_path) -> None:
+    with pytest.raises(QueryError, match="bad param line"):
+        parse_query("# param: organism\nSELECT * {}")
+    broken = tmp_path / "broken.rq"
+    broken.write_text("SELECT ?x WHERE { ?x ", "utf-8")
+    with pytest.raises(QueryError, match="not valid SPARQL"):
+        Catalog(None).query(str(broken))
+    assert resolve_query(str(broken)).name == "broken"
