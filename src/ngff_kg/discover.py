@@ -8,12 +8,12 @@ so chunk files are never listed.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import jsonio
 from .extract.ngff import OmeGroup, ome_group_v2, ome_group_v3
 
 ZARR_JSON = "zarr.json"
@@ -47,7 +47,7 @@ Found = FoundRoot | FoundCsv | WalkError
 def _read_json(path: str) -> tuple[bytes, object]:
     with open(path, "rb") as fh:
         data = fh.read()
-    return data, json.loads(data)
+    return data, jsonio.loads(data)
 
 
 def classify(directory: str, names: set[str]) -> FoundRoot | WalkError | str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import time
 import uuid
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from . import __version__, rdf
+from . import __version__, jsonio, rdf
 from .discover import FoundCsv, FoundRoot, WalkError, walk
 from .errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
 from .extract.ngff import ngff_triples
@@ -202,8 +201,8 @@ class Harvester:
                         csvs.append((found.path, mapper))
                     elif isinstance(found, WalkError):
                         report.warnings.append(Problem(str(found.path), found.reason))
-        for path, mapper in csvs:
-            self._sample_list(path, mapper, state, explicit=path in paths)
+            for path, mapper in csvs:
+                self._sample_list(path, mapper, state, extraction.writer, explicit=path in paths)
         self._finish(state, now)
         report.seconds = time.perf_counter() - started
         return report
@@ -228,7 +227,7 @@ class Harvester:
 
     # ---------------------------------------------------------------- sample lists
     def _sample_list(
-        self, path: Path, mapper: UrlMapper, state: _RunState, *, explicit: bool
+        self, path: Path, mapper: UrlMapper, state: _RunState, writer: _Writer, *, explicit: bool
     ) -> None:
         key = path.resolve()
         if key in state.lists:
@@ -245,7 +244,7 @@ class Harvester:
                 report.failed.append(Problem(str(path), str(exc)))
             return
         list_iri = mapper.url(path, directory=False)
-        self.store.write([GraphData.from_triples(list_iri, sample_list_triples(list_iri, parsed))])
+        writer.add(GraphData.from_triples(list_iri, sample_list_triples(list_iri, parsed)))
         report.sample_lists += 1
         report.sample_rows += len(parsed.rows)
         for message in parsed.warnings:
@@ -253,7 +252,7 @@ class Harvester:
         for _source, url in parsed.lists:
             local = mapper.path(url)
             if local is not None and local.is_file():
-                self._sample_list(local, mapper, state, explicit=True)
+                self._sample_list(local, mapper, state, writer, explicit=True)
             else:
                 report.warnings.append(
                     Problem(str(path), f"listed sample list {url} is not available locally")
@@ -320,7 +319,7 @@ def process_root(
         with open(crate_path, "rb") as fh:
             data = fh.read()
         hasher.update(data)
-        doc = json.loads(data)
+        doc = jsonio.loads(data)
         bnode_prefix = "b" + hashlib.sha1(iri.encode()).hexdigest()[:12]
         crate = extract_crate(doc, iri, converter, bnode_prefix)
     except FileNotFoundError:
