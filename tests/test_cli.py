@@ -115,3 +115,10 @@ def test_version() -> None:
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_queries_shows_one_query() -> None:
+    result = runner.invoke(app, ["queries", "find-datasets"])
+    assert result.exit_code == 0
+    assert "--param organism" in result.output and "SELECT DISTINCT ?dataset" in result.output
+    assert runner.invoke(app, ["queries", "nope"]).exit_code == 2

@@ -200,3 +200,23 @@ def check_nothing_lost(
 )
 def test_nothing_lost_on_fixtures(name: str, converter: JsonLdConverter) -> None:
     check_nothing_lost(load(CRATES / name), DS, converter)
+
+
+def test_ids_with_spaces_or_braces_are_encoded_and_recorded(converter: JsonLdConverter) -> None:
+    doc = {
+        "@context": "https://w3id.org/ro/crate/1.1/context",
+        "@graph": [
+            {
+                "@id": "./",
+                "@type": "Dataset",
+                "hasPart": [{"@id": "my file.tif"}, {"@id": "a|b.tif"}],
+            }
+        ],
+    }
+    result = extract_crate(doc, DS, converter)
+    parts = {o for _, p, o in result.triples if p == f"<{SCHEMA}hasPart>"}
+    assert parts == {f"<{DS}my%20file.tif>", f"<{DS}a%7Cb.tif>"}
+    assert {(r.kind, r.original) for r in result.repairs} == {
+        ("invalid-iri", "my file.tif"),
+        ("invalid-iri", f"{DS}a|b.tif"),
+    }

@@ -132,8 +132,27 @@ def harvest(
 
 
 @app.command("queries")
-def list_queries() -> None:
-    """List the named queries with their parameters."""
+def list_queries(
+    name: Annotated[
+        str | None, typer.Argument(help="Show this query in full (parameters, columns, SPARQL).")
+    ] = None,
+) -> None:
+    """List the named queries with their parameters, or show one in full."""
+    if name is not None:
+        try:
+            named = resolve_query(name)
+        except QueryNotFoundError as exc:
+            raise _fail(str(exc), 2) from None
+        out.print(f"[bold]{named.name}[/]: {named.title}", highlight=False)
+        out.print(named.description, highlight=False)
+        for p in named.params:
+            kind = "required" if p.required else "optional"
+            out.print(f"  --param {p.name}=…  ({p.type}, {kind}) {p.description}", highlight=False)
+        out.print(f"columns: {', '.join(named.columns)}", highlight=False)
+        if named.path:
+            out.print(f"file: {named.path}", highlight=False)
+        out.print(named.text, markup=False, highlight=False)
+        return
     table = Table(show_lines=False)
     table.add_column("name", no_wrap=True, style="bold")
     table.add_column("title")

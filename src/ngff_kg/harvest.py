@@ -337,6 +337,8 @@ def process_root(
         for term in sorted(crate.dropped_terms):
             triples.append((ds, _P_UNDEFINED, rdf.literal(term)))
             warnings.append(f"{CRATE_FILE}: term {term!r} is not defined by any context; ignored")
+        for value in sorted(crate.dropped_iris):
+            warnings.append(f"{CRATE_FILE}: {value!r} cannot be made an absolute IRI; ignored")
         if crate.engine != "fast":
             triples.append((ds, _P_ENGINE, rdf.literal(crate.engine)))
     for message in errors:

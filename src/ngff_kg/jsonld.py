@@ -358,6 +358,8 @@ class Expansion:
     patched_terms: set[str]
     dropped_terms: set[str]
     engine: str  # "fast" or "pyld"
+    dropped_iris: set[str] = field(default_factory=set)  # could not be made absolute
+    escaped_iris: dict[str, str] = field(default_factory=dict)  # as written → percent-encoded
 
 
 class JsonLdConverter:
@@ -553,6 +555,8 @@ class _FastExpander:
         self.triples: list[rdf.Triple] = []
         self.patched: set[str] = set()
         self.dropped: set[str] = set()
+        self.dropped_iris: set[str] = set()
+        self.escaped: dict[str, str] = {}
         self._bnodes: dict[str, str] = {}
         self._bnode_counter = 0
         self._prefix = bnode_prefix
@@ -574,7 +578,9 @@ class _FastExpander:
                 self.node(node)
             elif node is not None:
                 raise ExtractionError("@graph items must be node objects")
-        return Expansion(self.triples, self.patched, self.dropped, "fast")
+        return Expansion(
+            self.triples, self.patched, self.dropped, "fast", self.dropped_iris, self.escaped
+        )
 
     # -- terms
     def _bnode(self, label: str | None) -> str:
@@ -590,31 +596,38 @@ class _FastExpander:
     def _id_term(self, value: str) -> str | None:
         if value.startswith("_:"):
             return self._bnode(value[2:])
-        expanded = self.ctx.expand_iri(value, vocab=False)
-        if expanded is None or expanded in _KEYWORDS:
-            return None
-        if not _ABSOLUTE_IRI.match(expanded):
-            expanded = _resolve(expanded, self.base)
-            if not _ABSOLUTE_IRI.match(expanded):
-                return None
-        if expanded.startswith("_:"):
-            return self._bnode(expanded[2:])
-        return f"<{expanded}>" if rdf.iri_is_valid(expanded) else None
+        return self._term(self.ctx.expand_iri(value, vocab=False), value)
 
     def _vocab_term(self, value: str) -> str | None:
         td = self.ctx.terms.get(value)
         if td is not None and td.patched:
             self.patched.add(value)
-        expanded = self.ctx.expand_iri(value, vocab=True)
+        return self._term(self.ctx.expand_iri(value, vocab=True), value)
+
+    def _term(self, expanded: str | None, written: str) -> str | None:
+        """The RDF term of an expanded IRI, resolved against the base.
+
+        Characters N-Triples forbids in an IRI (spaces, braces...) are percent-encoded and
+        reported, so the caller records a repair; pyld drops IRIs with white space instead.
+        """
         if expanded is None or expanded in _KEYWORDS:
             return None
         if not _ABSOLUTE_IRI.match(expanded):
-            expanded = _resolve(expanded, self.base)
-            if not _ABSOLUTE_IRI.match(expanded):
-                return None
+            resolved = _resolve(expanded, self.base)
+            if not _ABSOLUTE_IRI.match(resolved):
+                resolved = _resolve(rdf.escape_iri(expanded), self.base)
+                if not _ABSOLUTE_IRI.match(resolved):
+                    self.dropped_iris.add(written)
+                    return None
+                self.escaped[expanded] = resolved
+                return f"<{resolved}>"
+            expanded = resolved
         if expanded.startswith("_:"):
             return self._bnode(expanded[2:])
-        return f"<{expanded}>" if rdf.iri_is_valid(expanded) else None
+        if rdf.iri_is_valid(expanded):
+            return f"<{expanded}>"
+        self.escaped[expanded] = rdf.escape_iri(expanded)
+        return f"<{self.escaped[expanded]}>"
 
     # -- nodes and values
     def node(self, node: dict[str, Any]) -> str | None:

@@ -65,6 +65,7 @@ class CrateResult:
     modalities: set[str] = field(default_factory=set)
     licenses: set[str] = field(default_factory=set)
     dropped_terms: set[str] = field(default_factory=set)
+    dropped_iris: set[str] = field(default_factory=set)
     engine: str = "fast"
 
 
@@ -153,8 +154,11 @@ def extract_crate(
                 o = fixed
         triples.append((s, p, o))
 
+    for written, escaped in expansion.escaped_iris.items():
+        repairs.add(Repair("invalid-iri", written, f"<{escaped}>"))
     result = CrateResult(triples, repairs, engine=expansion.engine)
     result.dropped_terms = expansion.dropped_terms
+    result.dropped_iris = expansion.dropped_iris
     _link_dataset(result, f"<{dataset_iri}>", f"<{base}>")
     return result
 
