@@ -26,7 +26,7 @@ from .errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
 from .extract.ngff import ngff_triples
 from .extract.rocrate import CRATE_FILE, extract_crate
 from .jsonld import JsonLdConverter
-from .repairs import KINDS, Repair, repair_set_description, repair_set_iri
+from .repairs import Repair, repair_set_description, repair_set_iri
 from .samples import parse_sample_list, sample_list_triples
 from .store import GraphData, KnowledgeStore
 from .urls import PATH_SAFE, UrlMapper
@@ -70,7 +70,7 @@ class HarvestReport:
         return not self.failed
 
 
-#: Progress callback: (datasets done, sources finished, total sources).
+#: Progress callback, called with the number of datasets read so far.
 Progress = Callable[[int], None]
 
 
@@ -100,11 +100,6 @@ class _Writer:
         self.pending.append(graph)
         if len(self.pending) >= self.batch_size:
             self._submit()
-
-    def drain(self) -> None:
-        """Raise the error of the batch in flight, if it failed."""
-        if self.future is not None and self.future.done():
-            self.future.result()
 
     def _submit(self) -> None:
         if self.future is not None:
@@ -351,4 +346,4 @@ def process_root(
     return DatasetOutcome(found.path, graph, frozenset(repairs), errors, warnings, has_crate)
 
 
-__all__ = ["KINDS", "HarvestReport", "Harvester", "Problem", "process_root"]
+__all__ = ["DatasetOutcome", "HarvestReport", "Harvester", "Problem", "process_root"]
