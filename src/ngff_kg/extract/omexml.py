@@ -221,6 +221,11 @@ def _instrument(w: _Writer, instrument: Any) -> None:
         w.text(det, _p("detectorType"), detector.type)
 
 
+def _part(base: str, name: str) -> str:
+    """A node that is part of ``base``: a fragment, or a longer fragment if it has one."""
+    return f"<{base}{'-' if '#' in base else '#'}{name}>"
+
+
 def _image(w: _Writer, node: str, image: Any) -> None:
     w.add(w.ds, _p("image"), node)
     w.add(node, _TYPE, _p("Image"))
@@ -245,7 +250,7 @@ def _image(w: _Writer, node: str, image: Any) -> None:
         if size is None:
             continue
         unit = _text(getattr(pixels, f"physical_size_{axis}_unit")) or "µm"
-        size_node = f"<{base}#ome-physical-size-{axis}>"
+        size_node = _part(base, f"ome-physical-size-{axis}")
         w.add(node, _p("omePixelSize"), size_node)
         w.add(size_node, _p("axisName"), rdf.literal(axis))
         w.add(size_node, f"<{QUDT}numericValue>", rdf.double(size))
@@ -258,7 +263,7 @@ def _image(w: _Writer, node: str, image: Any) -> None:
 
 
 def _channel(w: _Writer, image: str, base: str, index: int, channel: Any) -> None:
-    node = f"<{base}#ome-channel-{index}>"
+    node = _part(base, f"ome-channel-{index}")
     w.add(image, _p("omeChannel"), node)
     w.add(node, _p("channelIndex"), rdf.integer(index))
     w.text(node, _NAME, channel.name)
