@@ -249,6 +249,8 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: li
                 shift = [_sum(a, b) for a, b in zip(shift, global_shift, strict=True)]
             out.append((node, _p("translation"), rdf.literal(",".join(map(_number, shift)))))
         out.append((node, _p("scale"), rdf.literal(",".join(map(_number, scale)))))
+        if index:  # typed sizes for the full resolution; other levels have the scale text
+            continue
         for axis_index, size in enumerate(scale):
             if kinds[axis_index] not in ("space", "time") and not units[axis_index]:
                 continue  # channel and custom axes without a unit have no physical size

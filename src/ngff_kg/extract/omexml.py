@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -56,10 +57,11 @@ class OmeXml:
 @cache
 def _schema() -> Any:
     from lxml import etree
-    from ome_types._conversion import OME_2016_06_XSD
 
+    xsd = resources.files("ome_types") / "ome-2016-06.xsd"  # the schema ome-types ships
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    return etree.XMLSchema(etree.parse(OME_2016_06_XSD, parser))
+    with resources.as_file(xsd) as path:
+        return etree.XMLSchema(etree.parse(str(path), parser))
 
 
 def parse_omexml(data: bytes) -> OmeXml:
