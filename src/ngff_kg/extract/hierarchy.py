@@ -222,6 +222,9 @@ class HierarchyReader:
                 task.handle(doc)
             except ExtractionError as exc:
                 self.out.errors.append(f"{task.file}: {exc}")
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                # metadata of an unexpected shape: reported with the dataset, the rest is read
+                self.out.errors.append(f"{task.file}: unexpected metadata ({exc!r:.120})")
 
     def _attrs(self, doc: Any) -> dict[str, Any] | None:
         """The NGFF attributes of a group document (None: no group)."""
