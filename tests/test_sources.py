@@ -168,3 +168,35 @@ def test_sources_refuse_anything_but_metadata(tmp_path) -> None:
     for bad in ("0/c", "../x/zarr.json", "/etc/zarr.json"):
         with pytest.raises(ExtractionError):
             source.get(bad)
+
+
+def test_scale_in_a_file_is_a_warning_and_translation_without_scale() -> None:
+    from ngff_kg.extract.ngff import ngff_triples
+
+    attrs = {
+        "version": "0.5",
+        "multiscales": [
+            {
+                "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+                "datasets": [
+                    {"path": "0", "coordinateTransformations": [{"type": "scale", "path": "s"}]},
+                    {
+                        "path": "1",
+                        "coordinateTransformations": [
+                            {"type": "translation", "translation": [0.5, 1]}
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    group = ome_group_v3({"node_type": "group", "attributes": {"ome": attrs}})
+    notes: list[str] = []
+    _kind, triples, errors = ngff_triples("https://example.org/i/", group, notes)
+    assert errors == []
+    assert len(notes) == 1 and "stored in a file ('s') is not read" in notes[0]
+    scales = subjects(triples, "scale")
+    assert "<https://example.org/i/#level-0>" not in scales
+    assert scales["<https://example.org/i/#level-1>"] == ['"1,1"']
+    assert subjects(triples, "translation")["<https://example.org/i/#level-1>"] == ['"0.5,1"']
+    assert subjects(triples, "pixelSize") == {}  # level 0 has no known size

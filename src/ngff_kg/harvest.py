@@ -225,7 +225,11 @@ class Harvester:
                     if path.name.lower().endswith(".ome.xml"):
                         iri = mapper.url(path, directory=False)
                         report.datasets_found += 1
-                        if iri not in state.datasets:
+                        if iri in state.datasets:
+                            report.warnings.append(
+                                Problem(str(path), f"same dataset IRI as {state.datasets[iri]}")
+                            )
+                        else:
                             state.datasets[iri] = str(path)
                             extraction.add_omexml(path, iri)
                         continue
@@ -358,9 +362,11 @@ def process_root(
     warnings: list[str] = []
     hasher = hashlib.sha256(found.metadata_bytes)
     triples: list[rdf.Triple] = []
-    _kind, ngff, ngff_errors = ngff_triples(iri, found.group, warnings)
+    notes: list[str] = []
+    _kind, ngff, ngff_errors = ngff_triples(iri, found.group, notes)
     triples.extend(ngff)
     errors.extend(f"{found.metadata_file}: {message}" for message in ngff_errors)
+    warnings.extend(f"{found.metadata_file}: {message}" for message in notes)
     deep = _hierarchy(found, iri, max_nodes, executor)
     triples.extend(deep.triples)
     errors.extend(deep.errors)
