@@ -448,6 +448,114 @@ def datasets_by_host(tree) -> dict[str, tuple[int, int]]:
 # --------------------------------------------------------------------------
 
 
+def _number_text(value) -> str:
+    """A JSON number as the JSON text writes it (1 stays 1, 1.0 stays 1.0)."""
+    return json.dumps(value)
+
+
+def _image_row(url: str, dataset: str, directory: str, ome: dict) -> dict:
+    """What image-summary must say for the image group at ``directory``."""
+    multiscales = ome.get("multiscales")
+    first = multiscales[0] if isinstance(multiscales, list) and multiscales else {}
+    axes = [a if isinstance(a, dict) else {"name": a} for a in first.get("axes", [])]
+    datasets = first.get("datasets", [])
+    scale = None
+    if datasets:
+        transforms = datasets[0].get("coordinateTransformations", [])
+        for transform in transforms:
+            if transform.get("type") == "scale" and isinstance(transform.get("scale"), list):
+                scale = transform["scale"]
+        for transform in first.get("coordinateTransformations") or []:
+            if transform.get("type") == "scale" and scale is not None:
+                scale = [a * b for a, b in zip(scale, transform["scale"], strict=True)]
+    shape = dtype = None
+    if datasets:
+        level0 = _read_json(os.path.join(directory, datasets[0]["path"], "zarr.json"))
+        if isinstance(level0, dict) and level0.get("node_type") == "array":
+            shape = ",".join(str(n) for n in level0["shape"])
+            dtype = level0["data_type"]
+    channels = labels = None
+    omero = ome.get("omero")
+    if isinstance(omero, dict) and isinstance(omero.get("channels"), list):
+        channels = len(omero["channels"])
+        if channels:
+            labels = "|".join(c.get("label") or "" for c in omero["channels"])
+    return {
+        "image": url,
+        "dataset": dataset,
+        "axes": ",".join(a["name"] for a in axes) if axes else None,
+        "units": ",".join(a.get("unit") or "" for a in axes) if axes else None,
+        "scale": ",".join(_number_text(v) for v in scale) if scale is not None else None,
+        "levels": len(datasets) if multiscales else None,
+        "shape": shape,
+        "dtype": dtype,
+        "channels": channels,
+        "channel_labels": labels,
+    }
+
+
+def image_summaries(tree) -> dict[str, dict]:
+    """The image-summary rows of ``tree`` from the raw JSON, keyed by image URL.
+
+    Images: a root with multiscales; the series of a bioformats2raw root (the ``series``
+    list of ``OME/zarr.json``, else ``0/``, ``1/``, ... until one is missing); the fields of
+    the wells of a plate whose well groups exist. Zarr v3 trees only (like the corpus).
+    """
+    rows: dict[str, dict] = {}
+    tree = _tree_key(tree)
+    for url, info in roots(tree).items():
+        directory = os.path.join(tree, info.path)
+        ome = ome_attributes(directory) or {}
+        groups: list[str] = []
+        if "multiscales" in ome:
+            groups.append("")
+        if "plate" in ome:
+            for well in ome["plate"].get("wells", []):
+                well_ome = ome_attributes(os.path.join(directory, well["path"])) or {}
+                for image in (well_ome.get("well") or {}).get("images", []):
+                    groups.append(well["path"] + "/" + image["path"])
+        elif "bioformats2raw.layout" in ome:
+            series = (ome_attributes(os.path.join(directory, "OME")) or {}).get("series")
+            if isinstance(series, list):
+                groups.extend(series)
+            else:
+                index = 0
+                while ome_attributes(os.path.join(directory, str(index))) is not None:
+                    groups.append(str(index))
+                    index += 1
+        for group in groups:
+            image_ome = ome_attributes(os.path.join(directory, group)) if group else ome
+            if image_ome is None or "multiscales" not in image_ome:
+                continue
+            image_url = url + quote(group, safe=SAFE_PATH_CHARS) + "/" if group else url
+            rows[image_url] = _image_row(image_url, url, os.path.join(directory, group), image_ome)
+    return rows
+
+
+def plate_summaries(tree) -> dict[str, dict]:
+    """The plate-summary rows of ``tree`` from the raw JSON, keyed by plate URL."""
+    rows: dict[str, dict] = {}
+    tree = _tree_key(tree)
+    for url, info in roots(tree).items():
+        if info.kind != "plate":
+            continue
+        directory = os.path.join(tree, info.path)
+        plate = (ome_attributes(directory) or {})["plate"]
+        fields = None
+        for well in plate.get("wells", []):
+            well_ome = ome_attributes(os.path.join(directory, well["path"]))
+            if well_ome is not None and isinstance(well_ome.get("well"), dict):
+                fields = (fields or 0) + len(well_ome["well"].get("images", []))
+        rows[url] = {
+            "plate": url,
+            "rows": len(plate.get("rows", [])),
+            "columns": len(plate.get("columns", [])),
+            "wells": len(plate.get("wells", [])),
+            "fields": fields,
+        }
+    return rows
+
+
 def _print_counter(title: str, counter) -> None:
     print(f"\n{title}:")
     for key, value in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):

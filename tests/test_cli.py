@@ -122,3 +122,26 @@ def test_queries_shows_one_query() -> None:
     assert result.exit_code == 0
     assert "--param organism" in result.output and "SELECT DISTINCT ?dataset" in result.output
     assert runner.invoke(app, ["queries", "nope"]).exit_code == 2
+
+
+def test_max_nodes_per_dataset_option(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "harvest",
+            str(EXAMPLES),
+            "--store",
+            str(tmp_path / "s"),
+            "--max-nodes-per-dataset",
+            "1",
+            "--show",
+            "10",
+        ],
+    )
+    assert result.exit_code == 0, result.output  # a guard is a warning, not a failure
+    assert "--max-nodes-per-dataset 1" in result.output and "not read" in result.output
+    bad = runner.invoke(
+        app,
+        ["harvest", str(EXAMPLES), "--store", str(tmp_path / "t"), "--max-nodes-per-dataset", "0"],
+    )
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

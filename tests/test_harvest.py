@@ -166,3 +166,46 @@ def test_examples_unchanged_by_harvest() -> None:
     before = sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*"))
     Catalog(None).harvest([EXAMPLES], base_url="https://")
     assert sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*")) == before
+
+
+def test_examples_images(examples_catalog: Catalog) -> None:
+    """The nested images, labels, plate field and OME-XML of the examples show up."""
+    images = {r["image"]: r for r in values(examples_catalog, "image-summary")}
+    spim = EX + "collections/zebrafish-spim.zarr/0/"
+    field = EX + "screens/plate-1.ome.zarr/A/1/0/"
+    assert set(images) == {
+        MOUSE_BRAIN,
+        spim,
+        field,
+        "https://s3.example.net/ngff-public/v0.4/yeast-cells.zarr/",
+        "https://s3.example.net/ngff-public/v0.5/em-volume.ome.zarr/",
+    }
+    assert images[MOUSE_BRAIN]["scale"] == "1.0,1.0,0.5,0.2,0.2"
+    assert images[MOUSE_BRAIN]["shape"] == "1,2,64,2048,2048"
+    assert images[spim]["channel_labels"] == "GFP|mCherry"
+    assert images[field]["channel_labels"] == "Hoechst 33342|Alexa Fluor 488"
+    assert values(examples_catalog, "plate-summary") == [
+        {
+            "plate": EX + "screens/plate-1.ome.zarr/",
+            "rows": 2,
+            "columns": 3,
+            "wells": 4,
+            "fields": 2,
+        }
+    ]
+    assert values(examples_catalog, "objectives") == [
+        {"magnification": 20.0, "na": 1.0, "immersion": "Water", "count": 1}
+    ]
+    vendor = values(examples_catalog, "vendor-metadata", key="laserpower")
+    assert vendor == [
+        {
+            "image": spim,
+            "dataset": EX + "collections/zebrafish-spim.zarr/",
+            "key": "Information|Image|Channel|LaserPower #1",
+            "value": "2.5",
+        }
+    ]
+    labels = examples_catalog.query(
+        f"SELECT ?l WHERE {{ <{MOUSE_BRAIN}> <{NKG}labelImage> ?l }}"
+    ).column("l")
+    assert labels == [MOUSE_BRAIN + "labels/nuclei/"]

@@ -71,6 +71,8 @@ MODULES = [
     "ngff_kg.store",
     "ngff_kg.terms",
     "ngff_kg.urls",
+    "ngff_kg.units",
+    "ngff_kg.extract.zarr_array",
 ]
 
 

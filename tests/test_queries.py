@@ -22,6 +22,25 @@ REQUIRED = {
     "axes-units": None,
     "converters": None,
     "repairs": None,
+    "image-summary": [
+        "image",
+        "dataset",
+        "axes",
+        "units",
+        "scale",
+        "levels",
+        "shape",
+        "dtype",
+        "channels",
+        "channel_labels",
+    ],
+    "plate-summary": ["plate", "rows", "columns", "wells", "fields"],
+    "images-by-pixel-size": ["image", "dataset", "axis", "size", "unit"],
+    "objectives": ["magnification", "na", "immersion", "count"],
+    "channels-by-wavelength": None,
+    "storage-layout": None,
+    "largest-images": None,
+    "vendor-metadata": ["image", "dataset", "key", "value"],
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import QueryError
+from .extract.hierarchy import MAX_NODES
 from .harvest import Harvester, HarvestReport, Progress
 from .jsonld import ContextRegistry, JsonLdConverter
 from .queries import NamedQuery, QueryResult, functions_for, library, resolve_query
@@ -65,15 +66,24 @@ class Catalog:
         *,
         base_url: str | None = None,
         progress: Progress | None = None,
+        max_nodes_per_dataset: int = MAX_NODES,
     ) -> HarvestReport:
-        """Harvest local directories (walked for OME-Zarr roots) and CSV sample lists.
+        """Harvest local directories (walked for OME-Zarr roots), CSV sample lists and
+        ``.ome.xml`` files.
 
         :param base_url: URL of each source directory; ``"https://"`` for a tree whose first
             path component is the host. Without it datasets get ``file://`` IRIs.
+        :param max_nodes_per_dataset: read at most this many node documents (groups and
+            arrays) below one root; a dataset that has more gets a warning in the report.
         :raises SourceNotFoundError: a source does not exist.
-        :raises UsageError: a bad ``base_url``.
+        :raises UsageError: a bad ``base_url`` or ``max_nodes_per_dataset``.
         """
-        harvester = Harvester(self.store, self.converter, progress=progress)
+        harvester = Harvester(
+            self.store,
+            self.converter,
+            progress=progress,
+            max_nodes_per_dataset=max_nodes_per_dataset,
+        )
         return harvester.harvest([Path(s) for s in sources], base_url)
 
     @staticmethod

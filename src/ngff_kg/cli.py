@@ -17,6 +17,7 @@ from rich.table import Table
 from . import __version__
 from .catalog import Catalog
 from .errors import NgffKgError, QueryError, QueryNotFoundError, SourceNotFoundError, UsageError
+from .extract.hierarchy import MAX_NODES
 from .queries import QueryResult, library, resolve_query
 from .terms import curie
 
@@ -79,6 +80,15 @@ def harvest(
     show: Annotated[
         int, typer.Option("--show", help="How many failures and warnings to list.")
     ] = 20,
+    max_nodes: Annotated[
+        int,
+        typer.Option(
+            "--max-nodes-per-dataset",
+            min=1,
+            help="Read at most this many group and array documents below one root; a "
+            "dataset with more is reported with a warning.",
+        ),
+    ] = MAX_NODES,
 ) -> None:
     """Harvest datasets into the store (each dataset's graph is replaced)."""
     try:
@@ -102,6 +112,7 @@ def harvest(
                 sources,
                 base_url=base_url,
                 progress=lambda done: progress.update(task, completed=done),
+                max_nodes_per_dataset=max_nodes,
             )
     except (SourceNotFoundError, UsageError) as exc:
         raise _fail(str(exc), 2) from None

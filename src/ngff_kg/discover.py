@@ -28,6 +28,8 @@ class FoundRoot:
     metadata_file: str  # "zarr.json" or ".zattrs"
     metadata_bytes: bytes
     has_crate: bool
+    #: entries of the root directory (lets extraction skip documents that cannot exist)
+    names: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ def classify(directory: str, names: set[str]) -> FoundRoot | WalkError | str | N
             return WalkError(Path(path), f"unreadable zarr.json: {exc}")
         group = ome_group_v3(doc)
         if group is not None:
-            return FoundRoot(directory, group, ZARR_JSON, data, CRATE in names)
+            return FoundRoot(directory, group, ZARR_JSON, data, CRATE in names, frozenset(names))
         if isinstance(doc, dict) and doc.get("node_type") == "array":
             return "skip"
         return None
@@ -72,7 +74,7 @@ def classify(directory: str, names: set[str]) -> FoundRoot | WalkError | str | N
             return WalkError(Path(path), f"unreadable .zattrs: {exc}")
         group = ome_group_v2(doc)
         if group is not None:
-            return FoundRoot(directory, group, ZATTRS, data, CRATE in names)
+            return FoundRoot(directory, group, ZATTRS, data, CRATE in names, frozenset(names))
     if ".zarray" in names:
         return "skip"
     return None

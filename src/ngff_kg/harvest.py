@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -23,14 +23,17 @@ from urllib.parse import quote
 from . import __version__, jsonio, rdf
 from .discover import FoundCsv, FoundRoot, WalkError, walk
 from .errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
+from .extract.hierarchy import MAX_NODES, OME_XML, HierarchyReader, ome_image_iris
 from .extract.ngff import ngff_triples
+from .extract.omexml import omexml_triples, parse_omexml
 from .extract.rocrate import CRATE_FILE, extract_crate
 from .jsonld import JsonLdConverter
 from .repairs import Repair, repair_set_description, repair_set_iri
 from .samples import parse_sample_list, sample_list_triples
+from .sources import LocalSource
 from .store import GraphData, KnowledgeStore
 from .urls import PATH_SAFE, UrlMapper
-from .vocab import NKG, PROV, REPAIRS_GRAPH, RUNS_GRAPH, XSD_DATETIME
+from .vocab import NKG, PROV, RDF_TYPE, REPAIRS_GRAPH, RUNS_GRAPH, SCHEMA, XSD_DATETIME
 
 _P_REPAIR_SET = f"<{NKG}repairSet>"
 _P_ERROR = f"<{NKG}extractionError>"
@@ -39,6 +42,9 @@ _P_SOURCE = f"<{NKG}metadataSource>"
 _P_HASH = f"<{NKG}contentHash>"
 _P_GENERATED = f"<{PROV}wasGeneratedBy>"
 _P_ENGINE = f"<{NKG}jsonldEngine>"
+_P_OME_XML = f"<{NKG}omeXmlSource>"
+#: Threads reading the documents of one dataset (bounded: plates list thousands of wells).
+READ_THREADS = 8
 
 
 @dataclass
@@ -123,18 +129,42 @@ class _Extraction:
         self.harvester = harvester
         self.state = state
         self.writer = _Writer(harvester.store, harvester.batch_size)
+        self._readers: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> _Extraction:
         return self
 
     def add(self, found: FoundRoot, iri: str) -> None:
         harvester = self.harvester
-        outcome = process_root(found, iri, harvester.converter, self.state.run_term)
+        outcome = process_root(
+            found,
+            iri,
+            harvester.converter,
+            self.state.run_term,
+            max_nodes=harvester.max_nodes_per_dataset,
+            executor=self.readers,
+        )
         self.writer.add(outcome.graph)
         harvester.record(outcome, self.state)
 
+    def add_omexml(self, path: Path, iri: str) -> None:
+        outcome = process_omexml_file(path, iri, self.state.run_term)
+        self.writer.add(outcome.graph)
+        self.harvester.record(outcome, self.state)
+
+    @property
+    def readers(self) -> ThreadPoolExecutor:
+        """Threads that read a dataset's many documents (a plate's wells) concurrently."""
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="ngff-kg-read")
+        return self._readers
+
     def __exit__(self, *exc: object) -> None:
-        self.writer.close()
+        try:
+            self.writer.close()
+        finally:
+            if self._readers is not None:
+                self._readers.shutdown(wait=True)
 
 
 class Harvester:
@@ -147,14 +177,21 @@ class Harvester:
         *,
         batch_size: int = 1000,
         progress: Progress | None = None,
+        max_nodes_per_dataset: int = MAX_NODES,
     ) -> None:
+        if max_nodes_per_dataset < 1:
+            raise UsageError(
+                f"max_nodes_per_dataset must be at least 1, got {max_nodes_per_dataset}"
+            )
         self.store = store
         self.converter = converter or JsonLdConverter()
         self.batch_size = batch_size
         self.progress = progress
+        self.max_nodes_per_dataset = max_nodes_per_dataset
 
     def harvest(self, sources: Iterable[str | Path], base_url: str | None = None) -> HarvestReport:
-        """Harvest every source: directories are walked, ``.csv`` files read as sample lists.
+        """Harvest every source: directories are walked, ``.csv`` files read as sample lists,
+        ``.ome.xml`` files harvested as datasets of their own.
 
         :raises SourceNotFoundError: a source does not exist (checked before anything is read).
         :raises UsageError: ``base_url`` is not an absolute URL prefix.
@@ -179,6 +216,17 @@ class Harvester:
                 if path.is_file():
                     if path.suffix.lower() == ".csv":
                         csvs.append((path, mapper))
+                        continue
+                    if path.name.lower().endswith(".ome.xml"):
+                        iri = mapper.url(path, directory=False)
+                        report.datasets_found += 1
+                        if iri in state.datasets:
+                            report.warnings.append(
+                                Problem(str(path), f"same dataset IRI as {state.datasets[iri]}")
+                            )
+                        else:
+                            state.datasets[iri] = str(path)
+                            extraction.add_omexml(path, iri)
                         continue
                     path = path.parent
                 for found in walk(path):
@@ -294,17 +342,30 @@ class _RunState:
 
 
 def process_root(
-    found: FoundRoot, iri: str, converter: JsonLdConverter, run_term: str
+    found: FoundRoot,
+    iri: str,
+    converter: JsonLdConverter,
+    run_term: str,
+    *,
+    max_nodes: int = MAX_NODES,
+    executor: Executor | None = None,
 ) -> DatasetOutcome:
-    """The complete graph of one dataset: NGFF facts, crate, repairs, provenance."""
+    """The complete graph of one dataset: NGFF facts of the whole hierarchy, OME-XML, crate,
+    repairs, provenance."""
     ds = f"<{iri}>"
     errors: list[str] = []
     warnings: list[str] = []
     hasher = hashlib.sha256(found.metadata_bytes)
     triples: list[rdf.Triple] = []
-    _kind, ngff, ngff_errors = ngff_triples(iri, found.group)
+    notes: list[str] = []
+    _kind, ngff, ngff_errors = ngff_triples(iri, found.group, notes)
     triples.extend(ngff)
     errors.extend(f"{found.metadata_file}: {message}" for message in ngff_errors)
+    warnings.extend(f"{found.metadata_file}: {message}" for message in notes)
+    deep = _hierarchy(found, iri, max_nodes, executor)
+    triples.extend(deep.triples)
+    errors.extend(deep.errors)
+    warnings.extend(deep.warnings)
     repairs: set[Repair] = set()
     crate_path = os.path.join(found.path, CRATE_FILE)
     has_crate = found.has_crate
@@ -336,6 +397,8 @@ def process_root(
             warnings.append(f"{CRATE_FILE}: {value!r} cannot be made an absolute IRI; ignored")
         if crate.engine != "fast":
             triples.append((ds, _P_ENGINE, rdf.literal(crate.engine)))
+    for data in deep.documents:
+        hasher.update(data)
     for message in errors:
         triples.append((ds, _P_ERROR, rdf.literal(message)))
     source = os.path.abspath(os.path.join(found.path, found.metadata_file))
@@ -346,4 +409,75 @@ def process_root(
     return DatasetOutcome(found.path, graph, frozenset(repairs), errors, warnings, has_crate)
 
 
-__all__ = ["DatasetOutcome", "HarvestReport", "Harvester", "Problem", "process_root"]
+@dataclass(slots=True)
+class _Deep:
+    triples: list[rdf.Triple]
+    errors: list[str]
+    warnings: list[str]
+    documents: list[bytes]
+
+
+def _hierarchy(found: FoundRoot, iri: str, max_nodes: int, executor: Executor | None) -> _Deep:
+    """The nodes below the root, and the root's OME-XML (bioformats2raw layouts)."""
+    root_doc = None
+    if found.group.zarr_format == 3 and b"consolidated_metadata" in found.metadata_bytes:
+        root_doc = jsonio.loads(found.metadata_bytes)
+    source = LocalSource(found.path, found.names)
+    reader = HierarchyReader(
+        source, iri, found.group, root_doc=root_doc, max_nodes=max_nodes, executor=executor
+    )
+    hierarchy = reader.read()
+    deep = _Deep(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
+    if hierarchy.ome_xml is not None:
+        try:
+            doc = parse_omexml(hierarchy.ome_xml)
+        except ExtractionError as exc:
+            deep.errors.append(f"{OME_XML}: {exc}")
+        else:
+            deep.warnings.extend(f"{OME_XML}: {message}" for message in doc.warnings)
+            names = ome_image_iris(reader, hierarchy, doc.ome.plates)
+            deep.triples.extend(omexml_triples(doc, iri, names))
+            deep.triples.append((f"<{iri}>", _P_OME_XML, rdf.iri(iri + OME_XML)))
+    return deep
+
+
+def process_omexml_file(path: Path, iri: str, run_term: str) -> DatasetOutcome:
+    """A ``.ome.xml`` file as a dataset of its own (IRI: the file's URL)."""
+    ds = f"<{iri}>"
+    errors: list[str] = []
+    warnings: list[str] = []
+    triples: list[rdf.Triple] = [
+        (ds, f"<{RDF_TYPE}>", f"<{NKG}OmeXmlDataset>"),
+        (ds, f"<{RDF_TYPE}>", f"<{SCHEMA}Dataset>"),
+    ]
+    data = b""
+    try:
+        data = path.read_bytes()
+        doc = parse_omexml(data)
+    except OSError as exc:
+        errors.append(f"cannot read: {exc.strerror or exc}")
+    except ExtractionError as exc:
+        errors.append(str(exc))
+    else:
+        warnings.extend(doc.warnings)
+        triples.extend(
+            omexml_triples(doc, iri, lambda _i, ident: f"{iri}#ome-{quote(ident, safe=':')}")
+        )
+    for message in errors:
+        triples.append((ds, _P_ERROR, rdf.literal(message)))
+    source = "file://" + quote(os.path.abspath(path), safe=PATH_SAFE)
+    triples.append((ds, _P_SOURCE, rdf.iri(source)))
+    triples.append((ds, _P_HASH, rdf.literal("sha256:" + hashlib.sha256(data).hexdigest())))
+    triples.append((ds, _P_GENERATED, run_term))
+    graph = GraphData.from_triples(iri, triples)
+    return DatasetOutcome(str(path), graph, frozenset(), errors, warnings, False)
+
+
+__all__ = [
+    "DatasetOutcome",
+    "HarvestReport",
+    "Harvester",
+    "Problem",
+    "process_omexml_file",
+    "process_root",
+]

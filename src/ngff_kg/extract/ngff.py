@@ -6,11 +6,16 @@ Input is the parsed group metadata of a root: the ``attributes.ome`` object of a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
+
+import orjson
 
 from .. import rdf
 from ..errors import ExtractionError
+from ..units import QUDT, qudt_iri
 from ..vocab import NKG, RDF_TYPE, SCHEMA
 
 #: Keys whose presence makes a Zarr v2 group an NGFF group.
@@ -95,11 +100,14 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def ngff_triples(dataset_iri: str, group: OmeGroup) -> tuple[str, list[rdf.Triple], list[str]]:
+def ngff_triples(
+    dataset_iri: str, group: OmeGroup, warnings: list[str] | None = None
+) -> tuple[str, list[rdf.Triple], list[str]]:
     """The kind of the dataset, its NGFF triples, and what could not be read.
 
     Each NGFF section (multiscales, omero, plate, well, labels) is read on its own: one with
-    values of the wrong JSON type is reported and the others are still read.
+    values of the wrong JSON type is reported and the others are still read. Problems that
+    leave the section readable (a scale given as a file path) go to ``warnings``.
     """
     ds = f"<{dataset_iri}>"
     attrs = group.attributes
@@ -120,46 +128,64 @@ def ngff_triples(dataset_iri: str, group: OmeGroup) -> tuple[str, list[rdf.Tripl
             out.append((ds, _p("converterName"), rdf.literal(name)))
         if version:
             out.append((ds, _p("converterVersion"), rdf.literal(version)))
-    sections = (
-        ("bioformats2raw.layout", _layout),
-        ("multiscales", _multiscales),
-        ("omero", _omero),
-        ("plate", _plate),
-        ("well", _well),
-        ("labels", _labels),
-    )
+    _read_sections(ds, dataset_iri, attrs, _ROOT_SECTIONS, out, errors, warnings)
+    return kind, out, errors
+
+
+def image_triples(
+    iri: str, attrs: dict[str, Any], warnings: list[str] | None = None
+) -> tuple[list[rdf.Triple], list[str]]:
+    """The image facts of a group that is not a root (multiscales, omero, image-label).
+
+    Nodes of the image are ``iri#axis-N``, ``iri#level-N``, ``iri#channel-N``, as for a root.
+    """
+    out: list[rdf.Triple] = []
+    errors: list[str] = []
+    _read_sections(f"<{iri}>", iri, attrs, _IMAGE_SECTIONS, out, errors, warnings)
+    return out, errors
+
+
+def _read_sections(
+    node: str,
+    iri: str,
+    attrs: dict[str, Any],
+    sections: tuple[tuple[str, Any], ...],
+    out: list[rdf.Triple],
+    errors: list[str],
+    warnings: list[str] | None,
+) -> None:
+    notes: list[str] = [] if warnings is None else warnings
     for key, reader in sections:
         if key not in attrs:
             continue
         part: list[rdf.Triple] = []
         try:
-            reader(ds, dataset_iri, attrs[key], part)
+            reader(node, iri, attrs[key], part, notes)
         except ExtractionError as exc:
             errors.append(str(exc))
         else:
             out.extend(part)
-    return kind, out, errors
 
 
-def _layout(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+def _layout(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str]) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ExtractionError(f"bioformats2raw.layout must be an integer, got {value!r}")
     out.append((ds, _p("bioformats2rawLayout"), rdf.integer(value)))
 
 
-def _well(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+def _well(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str]) -> None:
     if not isinstance(value, dict) or not isinstance(value.get("images", []), list):
         raise ExtractionError("well must be an object with an images list")
     out.append((ds, _p("fieldCount"), rdf.integer(len(value.get("images", [])))))
 
 
-def _labels(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+def _labels(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str]) -> None:
     if not isinstance(value, list):
         raise ExtractionError(f"labels must be a list, got {type(value).__name__}")
     out.append((ds, _p("labelsCount"), rdf.integer(len(value))))
 
 
-def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str]) -> None:
     if not isinstance(value, list) or not value or not isinstance(value[0], dict):
         raise ExtractionError(f"multiscales must be a non-empty list of objects, got {value!r:.60}")
     first = value[0]
@@ -167,6 +193,8 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
     if not isinstance(axes, list):
         raise ExtractionError("multiscales[0].axes must be a list")
     names: list[str] = []
+    units: list[str] = []
+    kinds: list[str | None] = []
     for index, axis in enumerate(axes):
         node = f"<{iri}#axis-{index}>"
         if isinstance(axis, str):  # NGFF 0.3: axis names only
@@ -177,27 +205,154 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
         out.append((ds, _p("axis"), node))
         out.append((node, _p("axisIndex"), rdf.integer(index)))
         out.append((node, _p("axisName"), rdf.literal(axis["name"])))
-        for key, prop in (("type", "axisType"), ("unit", "axisUnit")):
-            text = _text(axis.get(key))
-            if text:
-                out.append((node, _p(prop), rdf.literal(text)))
+        kind, unit = _text(axis.get("type")), _text(axis.get("unit"))
+        kinds.append(kind)
+        units.append(unit or "")
+        if kind:
+            out.append((node, _p("axisType"), rdf.literal(kind)))
+        if unit:
+            out.append((node, _p("axisUnit"), rdf.literal(unit)))
+            unit_iri = qudt_iri(unit)
+            if unit_iri:
+                out.append((node, _QUDT_UNIT, f"<{unit_iri}>"))
     if names:
         out.append((ds, _p("axes"), rdf.literal(",".join(names))))
+        out.append((ds, _p("axisUnits"), rdf.literal(",".join(units))))
     datasets = first.get("datasets", [])
     if not isinstance(datasets, list):
         raise ExtractionError("multiscales[0].datasets must be a list")
     out.append((ds, _p("resolutionLevels"), rdf.integer(len(datasets))))
     if len(value) > 1:
         out.append((ds, _p("multiscalesCount"), rdf.integer(len(value))))
+    name = _text(first.get("name"))
+    if name:  # not schema:name: a root image is the dataset, which the crate names
+        out.append((ds, _p("multiscalesName"), rdf.literal(name)))
+    global_scale, global_shift = _transforms(first, len(names), "multiscales[0]", notes)
+    for index, level in enumerate(datasets):
+        if not isinstance(level, dict) or not isinstance(level.get("path"), str):
+            raise ExtractionError(f"multiscales[0].datasets[{index}] must have a string path")
+        node = f"<{iri}#level-{index}>"
+        out.append((ds, _p("level"), node))
+        out.append((node, _p("levelIndex"), rdf.integer(index)))
+        out.append((node, _p("levelPath"), rdf.literal(level["path"])))
+        where = f"multiscales[0].datasets[{index}]"
+        scale, shift = _transforms(level, len(names), where, notes)
+        if scale is None:
+            continue
+        if global_scale is not None:
+            scale = [_product(a, b) for a, b in zip(scale, global_scale, strict=True)]
+        if shift is not None or global_shift is not None:
+            shift = shift or [0] * len(names)
+            if global_scale is not None:
+                shift = [_product(a, b) for a, b in zip(shift, global_scale, strict=True)]
+            if global_shift is not None:
+                shift = [_sum(a, b) for a, b in zip(shift, global_shift, strict=True)]
+            out.append((node, _p("translation"), rdf.literal(",".join(map(_number, shift)))))
+        out.append((node, _p("scale"), rdf.literal(",".join(map(_number, scale)))))
+        if index:  # typed sizes for the full resolution; other levels have the scale text
+            continue
+        for axis_index, size in enumerate(scale):
+            if kinds[axis_index] not in ("space", "time") and not units[axis_index]:
+                continue  # channel and custom axes without a unit have no physical size
+            size_node = f"<{iri}#level-{index}-axis-{axis_index}>"
+            out.append((node, _p("pixelSize"), size_node))
+            out.append((size_node, _p("axis"), f"<{iri}#axis-{axis_index}>"))
+            out.append((size_node, _QUDT_VALUE, _double(size)))
+            unit_iri = qudt_iri(units[axis_index])
+            if unit_iri:
+                out.append((size_node, _QUDT_UNIT, f"<{unit_iri}>"))
 
 
-def _omero(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+@functools.lru_cache(maxsize=4096)
+def _double(value: float) -> str:
+    """``rdf.double``, cached: pixel sizes repeat across levels and images."""
+    return rdf.double(float(value))
+
+
+_QUDT_UNIT = f"<{QUDT}unit>"
+_QUDT_VALUE = f"<{QUDT}numericValue>"
+Number = int | float
+
+
+def _numbers(value: Any, count: int, what: str) -> list[Number]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        raise ExtractionError(f"{what} must be a list of numbers, got {value!r:.60}")
+    if count and len(value) != count:
+        raise ExtractionError(f"{what} has {len(value)} values for {count} axes")
+    return list(value)
+
+
+def _transforms(
+    holder: dict[str, Any], count: int, where: str, notes: list[str]
+) -> tuple[list[Number] | None, list[Number] | None]:
+    """The scale and translation of ``holder["coordinateTransformations"]`` (None: not given)."""
+    transforms = holder.get("coordinateTransformations")
+    if transforms is None:
+        return None, None
+    if not isinstance(transforms, list):
+        raise ExtractionError(f"{where}.coordinateTransformations must be a list")
+    scale: list[Number] | None = None
+    shift: list[Number] | None = None
+    for number, transform in enumerate(transforms):
+        what = f"{where}.coordinateTransformations[{number}]"
+        if not isinstance(transform, dict):
+            raise ExtractionError(f"{what} must be an object")
+        kind = transform.get("type")
+        if kind in ("scale", "translation") and "path" in transform and kind not in transform:
+            notes.append(f"{what}: {kind} stored in a file ({transform['path']!r}) is not read")
+            return None, None
+        if kind == "scale":
+            scale = _numbers(transform.get("scale"), count, f"{what}.scale")
+        elif kind == "translation":
+            shift = _numbers(transform.get("translation"), count, f"{what}.translation")
+        elif kind != "identity":
+            notes.append(f"{what}: transformation type {kind!r} is not read")
+            return None, None
+    if scale is None and shift is not None:
+        scale = [1] * len(shift)
+    return scale, shift
+
+
+def _clean(value: float) -> Number:
+    """A computed value without float noise (0.1 * 3 → 0.3), an int when it is whole."""
+    return float(f"{value:.15g}")
+
+
+def _product(a: Number, b: Number) -> Number:
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if b == 1:
+        return a
+    if a == 1:
+        return b
+    return _clean(a * b)
+
+
+def _sum(a: Number, b: Number) -> Number:
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    if b == 0:
+        return a
+    if a == 0:
+        return b
+    return _clean(a + b)
+
+
+def _number(value: Number) -> str:
+    """The number as JSON writes it: ``1`` for an integer, ``0.5`` and ``1.0`` for floats."""
+    return str(value) if isinstance(value, int) else repr(float(value))
+
+
+def _omero(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str]) -> None:
     if not isinstance(value, dict):
         raise ExtractionError("omero must be an object")
     channels = value.get("channels", [])
     if not isinstance(channels, list):
         raise ExtractionError("omero.channels must be a list")
     out.append((ds, _p("channelCount"), rdf.integer(len(channels))))
+    labels: list[str] = []
     for index, channel in enumerate(channels):
         if not isinstance(channel, dict):
             raise ExtractionError(f"omero.channels[{index}] must be an object")
@@ -205,6 +360,7 @@ def _omero(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
         out.append((ds, _p("channel"), node))
         out.append((node, _p("channelIndex"), rdf.integer(index)))
         label = _text(channel.get("label"))
+        labels.append(label or "")
         if label:
             out.append((node, f"<{SCHEMA}name>", rdf.literal(label)))
         color = _text(channel.get("color"))
@@ -213,9 +369,67 @@ def _omero(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
         active = channel.get("active")
         if isinstance(active, bool):
             out.append((node, _p("active"), rdf.boolean(active)))
+        window = channel.get("window")
+        if isinstance(window, dict):
+            for key, prop in _WINDOW:
+                number = window.get(key)
+                if isinstance(number, int | float) and not isinstance(number, bool):
+                    out.append((node, _p(prop), rdf.double(float(number))))
+    if channels:
+        out.append((ds, _p("channelLabels"), rdf.literal("|".join(labels))))
 
 
-def _plate(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
+_WINDOW = (
+    ("start", "windowStart"),
+    ("end", "windowEnd"),
+    ("min", "windowMin"),
+    ("max", "windowMax"),
+)
+
+
+def _image_label(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str]) -> None:
+    """``image-label``: colors and properties per label value; the source image link is
+    resolved by the hierarchy reader, which knows where the group is."""
+    if not isinstance(value, dict):
+        raise ExtractionError("image-label must be an object")
+    for key, prefix in (("colors", "color"), ("properties", "property")):
+        items = value.get(key, [])
+        if not isinstance(items, list):
+            raise ExtractionError(f"image-label.{key} must be a list")
+        out.append((ds, _p(f"label{prefix.capitalize()}Count"), rdf.integer(len(items))))
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ExtractionError(f"image-label.{key}[{index}] must be an object")
+            node = f"<{iri}#label-{prefix}-{index}>"
+            out.append((ds, _p(f"label{prefix.capitalize()}"), node))
+            label_value = item.get("label-value")
+            if isinstance(label_value, int | float) and not isinstance(label_value, bool):
+                out.append((node, _p("labelValue"), rdf.literal(_number(label_value), _XSD_DEC)))
+            if key == "colors":
+                rgba = item.get("rgba")
+                if isinstance(rgba, list) and all(isinstance(c, int) for c in rgba):
+                    out.append((node, _p("rgba"), rdf.literal(",".join(map(str, rgba)))))
+                continue
+            for name, content in item.items():
+                if name == "label-value":
+                    continue
+                text = _text(content)
+                if text is None:
+                    text = orjson.dumps(content).decode()
+                pair = f"<{iri}#label-property-{index}-{_fragment(name)}>"
+                out.append((node, f"<{SCHEMA}additionalProperty>", pair))
+                out.append((pair, f"<{SCHEMA}name>", rdf.literal(name)))
+                out.append((pair, f"<{SCHEMA}value>", rdf.literal(text)))
+
+
+_XSD_DEC = "http://www.w3.org/2001/XMLSchema#decimal"
+
+
+def _fragment(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _plate(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str]) -> None:
     if not isinstance(value, dict):
         raise ExtractionError("plate must be an object")
     for key, prop in (("rows", "plateRows"), ("columns", "plateColumns"), ("wells", "wellCount")):
@@ -232,3 +446,19 @@ def _plate(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
     name = _text(value.get("name"))
     if name:
         out.append((ds, _p("plateName"), rdf.literal(name)))
+
+
+_ROOT_SECTIONS: tuple[tuple[str, Any], ...] = (
+    ("bioformats2raw.layout", _layout),
+    ("multiscales", _multiscales),
+    ("omero", _omero),
+    ("image-label", _image_label),
+    ("plate", _plate),
+    ("well", _well),
+    ("labels", _labels),
+)
+_IMAGE_SECTIONS: tuple[tuple[str, Any], ...] = (
+    ("multiscales", _multiscales),
+    ("omero", _omero),
+    ("image-label", _image_label),
+)

@@ -1,0 +1,518 @@
+"""The whole NGFF hierarchy below a root, read by following its metadata.
+
+Directories are never walked: the reader goes where the metadata points (multiscales
+dataset paths, plate wells, well images, ``labels`` lists, bioformats2raw series from
+``OME/zarr.json`` or ``0/``, ``1/``… until one is missing) and reads only metadata documents
+through a :class:`~ngff_kg.sources.MetadataSource`. Consolidated metadata (v3
+``consolidated_metadata``, v2 ``.zmetadata``) is used where a root has it.
+
+Work proceeds in rounds: every document one round needs is read together (on a thread pool
+when there are many, as for a plate's wells), then the next round is planned from what was
+read. ``max_nodes`` bounds the number of node documents per dataset.
+
+Node IRIs: an image, well or label image is the URL of its group (``<dataset>A/1/0/``), so a
+root image is the dataset node itself; its parts are fragments of it (``#level-0``,
+``#level-0-axis-4``, ``#axis-2``, ``#channel-1``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from .. import jsonio, rdf
+from ..errors import ExtractionError
+from ..sources import MetadataSource
+from ..urls import PATH_SAFE
+from ..vocab import NKG, PROV, RDF_TYPE, SCHEMA, XSD_DATETIME
+from .ngff import OmeGroup, image_triples
+from .zarr_array import array_triples, parse_array_v2, parse_array_v3
+
+#: Default bound on the node documents read for one dataset.
+MAX_NODES = 100_000
+#: Reads in one round from which the thread pool is used.
+PARALLEL_FROM = 16
+OME_XML = "OME/METADATA.ome.xml"
+
+_TYPE = f"<{RDF_TYPE}>"
+
+
+def _p(name: str) -> str:
+    return f"<{NKG}{name}>"
+
+
+def _join(base: str, name: str) -> str:
+    """``base/name`` for a node path ``base`` ("" = root) and a relative ``name``."""
+    name = name.strip("/")
+    if not base:
+        return name
+    return f"{base}/{name}" if name else base
+
+
+@dataclass
+class _Task:
+    path: str  # node path relative to the root ("" = root)
+    array: bool
+    handle: Callable[[dict[str, Any] | None], None]
+    named: bool = True  # named by the metadata (missing = a gap); False for optional groups
+    file: str = ""
+
+
+@dataclass
+class Hierarchy:
+    """What the reader found below one root."""
+
+    triples: list[rdf.Triple] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    documents: list[bytes] = field(default_factory=list)
+    nodes_read: int = 0  # node documents found and read
+    nodes_missing: int = 0  # nodes the metadata names whose document does not exist
+    ome_xml: bytes | None = None
+    #: OME-XML Image index → image IRI (bioformats2raw series in order)
+    series: list[str] = field(default_factory=list)
+    #: well path → field image paths in order, for the wells that were read
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+
+class HierarchyReader:
+    """Reads the metadata below one root; :meth:`read` returns a :class:`Hierarchy`."""
+
+    def __init__(
+        self,
+        source: MetadataSource,
+        dataset_iri: str,
+        group: OmeGroup,
+        *,
+        root_doc: dict[str, Any] | None = None,
+        max_nodes: int = MAX_NODES,
+        executor: Executor | None = None,
+    ) -> None:
+        self.source = source
+        self.iri = dataset_iri
+        self.ds = f"<{dataset_iri}>"
+        self.group = group
+        self.v3 = group.zarr_format == 3
+        self.max_nodes = max_nodes
+        self.executor = executor
+        self.out = Hierarchy()
+        self.pending: list[_Task] = []
+        self.dropped = 0
+        self.attempts = 0
+        self.consolidated: dict[str, Any] = {}
+        if self.v3 and isinstance(root_doc, dict):
+            meta = root_doc.get("consolidated_metadata")
+            if isinstance(meta, dict) and isinstance(meta.get("metadata"), dict):
+                self.consolidated = meta["metadata"]
+
+    # ------------------------------------------------------------------ public
+    def read(self) -> Hierarchy:
+        attrs = self.group.attributes
+        if not self.v3:
+            self._load_zmetadata()
+        if isinstance(attrs.get("multiscales"), list):
+            self._image("", attrs, kind="image")
+        if isinstance(attrs.get("plate"), dict):
+            self._plate(attrs["plate"])
+        elif "bioformats2raw.layout" in attrs:
+            self._series()
+        if "bioformats2raw.layout" in attrs:
+            self.out.ome_xml = self._get(OME_XML)
+            if self.out.ome_xml is not None:
+                self.out.documents.append(self.out.ome_xml)
+        if isinstance(attrs.get("well"), dict):
+            self._well("", attrs["well"], None)
+        if isinstance(attrs.get("labels"), list) and "multiscales" not in attrs:
+            self._labels_list("", attrs["labels"], None)
+        while self.pending:
+            self._round()
+        out = self.out
+        if self.dropped:
+            out.warnings.append(
+                f"stopped after {self.max_nodes} metadata nodes (--max-nodes-per-dataset "
+                f"{self.max_nodes}); {self.dropped} more nodes named by the metadata were "
+                "not read"
+            )
+            out.triples.append((self.ds, _p("nodesNotRead"), rdf.integer(self.dropped)))
+        if out.nodes_read:
+            out.triples.append((self.ds, _p("nodesRead"), rdf.integer(out.nodes_read)))
+        if out.nodes_missing:
+            out.triples.append((self.ds, _p("nodesMissing"), rdf.integer(out.nodes_missing)))
+        return out
+
+    def image_iri(self, path: str) -> str:
+        """The IRI of the group at ``path`` (the dataset IRI for the root)."""
+        if not path:
+            return self.iri
+        return self.iri + quote(path, safe=PATH_SAFE) + "/"
+
+    # ------------------------------------------------------------------ reading
+    def _load_zmetadata(self) -> None:
+        data = self._get(".zmetadata")
+        if data is None:
+            return
+        try:
+            doc = jsonio.loads(data)
+        except ValueError as exc:
+            self.out.errors.append(f".zmetadata: invalid JSON: {exc}")
+            return
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        if isinstance(meta, dict):
+            self.out.documents.append(data)
+            self.consolidated = meta
+
+    def _get(self, path: str) -> bytes | None:
+        try:
+            return self.source.get(path)
+        except ExtractionError as exc:
+            self.out.warnings.append(str(exc))
+            return None
+
+    def _file(self, task: _Task) -> str:
+        if self.v3:
+            return _join(task.path, "zarr.json")
+        return _join(task.path, ".zarray" if task.array else ".zattrs")
+
+    def _from_consolidated(self, task: _Task) -> tuple[bool, Any]:
+        if not self.consolidated:
+            return False, None
+        key = task.path if self.v3 else task.file
+        if key in self.consolidated:
+            return True, self.consolidated[key]
+        return False, None
+
+    def _round(self) -> None:
+        tasks, self.pending = self.pending, []
+        room = max(self.max_nodes - self.attempts, 0)
+        if len(tasks) > room:
+            self.dropped += len(tasks) - room
+            tasks = tasks[:room]
+        self.attempts += len(tasks)
+        docs: list[Any] = []
+        to_read: list[int] = []
+        for index, task in enumerate(tasks):
+            hit, doc = self._from_consolidated(task)
+            docs.append(doc)
+            if not hit:
+                to_read.append(index)
+        files = [tasks[i].file for i in to_read]
+        if self.executor is not None and len(files) >= PARALLEL_FROM:
+            datas = list(self.executor.map(self._get, files))
+        else:
+            datas = [self._get(f) for f in files]
+        for index, data in zip(to_read, datas, strict=True):
+            if data is None:
+                continue
+            self.out.documents.append(data)
+            try:
+                docs[index] = jsonio.loads(data)
+            except ValueError as exc:
+                self.out.errors.append(f"{tasks[index].file}: invalid JSON: {exc}")
+        for task, doc in zip(tasks, docs, strict=True):
+            if doc is None:
+                self.out.nodes_missing += task.named
+            else:
+                self.out.nodes_read += 1
+            try:
+                task.handle(doc)
+            except ExtractionError as exc:
+                self.out.errors.append(f"{task.file}: {exc}")
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                # metadata of an unexpected shape: reported with the dataset, the rest is read
+                self.out.errors.append(f"{task.file}: unexpected metadata ({exc!r:.120})")
+
+    def _attrs(self, doc: Any) -> dict[str, Any] | None:
+        """The NGFF attributes of a group document (None: no group)."""
+        if not isinstance(doc, dict):
+            return None
+        if not self.v3:
+            return doc
+        if doc.get("node_type") != "group":
+            return None
+        attrs = doc.get("attributes")
+        if not isinstance(attrs, dict):
+            return {}
+        ome = attrs.get("ome")
+        return ome if isinstance(ome, dict) else attrs
+
+    def _enqueue(self, task: _Task) -> None:
+        """Plan reading a node, unless the source knows it cannot exist."""
+        task.file = self._file(task)
+        key = task.path if self.v3 else task.file
+        if key in self.consolidated or self.source.might_have(task.file):
+            self.pending.append(task)
+        elif task.named:
+            self.out.nodes_missing += 1
+
+    def _group(
+        self, path: str, handle: Callable[[dict[str, Any]], None], *, named: bool = True
+    ) -> None:
+        def on_doc(doc: dict[str, Any] | None) -> None:
+            attrs = self._attrs(doc)
+            if attrs is not None:
+                handle(attrs)
+
+        self._enqueue(_Task(path, False, on_doc, named))
+
+    # ------------------------------------------------------------------ images
+    def _image(
+        self,
+        path: str,
+        attrs: dict[str, Any],
+        *,
+        kind: str,
+        parent: str | None = None,
+        series: int | None = None,
+        well: str | None = None,
+        acquisition: Any = None,
+    ) -> None:
+        iri = self.image_iri(path)
+        node = f"<{iri}>"
+        out = self.out.triples
+        if path:
+            triples, errors = image_triples(iri, attrs, self.out.warnings)
+            out.extend(triples)
+            file = self._file(_Task(path, False, _ignore))
+            self.out.errors.extend(f"{file}: {message}" for message in errors)
+        label = kind == "label"
+        out.append((self.ds, _p("image"), node))
+        out.append((node, _TYPE, _p("LabelImage" if label else "Image")))
+        out.append((node, _p("imagePath"), rdf.literal(path)))
+        if series is not None:
+            out.append((node, _p("seriesIndex"), rdf.integer(series)))
+        if well is not None:
+            out.append((f"<{self.image_iri(well)}>", _p("field"), node))
+            if isinstance(acquisition, int) and not isinstance(acquisition, bool):
+                out.append((node, _p("acquisition"), f"<{self.iri}#acquisition-{acquisition}>"))
+        if label:
+            source = parent
+            image_label = attrs.get("image-label")
+            if isinstance(image_label, dict) and isinstance(image_label.get("source"), dict):
+                link = image_label["source"].get("image")
+                if isinstance(link, str):
+                    resolved = posixpath.normpath(posixpath.join(path, link))
+                    source = "" if resolved == "." else resolved
+                    if source.startswith(".."):
+                        source = None
+            if source is not None:
+                out.append((node, _p("labelSource"), f"<{self.image_iri(source)}>"))
+            if parent is not None:
+                out.append((f"<{self.image_iri(parent)}>", _p("labelImage"), node))
+        multiscales = attrs.get("multiscales")
+        if isinstance(multiscales, list) and multiscales and isinstance(multiscales[0], dict):
+            levels = multiscales[0].get("datasets")
+            for index, level in enumerate(levels if isinstance(levels, list) else []):
+                if isinstance(level, dict) and isinstance(level.get("path"), str):
+                    self._array(_join(path, level["path"]), f"<{iri}#level-{index}>")
+        if not label:
+            labels_path = _join(path, "labels")
+            self._group(
+                labels_path, lambda a: self._labels_group(labels_path, a, path), named=False
+            )
+
+    def _array(self, path: str, level: str) -> None:
+        def on_doc(doc: dict[str, Any] | None) -> None:
+            if not isinstance(doc, dict):
+                return
+            if self.v3:
+                if doc.get("node_type") != "array":
+                    raise ExtractionError("a multiscales level must be an array")
+                info = parse_array_v3(doc)
+            else:
+                info = parse_array_v2(doc)
+            self.out.triples.extend(array_triples(level, info))
+
+        self._enqueue(_Task(path, True, on_doc))
+
+    def _labels_group(self, path: str, attrs: dict[str, Any], parent: str | None) -> None:
+        labels = attrs.get("labels")
+        if isinstance(labels, list):
+            self._labels_list(path, labels, parent)
+
+    def _labels_list(self, path: str, labels: list[Any], parent: str | None) -> None:
+        for name in labels:
+            if not isinstance(name, str):
+                self.out.warnings.append(f"{path or '.'}: labels entry {name!r} is not a path")
+                continue
+            label_path = _join(path, name)
+            self._group(
+                label_path,
+                lambda a, p=label_path: self._image(p, a, kind="label", parent=parent),
+            )
+
+    # ------------------------------------------------------------------ bioformats2raw
+    def _series(self) -> None:
+        def on_ome(doc: dict[str, Any] | None) -> None:
+            attrs = self._attrs(doc)
+            series = attrs.get("series") if attrs is not None else None
+            if isinstance(series, list) and all(isinstance(s, str) for s in series):
+                for index, path in enumerate(series):
+                    self.out.series.append(self.image_iri(path.strip("/")))
+                    self._series_image(path.strip("/"), index)
+            else:
+                self._probe(0)
+
+        self._enqueue(_Task("OME", False, on_ome, named=False))
+
+    def _series_image(self, path: str, index: int, *, probing: bool = False) -> None:
+        """Series ``index``; when probing (no series list), series after the first may be
+        missing: that ends the series."""
+
+        def on_attrs(attrs: dict[str, Any]) -> None:
+            self._image(path, attrs, kind="image", series=index)
+            if probing:
+                self.out.series.append(self.image_iri(path))
+                self._probe(index + 1)
+
+        self._group(path, on_attrs, named=not probing or index == 0)
+
+    def _probe(self, index: int) -> None:
+        self._series_image(str(index), index, probing=True)
+
+    # ------------------------------------------------------------------ plates and wells
+    def _plate(self, plate: dict[str, Any]) -> None:
+        out = self.out.triples
+        rows = plate.get("rows") if isinstance(plate.get("rows"), list) else []
+        columns = plate.get("columns") if isinstance(plate.get("columns"), list) else []
+        acquisitions = plate.get("acquisitions")
+        for acquisition in acquisitions if isinstance(acquisitions, list) else []:
+            if not isinstance(acquisition, dict):
+                continue
+            ident = acquisition.get("id")
+            if not isinstance(ident, int) or isinstance(ident, bool):
+                continue
+            node = f"<{self.iri}#acquisition-{ident}>"
+            out.append((self.ds, _p("acquisition"), node))
+            out.append((node, _p("acquisitionId"), rdf.integer(ident)))
+            if isinstance(acquisition.get("name"), str):
+                out.append((node, f"<{SCHEMA}name>", rdf.literal(acquisition["name"])))
+            count = acquisition.get("maximumfieldcount")
+            if isinstance(count, int) and not isinstance(count, bool):
+                out.append((node, _p("maximumFieldCount"), rdf.integer(count)))
+            for key, prop in (("starttime", "startedAtTime"), ("endtime", "endedAtTime")):
+                stamp = acquisition.get(key)
+                if isinstance(stamp, int) and not isinstance(stamp, bool):
+                    try:
+                        when = dt.datetime.fromtimestamp(stamp / 1000, dt.UTC)
+                    except (OverflowError, OSError, ValueError):
+                        continue
+                    text = when.isoformat().replace("+00:00", "Z")
+                    out.append((node, f"<{PROV}{prop}>", rdf.literal(text, XSD_DATETIME)))
+        wells = plate.get("wells")
+        document = "zarr.json" if self.v3 else ".zattrs"
+        present: dict[str, bool] = {}  # first path component → might exist (one check per row)
+        for well in wells if isinstance(wells, list) else []:
+            path = well.get("path") if isinstance(well, dict) else None
+            if not isinstance(path, str):
+                continue
+            path = path.strip("/")
+            if not self.consolidated:
+                head = path.split("/", 1)[0]
+                known = present.get(head)
+                if known is None:
+                    known = present[head] = self.source.might_have(f"{head}/{document}")
+                if not known:  # plates list thousands of wells: keep this loop lean
+                    self.out.nodes_missing += 1
+                    continue
+
+            def on_attrs(attrs: dict[str, Any], path: str = path, info: Any = well) -> None:
+                well_attrs = attrs.get("well")
+                if isinstance(well_attrs, dict):
+                    self._well(path, well_attrs, info, rows=rows, columns=columns)
+
+            self._group(path, on_attrs)
+
+    def _well(
+        self,
+        path: str,
+        well: dict[str, Any],
+        info: dict[str, Any] | None,
+        *,
+        rows: Sequence[Any] = (),
+        columns: Sequence[Any] = (),
+    ) -> None:
+        node = f"<{self.image_iri(path)}>"
+        out = self.out.triples
+        if path:
+            out.append((self.ds, _p("well"), node))
+        out.append((node, _TYPE, _p("Well")))
+        out.append((node, _p("wellPath"), rdf.literal(path)))
+        for key, prop, names in (
+            ("rowIndex", "rowIndex", rows),
+            ("columnIndex", "columnIndex", columns),
+        ):
+            index = (info or {}).get(key)
+            if isinstance(index, int) and not isinstance(index, bool):
+                out.append((node, _p(prop), rdf.integer(index)))
+                if 0 <= index < len(names) and isinstance(names[index], dict):
+                    name = names[index].get("name")
+                    if isinstance(name, str):
+                        prop_name = "rowName" if key == "rowIndex" else "columnName"
+                        out.append((node, _p(prop_name), rdf.literal(name)))
+        images = well.get("images")
+        if isinstance(images, list):
+            out.append((node, _p("fieldCount"), rdf.integer(len(images))))
+        fields: list[str] = []
+        for image in images if isinstance(images, list) else []:
+            if not isinstance(image, dict) or not isinstance(image.get("path"), str):
+                continue
+            image_path = _join(path, image["path"])
+            fields.append(image_path)
+            acquisition = image.get("acquisition")
+
+            def on_attrs(attrs: dict[str, Any], p: str = image_path, a: Any = acquisition) -> None:
+                self._image(p, attrs, kind="image", well=path, acquisition=a)
+
+            self._group(image_path, on_attrs)
+        self.out.fields[path] = fields
+
+
+def _ignore(doc: dict[str, Any] | None) -> None:
+    return None
+
+
+def ome_image_iris(
+    reader: HierarchyReader, found: Hierarchy, plates: Sequence[Any]
+) -> Callable[[int, str], str]:
+    """Names for the Images of the root's OME-XML: the NGFF group each one was written to.
+
+    A plate field is found through its OME Well (row, column) and WellSample order; a
+    bioformats2raw series through ``OME/zarr.json`` ``series`` or its index (``0/``, ``1/``…).
+    Images with no NGFF group get a fragment of the dataset IRI.
+    """
+    by_id: dict[str, str] = {}
+    wells: dict[tuple[Any, Any], str] = {}
+    if plates:
+        ngff_plate = reader.group.attributes.get("plate")
+        listed = ngff_plate.get("wells") if isinstance(ngff_plate, dict) else None
+        for well in listed if isinstance(listed, list) else []:
+            if isinstance(well, dict) and isinstance(well.get("path"), str):
+                wells[(well.get("rowIndex"), well.get("columnIndex"))] = well["path"].strip("/")
+    for plate in plates:
+        for well in plate.wells:
+            path = wells.get((well.row, well.column))
+            if path is None:
+                continue
+            fields = found.fields.get(path, [])
+            for index, sample in enumerate(well.well_samples):
+                if sample.image_ref is None:
+                    continue
+                field_path = fields[index] if index < len(fields) else _join(path, str(index))
+                by_id[sample.image_ref.id] = reader.image_iri(field_path)
+    layout = "bioformats2raw.layout" in reader.group.attributes
+
+    def image_iri(index: int, ident: str) -> str:
+        if ident in by_id:
+            return by_id[ident]
+        if not plates and index < len(found.series):
+            return found.series[index]
+        if layout and not plates:
+            return reader.image_iri(str(index))
+        return f"{reader.iri}#ome-{quote(ident, safe=':')}"
+
+    return image_iri

@@ -1,0 +1,77 @@
+"""Metadata sources: where the documents of one OME-Zarr root are read from.
+
+Extraction asks a source for documents by their path relative to the root
+(``"A/1/zarr.json"``) and gets their bytes, or ``None`` when there is no such document. Only
+metadata documents can be asked for: the names are checked, so a chunk is never read.
+:class:`LocalSource` reads a directory; a source for HTTP or S3 implements the same
+:class:`MetadataSource` protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Collection
+from typing import Protocol
+
+from .errors import ExtractionError
+
+#: The only file names a source hands out: Zarr v3/v2 metadata, consolidated metadata, OME-XML.
+METADATA_NAMES = frozenset(
+    {"zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata", "METADATA.ome.xml"}
+)
+
+
+class MetadataSource(Protocol):
+    """Documents of one root, by relative path."""
+
+    def get(self, path: str) -> bytes | None:
+        """The bytes of the document at ``path`` (relative, ``/``-separated), or ``None``.
+
+        :raises ExtractionError: the path is not a metadata document, or it exists but cannot
+            be read.
+        """
+        ...
+
+    def might_have(self, path: str) -> bool:
+        """``False`` when the document surely does not exist (answered without I/O)."""
+        ...
+
+
+def check_path(path: str) -> str:
+    """``path`` normalized; it must stay inside the root and name a metadata document."""
+    normal = posixpath.normpath(path)
+    if normal.startswith(("../", "/")) or normal == "..":
+        raise ExtractionError(f"metadata path {path!r} leaves the dataset root")
+    if posixpath.basename(normal) not in METADATA_NAMES:
+        raise ExtractionError(f"{path!r} is not a metadata document; only metadata is read")
+    return normal
+
+
+class LocalSource:
+    """A root directory on the local file system.
+
+    ``names`` (the entries of the root directory, when the caller listed it already) lets
+    documents below a missing top-level entry be answered without a system call: plates
+    list thousands of wells whose directories a metadata mirror leaves out.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], names: Collection[str] | None = None) -> None:
+        self.root = os.fspath(root)
+        self._names = frozenset(names) if names is not None else None
+
+    def might_have(self, path: str) -> bool:
+        return self._names is None or path.split("/", 1)[0] in self._names
+
+    def get(self, path: str) -> bytes | None:
+        path = check_path(path)
+        if not self.might_have(path):
+            return None
+        full = os.path.join(self.root, *path.split("/"))
+        try:
+            with open(full, "rb") as fh:
+                return fh.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise ExtractionError(f"cannot read {path}: {exc.strerror or exc}") from exc
