@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from . import __version__, jsonio, rdf
 from .discover import FoundCsv, FoundRoot, WalkError, walk
 from .errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
-from .extract.ngff import ngff_triples
+from .extract.ngff import level0_path, level0_triples, ngff_triples
 from .extract.rocrate import CRATE_FILE, extract_crate
 from .jsonld import JsonLdConverter
 from .repairs import KINDS, Repair, repair_set_description, repair_set_iri
@@ -339,6 +340,7 @@ def process_root(
             warnings.append(f"{CRATE_FILE}: term {term!r} is not defined by any context; ignored")
         if crate.engine != "fast":
             triples.append((ds, _P_ENGINE, rdf.literal(crate.engine)))
+    triples.extend(_level0(found, iri, hasher, warnings))
     for message in errors:
         triples.append((ds, _P_ERROR, rdf.literal(message)))
     source = os.path.abspath(os.path.join(found.path, found.metadata_file))
@@ -347,6 +349,34 @@ def process_root(
     triples.append((ds, _P_GENERATED, run_term))
     graph = GraphData.from_triples(iri, triples)
     return DatasetOutcome(found.path, graph, frozenset(repairs), errors, warnings, has_crate)
+
+
+def _level0(found: FoundRoot, iri: str, hasher: Any, warnings: list[str]) -> list[rdf.Triple]:
+    """The level-0 shape, read from the first multiscales' full-resolution array metadata.
+
+    Metadata-only mirrors often lack the arrays: a missing file is no problem. A file that
+    cannot be read is a warning (the array is not part of the root's own metadata).
+    """
+    path = level0_path(found.group)
+    if path is None:
+        return []
+    name = "zarr.json" if found.metadata_file == "zarr.json" else ".zarray"
+    where = f"{path}/{name}"
+    try:
+        with open(os.path.join(found.path, *path.split("/"), name), "rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        warnings.append(f"{where}: cannot read: {exc.strerror or exc}")
+        return []
+    hasher.update(data)
+    axes = found.group.attributes["multiscales"][0].get("axes")
+    try:
+        return level0_triples(iri, jsonio.loads(data), len(axes) if isinstance(axes, list) else 0)
+    except ValueError as exc:  # invalid JSON, or ExtractionError
+        warnings.append(f"{where}: {exc}")
+        return []
 
 
 __all__ = ["KINDS", "HarvestReport", "Harvester", "Problem", "process_root"]

@@ -186,9 +186,100 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
     datasets = first.get("datasets", [])
     if not isinstance(datasets, list):
         raise ExtractionError("multiscales[0].datasets must be a list")
+    if names and datasets and isinstance(datasets[0], dict):
+        scale = level0_scale(first, len(names))
+        for index, factor in enumerate(scale or ()):
+            out.append((f"<{iri}#axis-{index}>", _p("axisScale"), rdf.double(factor)))
     out.append((ds, _p("resolutionLevels"), rdf.integer(len(datasets))))
     if len(value) > 1:
         out.append((ds, _p("multiscalesCount"), rdf.integer(len(value))))
+
+
+def _scale_of(transformations: Any, size: int) -> list[float] | None:
+    """The ``scale`` of a list of coordinate transformations, when it has ``size`` numbers."""
+    if not isinstance(transformations, list):
+        return None
+    for item in transformations:
+        if isinstance(item, dict) and item.get("type") == "scale":
+            values = item.get("scale")
+            if (
+                isinstance(values, list)
+                and len(values) == size
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+            ):
+                return [float(v) for v in values]
+            return None
+    return None
+
+
+def level0_scale(multiscale: dict[str, Any], size: int) -> list[float] | None:
+    """The physical size of a level-0 pixel along each axis, in the axes' units.
+
+    The scale of the first dataset, times the scale that applies to every level (NGFF lets a
+    multiscale carry ``coordinateTransformations`` of its own). ``None`` when the metadata gives
+    no usable scale (missing, given as a file path, or of the wrong length).
+
+    >>> level0_scale({"datasets": [{"coordinateTransformations": [
+    ...     {"type": "scale", "scale": [1, 0.5, 0.5]}]}],
+    ...     "coordinateTransformations": [{"type": "scale", "scale": [2, 2, 2]}]}, 3)
+    [2.0, 1.0, 1.0]
+    """
+    datasets = multiscale.get("datasets")
+    if not isinstance(datasets, list) or not datasets or not isinstance(datasets[0], dict):
+        return None
+    scale = _scale_of(datasets[0].get("coordinateTransformations"), size)
+    if scale is None:
+        return None
+    common = _scale_of(multiscale.get("coordinateTransformations"), size)
+    if common is not None:
+        scale = [a * b for a, b in zip(scale, common, strict=True)]
+    return scale
+
+
+def level0_path(group: OmeGroup) -> str | None:
+    """Path, relative to the root, of the full-resolution array of the first multiscales.
+
+    >>> level0_path(OmeGroup({"multiscales": [{"datasets": [{"path": "s0"}]}]}, 3, "0.5"))
+    's0'
+    """
+    multiscales = group.attributes.get("multiscales")
+    if not isinstance(multiscales, list) or not multiscales or not isinstance(multiscales[0], dict):
+        return None
+    datasets = multiscales[0].get("datasets")
+    if not isinstance(datasets, list) or not datasets or not isinstance(datasets[0], dict):
+        return None
+    path = datasets[0].get("path")
+    if not isinstance(path, str):
+        return None
+    path = path.strip("/")
+    parts = path.split("/")
+    if not path or any(part in ("", ".", "..") for part in parts):
+        return None
+    return path
+
+
+def level0_triples(dataset_iri: str, array: Any, axes: int) -> list[rdf.Triple]:
+    """The level-0 shape from the array's metadata (``zarr.json`` of Zarr 3, ``.zarray`` of 2).
+
+    The dataset gets ``nkg:shape`` (extents joined by commas, in axis order); each axis node gets
+    its ``nkg:axisSize`` when the array has as many dimensions as the multiscales has axes.
+
+    :raises ExtractionError: the document is no array metadata with a list of integer extents.
+    """
+    if not isinstance(array, dict) or array.get("node_type", "array") != "array":
+        raise ExtractionError("the level-0 path is not an array")
+    shape = array.get("shape")
+    if not isinstance(shape, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+    ):
+        raise ExtractionError(f"level-0 array shape must be a list of integers, got {shape!r:.60}")
+    out: list[rdf.Triple] = [
+        (f"<{dataset_iri}>", _p("shape"), rdf.literal(",".join(str(n) for n in shape)))
+    ]
+    if len(shape) == axes:
+        for index, extent in enumerate(shape):
+            out.append((f"<{dataset_iri}#axis-{index}>", _p("axisSize"), rdf.integer(extent)))
+    return out
 
 
 def _omero(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
