@@ -192,6 +192,47 @@ def query(
         raise _fail(str(exc), 1) from None
 
 
+@app.command()
+def export(
+    store: StoreOption,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="nquads, trig or turtle (the graph); parquet or csv (one row per dataset).",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+    ] = None,
+) -> None:
+    """Export the graph (N-Quads, TriG, Turtle) or the dataset catalogue (Parquet, CSV)."""
+    from .errors import MissingDependencyError
+    from .export import FORMATS
+    from .export import export as run_export
+
+    if fmt not in FORMATS:
+        raise _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", 2)
+    if fmt == "parquet" and output is None:
+        raise _fail("Parquet is binary: give a file with -o FILE.parquet", 2)
+    try:
+        catalog = Catalog(store, read_only=True)
+        try:
+            run_export(catalog, fmt, output if output is not None else sys.stdout.buffer)
+        finally:
+            catalog.close()
+    except (UsageError, MissingDependencyError) as exc:
+        raise _fail(str(exc), 2) from None
+    except NgffKgError as exc:
+        raise _fail(str(exc), 1) from None
+    except OSError as exc:
+        raise _fail(f"cannot write {output}: {exc.strerror or exc}", 1) from None
+    if output is not None:
+        err.print(f"wrote {output}", highlight=False)
+
+
 def _print_table(result: QueryResult) -> None:
     """Rows as a table; ontology IRIs shown as CURIEs (NCBITaxon:10090) to stay readable."""
     table = Table()
