@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +70,57 @@ def tree_catalog() -> Catalog:
         [TREE], base_url="https://tree.example.org/"
     )
     return catalog
+
+
+@pytest.fixture(scope="session")
+def examples_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The examples harvested into a store on disk (for servers and exports)."""
+    path = tmp_path_factory.mktemp("examples-store") / "store"
+    with Catalog(path) as catalog:
+        assert catalog.harvest([EXAMPLES], base_url="https://").ok
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(examples_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``ngff-kg serve`` on 127.0.0.1 (a free port) for the examples store, as a user runs it:
+    query timeout 5 s, at most 5000 rows. Stopped after the session; ``timeout`` bounds it."""
+    for module in ("starlette", "uvicorn"):
+        pytest.importorskip(module, reason=f"{module} (the serve extra) is not installed")
+    command = [sys.executable, "-m", "ngff_kg.cli", "serve", "--store", str(examples_store)]
+    command += ["--port", "0", "--timeout", "5", "--limit", "5000", "--workers", "2"]
+    if shutil.which("timeout"):
+        command = ["timeout", "-k", "10", "900", *command]
+    log = tmp_path_factory.mktemp("server") / "stderr.txt"
+    errors = log.open("w")
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout],
+        daemon=True,  # type: ignore[union-attr]
+    ).start()
+    url = None
+    deadline = time.monotonic() + 180
+    try:
+        while url is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            match = re.search(r"catalogue: (http://127\.0\.0\.1:\d+/)", line)
+            url = match.group(1) if match else None
+        if url is None:
+            process.kill()
+            pytest.fail(f"ngff-kg serve did not start: {log.read_text()}")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        process.stdout.close()  # type: ignore[union-attr]
+        errors.close()

@@ -193,6 +193,66 @@ def query(
 
 
 @app.command()
+def serve(
+    store: StoreOption,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port; 0 picks a free one.")] = 7878,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds a SPARQL query may run.")
+    ] = 30.0,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Most rows (or triples) a SPARQL result returns.")
+    ] = 10_000,
+    workers: Annotated[
+        int, typer.Option("--workers", help="SPARQL queries that may run at once.")
+    ] = 2,
+) -> None:
+    """Serve the store read-only: SPARQL endpoint at /sparql, web catalogue at /."""
+    if timeout <= 0 or limit < 1 or workers < 1 or not 0 <= port <= 65535:
+        raise _fail(
+            "--timeout must be positive, --limit and --workers at least 1, --port 0-65535", 2
+        )
+    from .errors import MissingDependencyError, StoreError
+    from .web import serve as run_server
+    from .web.server import is_loopback
+
+    if not is_loopback(host):
+        err.print(
+            f"[yellow]warning:[/] listening on {host}: anyone who can reach this machine can "
+            "query the store",
+            highlight=False,
+        )
+
+    def announce(url: str, state: object) -> None:
+        datasets = len(getattr(state, "records", ()))
+        seconds = getattr(state, "seconds", 0.0)
+        out.print(
+            f"ngff-kg serving {store} ({datasets} datasets, indexed in {seconds:.1f} s)\n"
+            f"  catalogue: {url}\n  SPARQL endpoint: {url}sparql\n  press Ctrl-C to stop",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.stdout.flush()
+
+    try:
+        run_server(
+            store,
+            host=host,
+            port=port,
+            timeout=timeout,
+            limit=limit,
+            workers=workers,
+            announce=announce,
+        )
+    except (UsageError, MissingDependencyError) as exc:
+        raise _fail(str(exc), 2) from None
+    except (StoreError, OSError, NgffKgError) as exc:
+        raise _fail(str(exc), 1) from None
+
+
+@app.command()
 def export(
     store: StoreOption,
     fmt: Annotated[
