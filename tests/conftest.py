@@ -28,6 +28,23 @@ SCHEMA = "http://schema.org/"
 NKG = "https://w3id.org/ngff-kg/vocab#"
 
 
+#: Datasets whose organism and imaging method fall under the given terms, by rdfs:subClassOf*
+#: in SPARQL: a reference that shares no code with the Python facets.
+BY_HIERARCHY = """# param: organism (iri): the broader organism
+# param: modality (iri): the broader imaging method
+PREFIX schema: <http://schema.org/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX nkg: <https://w3id.org/ngff-kg/vocab#>
+PREFIX param: <https://w3id.org/ngff-kg/param#>
+SELECT DISTINCT ?dataset WHERE {
+  ?dataset a nkg:OmeZarrDataset ;
+           schema:taxonomicRange/rdfs:subClassOf* ?organism ;
+           schema:measurementTechnique/rdfs:subClassOf* ?modality .
+  FILTER(?organism = param:organism() && ?modality = param:modality())
+}
+"""
+
+
 def taxon(n: int) -> str:
     return f"{OBO}NCBITaxon_{n}"
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import fbbi, taxon
+from conftest import BY_HIERARCHY, fbbi, taxon
 
 from ngff_kg import Catalog
 
@@ -38,21 +38,6 @@ ARGS = [
 MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
 PLATE = "https://data.example.org/Example%20Lab/screens/plate-1.ome.zarr/"
 expect = sync_api.expect
-
-#: Datasets under Mammalia and fluorescence microscopy by rdfs:subClassOf* in SPARQL.
-BY_HIERARCHY = """# param: organism (iri): the broader organism
-# param: modality (iri): the broader imaging method
-PREFIX schema: <http://schema.org/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX nkg: <https://w3id.org/ngff-kg/vocab#>
-PREFIX param: <https://w3id.org/ngff-kg/param#>
-SELECT DISTINCT ?dataset WHERE {
-  ?dataset a nkg:OmeZarrDataset ;
-           schema:taxonomicRange/rdfs:subClassOf* ?organism ;
-           schema:measurementTechnique/rdfs:subClassOf* ?modality .
-  FILTER(?organism = param:organism() && ?modality = param:modality())
-}
-"""
 
 
 @pytest.fixture(scope="module")

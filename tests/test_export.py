@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import EXAMPLES
 from corpus_reference import roots
 from typer.testing import CliRunner
 
@@ -20,11 +19,8 @@ MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("export") / "store"
-    with Catalog(path) as catalog:
-        assert catalog.harvest([EXAMPLES], base_url="https://").ok
-    return path
+def store(examples_store: Path) -> Path:
+    return examples_store
 
 
 def comparable(catalog: Catalog, name: str) -> list[tuple]:

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, fbbi, taxon
+from conftest import BY_HIERARCHY, ROOT, fbbi, taxon
 from corpus_reference import roots
 
 from ngff_kg import Catalog
@@ -21,22 +21,6 @@ YEAST = "https://s3.example.net/ngff-public/v0.4/yeast-cells.zarr/"
 EM = "https://s3.example.net/ngff-public/v0.5/em-volume.ome.zarr/"
 MAMMALIA = taxon(40674)
 FLUORESCENCE = fbbi(246)
-
-#: Datasets whose organism and imaging method fall under the given terms, by rdfs:subClassOf*
-#: in SPARQL: a reference that shares no code with the Python facets.
-BY_HIERARCHY = """# param: organism (iri): the broader organism
-# param: modality (iri): the broader imaging method
-PREFIX schema: <http://schema.org/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX nkg: <https://w3id.org/ngff-kg/vocab#>
-PREFIX param: <https://w3id.org/ngff-kg/param#>
-SELECT DISTINCT ?dataset WHERE {
-  ?dataset a nkg:OmeZarrDataset ;
-           schema:taxonomicRange/rdfs:subClassOf* ?organism ;
-           schema:measurementTechnique/rdfs:subClassOf* ?modality .
-  FILTER(?organism = param:organism() && ?modality = param:modality())
-}
-"""
 
 
 @pytest.fixture(scope="module")
