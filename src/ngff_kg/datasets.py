@@ -85,10 +85,6 @@ class DatasetRecord:
             return ",".join(a.name for a in self.axes)
         return self.axes_text
 
-    @property
-    def is_remote(self) -> bool:
-        return self.url.startswith(("https://", "http://"))
-
     def text(self) -> str:
         """What free-text search looks at: name, description and the decoded URL."""
         return " ".join(p for p in (self.name, self.description, unquote(self.url)) if p).lower()
@@ -143,10 +139,6 @@ class Hierarchy:
             return True
         term = self.terms.get(iri)
         return term is not None and term.rank in MAIN_RANKS
-
-    def descendants(self, iri: str) -> set[str]:
-        """Known terms whose ancestors include ``iri`` (the term itself included)."""
-        return {t for t in self.terms if iri in self.ancestors(t)} | {iri}
 
 
 def read_records(catalog: Catalog) -> list[DatasetRecord]:
