@@ -35,6 +35,8 @@ def test_wheel_contains_package_data(tmp_path: Path) -> None:
         assert f"ngff_kg/ontologies/{ttl.name}" in names
     for context in (ROOT / "src" / "ngff_kg" / "contexts").glob("*.jsonld"):
         assert f"ngff_kg/contexts/{context.name}" in names
+    for asset in (ROOT / "src" / "ngff_kg" / "web" / "static").iterdir():
+        assert f"ngff_kg/web/static/{asset.name}" in names
 
 
 def test_resources_are_found() -> None:

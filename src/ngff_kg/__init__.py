@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 from .catalog import Catalog
 from .errors import (
     ExtractionError,
+    MissingDependencyError,
     NgffKgError,
     QueryError,
     QueryNotFoundError,
@@ -27,6 +28,7 @@ __all__ = [
     "Catalog",
     "ExtractionError",
     "HarvestReport",
+    "MissingDependencyError",
     "NamedQuery",
     "NgffKgError",
     "QueryError",

@@ -110,6 +110,19 @@ class Catalog:
         columns = [v.value for v in solutions.variables]
         return QueryResult(columns, [tuple(s[c] for c in columns) for s in solutions])
 
+    def dataframe(
+        self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
+    ) -> Any:
+        """Run a query like :meth:`query` and return a pandas ``DataFrame`` of plain values.
+
+        Needs ``pip install 'ngff-kg[notebook]'``.
+
+        :raises QueryNotFoundError: no such query.
+        :raises QueryError: bad parameters or invalid SPARQL.
+        :raises MissingDependencyError: pandas is not installed.
+        """
+        return self.query(query, params, **kwargs).to_dataframe()
+
     def raw_query(self, query: NamedQuery, params: Mapping[str, str]) -> Any:
         """The pyoxigraph result object (solutions, boolean or triples) of a query."""
         functions = functions_for(query, params)

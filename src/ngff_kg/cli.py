@@ -222,6 +222,107 @@ def query(
         raise _fail(str(exc), 1) from None
 
 
+@app.command()
+def serve(
+    store: StoreOption,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port; 0 picks a free one.")] = 7878,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds a SPARQL query may run.")
+    ] = 30.0,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Most rows (or triples) a SPARQL result returns.")
+    ] = 10_000,
+    workers: Annotated[
+        int, typer.Option("--workers", help="SPARQL queries that may run at once.")
+    ] = 2,
+) -> None:
+    """Serve the store read-only: SPARQL endpoint at /sparql, web catalogue at /."""
+    if timeout <= 0 or limit < 1 or workers < 1 or not 0 <= port <= 65535:
+        raise _fail(
+            "--timeout must be positive, --limit and --workers at least 1, --port 0-65535", 2
+        )
+    from .errors import MissingDependencyError, StoreError
+    from .web import serve as run_server
+    from .web.server import is_loopback
+
+    if not is_loopback(host):
+        err.print(
+            f"[yellow]warning:[/] listening on {host}: anyone who can reach this machine can "
+            "query the store",
+            highlight=False,
+        )
+
+    def announce(url: str, state: object) -> None:
+        datasets = len(getattr(state, "records", ()))
+        seconds = getattr(state, "seconds", 0.0)
+        out.print(
+            f"ngff-kg serving {store} ({datasets} datasets, indexed in {seconds:.1f} s)\n"
+            f"  catalogue: {url}\n  SPARQL endpoint: {url}sparql\n  press Ctrl-C to stop",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.stdout.flush()
+
+    try:
+        run_server(
+            store,
+            host=host,
+            port=port,
+            timeout=timeout,
+            limit=limit,
+            workers=workers,
+            announce=announce,
+        )
+    except (UsageError, MissingDependencyError) as exc:
+        raise _fail(str(exc), 2) from None
+    except (StoreError, OSError, NgffKgError) as exc:
+        raise _fail(str(exc), 1) from None
+
+
+@app.command()
+def export(
+    store: StoreOption,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="nquads, trig or turtle (the graph); parquet or csv (one row per dataset).",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+    ] = None,
+) -> None:
+    """Export the graph (N-Quads, TriG, Turtle) or the dataset catalogue (Parquet, CSV)."""
+    from .errors import MissingDependencyError
+    from .export import FORMATS
+    from .export import export as run_export
+
+    if fmt not in FORMATS:
+        raise _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", 2)
+    if fmt == "parquet" and output is None:
+        raise _fail("Parquet is binary: give a file with -o FILE.parquet", 2)
+    try:
+        catalog = Catalog(store, read_only=True)
+        try:
+            run_export(catalog, fmt, output if output is not None else sys.stdout.buffer)
+        finally:
+            catalog.close()
+    except (UsageError, MissingDependencyError) as exc:
+        raise _fail(str(exc), 2) from None
+    except NgffKgError as exc:
+        raise _fail(str(exc), 1) from None
+    except OSError as exc:
+        raise _fail(f"cannot write {output}: {exc.strerror or exc}", 1) from None
+    if output is not None:
+        err.print(f"wrote {output}", highlight=False)
+
+
 def _print_table(result: QueryResult) -> None:
     """Rows as a table; ontology IRIs shown as CURIEs (NCBITaxon:10090) to stay readable."""
     table = Table()

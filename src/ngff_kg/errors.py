@@ -37,3 +37,22 @@ class ExtractionError(NgffKgError, ValueError):
 
 class UnknownContextError(ExtractionError):
     """A JSON-LD document needs a remote context that is neither bundled nor provided locally."""
+
+
+class MissingDependencyError(NgffKgError, ImportError):
+    """An optional dependency is not installed; the message names the extra that brings it."""
+
+
+def require(module: str, extra: str) -> object:
+    """Import an optional dependency, or say which ``ngff-kg[extra]`` to install.
+
+    :raises MissingDependencyError: the module is not installed.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"this needs {module.partition('.')[0]}: pip install 'ngff-kg[{extra}]'"
+        ) from exc

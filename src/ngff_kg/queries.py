@@ -29,7 +29,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import QueryError, QueryNotFoundError
+from .errors import QueryError, QueryNotFoundError, require
 from .store import resource_dir
 from .terms import canonical_term
 from .vocab import XSD
@@ -202,6 +202,14 @@ class QueryResult:
     def column(self, name: str) -> list[Any]:
         index = self.columns.index(name)
         return [to_python(row[index]) for row in self.rows]
+
+    def to_dataframe(self) -> Any:
+        """The rows as a pandas ``DataFrame`` of plain values (needs ``ngff-kg[notebook]``).
+
+        :raises MissingDependencyError: pandas is not installed.
+        """
+        pandas: Any = require("pandas", "notebook")
+        return pandas.DataFrame(self.values(), columns=self.columns)
 
 
 def to_python(term: Any) -> Any:

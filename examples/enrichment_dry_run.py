@@ -1,0 +1,43 @@
+"""Enrichment dry run: what 'ngff-kg enrich' would add to the example datasets, changing nothing.
+
+Needs the enrichment stage (module ngff_kg.enrich, the 'enrich' command). Where this
+installation does not have it yet, the script says so and stops without error.
+
+    python examples/enrichment_dry_run.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ngff_kg import Catalog
+
+EXAMPLES = Path(__file__).resolve().parent / "metadata"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, help="an existing store (default: the examples)")
+    parser.add_argument("--out", type=Path, help="unused; accepted like the other examples")
+    args = parser.parse_args()
+    if importlib.util.find_spec("ngff_kg.enrich") is None:
+        print("skipped: this ngff-kg has no enrichment stage yet (module ngff_kg.enrich)")
+        return 0
+    with tempfile.TemporaryDirectory() as scratch:
+        store = args.store
+        if store is None:
+            store = Path(scratch) / "store"
+            with Catalog(store) as catalog:
+                catalog.harvest([EXAMPLES], base_url="https://")
+        command = [sys.executable, "-m", "ngff_kg.cli", "enrich", "--store", str(store)]
+        print("$ ngff-kg enrich --store", store, "--dry-run")
+        return subprocess.run([*command, "--dry-run"], check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

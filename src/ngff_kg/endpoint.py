@@ -1,0 +1,569 @@
+"""The SPARQL 1.1 Protocol, read-only: query workers with a deadline, results with a row limit.
+
+pyoxigraph cannot interrupt a running query. Each query therefore runs in a worker process
+that has its own read-only handle on the store; when the deadline passes, the server kills the
+worker and starts a fresh one, so no query can hold the server or a core for longer than the
+time limit. Results are written here, not by pyoxigraph, so that they stop at the row limit.
+
+Queries see the union of all graphs as the default graph, as ``ngff-kg query`` does, unless the
+request names ``default-graph-uri``\\ s. Named queries run unchanged: ``param:NAME()`` functions
+get their values from ``param.NAME`` request parameters (typed by the query's header) and are
+unbound otherwise. ``SERVICE`` (federated queries) is refused: the server makes no requests.
+
+This module needs no web framework: :class:`QueryPool` is called from the web app.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import queue
+import re
+import signal
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from .errors import NgffKgError
+from .export import PREFIXES
+from .queries import PARAM_NS, functions_for, parse_query
+from .vocab import XSD_STRING
+
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    name: str
+    media_type: str  # what the response says
+    accepts: tuple[str, ...]  # media types a client may ask for
+    aliases: tuple[str, ...] = ()  # other values of the ``format`` request parameter
+
+    def named(self, value: str) -> bool:
+        value = value.strip().lower()
+        return value == self.name or value in self.aliases or value in self.accepts
+
+
+SOLUTION_FORMATS = (
+    ResultFormat(
+        "json",
+        "application/sparql-results+json",
+        ("application/sparql-results+json", "application/json"),
+    ),
+    ResultFormat(
+        "xml",
+        "application/sparql-results+xml",
+        ("application/sparql-results+xml", "application/xml", "text/xml"),
+    ),
+    ResultFormat("csv", "text/csv; charset=utf-8", ("text/csv",)),
+    ResultFormat("tsv", "text/tab-separated-values; charset=utf-8", ("text/tab-separated-values",)),
+)
+GRAPH_FORMATS = (
+    ResultFormat(
+        "turtle", "text/turtle; charset=utf-8", ("text/turtle", "application/x-turtle"), ("ttl",)
+    ),
+    ResultFormat(
+        "ntriples",
+        "application/n-triples",
+        ("application/n-triples", "text/plain"),
+        ("nt", "n-triples"),
+    ),
+    ResultFormat(
+        "rdfxml",
+        "application/rdf+xml",
+        ("application/rdf+xml", "application/xml", "text/xml"),
+        ("xml", "rdf", "rdf+xml"),
+    ),
+    ResultFormat(
+        "jsonld",
+        "application/ld+json",
+        ("application/ld+json", "application/json"),
+        ("json", "json-ld"),
+    ),
+)
+_RDF = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+_BOOLEAN = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+#: Response header set when a result was cut at the row limit (its value: the limit).
+TRUNCATED_HEADER = "NGFF-KG-Truncated"
+
+
+@dataclass
+class QueryRequest:
+    """A query as the protocol gives it: text, parameters, dataset, wanted formats."""
+
+    query: str
+    params: dict[str, str] = field(default_factory=dict)
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    accept: str = ""
+    format: str | None = None  # a format name (json, csv, turtle...) overriding Accept
+
+
+@dataclass
+class Response:
+    status: int
+    media_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def error(cls, status: int, message: str) -> Response:
+        return cls(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"))
+
+
+# ---------------------------------------------------------------------- content negotiation
+
+
+def parse_accept(header: str) -> list[tuple[str, float]]:
+    """Media ranges with their quality, as an ``Accept`` header lists them.
+
+    >>> parse_accept("text/csv;q=0.5, application/json")
+    [('text/csv', 0.5), ('application/json', 1.0)]
+    """
+    out = []
+    for part in header.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        if not pieces[0]:
+            continue
+        quality = 1.0
+        for piece in pieces[1:]:
+            key, _, value = piece.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    quality = 0.0
+        out.append((pieces[0].lower(), quality))
+    return out
+
+
+def negotiate(
+    accept: str, formats: tuple[ResultFormat, ...], name: str | None = None
+) -> ResultFormat | None:
+    """The format to answer with: the one named (by name, alias or media type, as the
+    ``format`` request parameter gives it), else the best the ``Accept`` header allows (the
+    first of ``formats`` on a tie or without a header); ``None`` when none is acceptable.
+
+    >>> negotiate("text/csv", SOLUTION_FORMATS).name
+    'csv'
+    >>> negotiate("*/*", GRAPH_FORMATS).name
+    'turtle'
+    """
+    if name:
+        return next((f for f in formats if f.named(name)), None)
+    ranges = parse_accept(accept) if accept.strip() else [("*/*", 1.0)]
+    best: tuple[float, int, ResultFormat] | None = None
+    for position, fmt in enumerate(formats):
+        # the most specific range that matches decides (RFC 9110: text/csv;q=0 excludes CSV)
+        kind = fmt.accepts[0].partition("/")[0]
+        quality, specificity = 0.0, -1
+        for media, q in ranges:
+            rank = 2 if media in fmt.accepts else 1 if media == f"{kind}/*" else 0
+            if (rank == 0 and media != "*/*") or rank < specificity:
+                continue
+            quality = q if rank > specificity else max(quality, q)
+            specificity = rank
+        if quality > 0 and (best is None or quality > best[0]):
+            best = (quality, position, fmt)
+    return best[2] if best else None
+
+
+# ---------------------------------------------------------------------- result writers
+
+
+def _json_term(term: Any) -> dict[str, Any]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {  # an RDF 1.2 triple term
+        "type": "triple",
+        "value": {
+            "subject": _json_term(term.subject),
+            "predicate": _json_term(term.predicate),
+            "object": _json_term(term.object),
+        },
+    }
+
+
+def _xml_term(term: Any) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD_STRING:
+            return (
+                f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+            )
+        return f"<literal>{escape(term.value)}</literal>"
+    return (
+        f"<triple><subject>{_xml_term(term.subject)}</subject>"
+        f"<predicate>{_xml_term(term.predicate)}</predicate>"
+        f"<object>{_xml_term(term.object)}</object></triple>"
+    )
+
+
+def _csv_cell(term: Any) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        text = "_:" + term.value
+    elif isinstance(term, ox.NamedNode | ox.Literal):
+        text = term.value
+    else:
+        text = str(term)
+    if any(c in text for c in ',"\r\n'):
+        text = '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _tsv_cell(term: Any) -> str:
+    return "" if term is None else str(term).replace("\t", "\\t")
+
+
+def write_solutions(variables: list[str], rows: Iterable[tuple[Any, ...]], fmt: str) -> bytes:
+    """SELECT results in a SPARQL 1.1 results format (``json``, ``xml``, ``csv``, ``tsv``)."""
+    if fmt == "json":
+        bindings = [
+            {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
+            for row in rows
+        ]
+        document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    if fmt == "xml":
+        parts = [
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+            "<head>",
+            *(f"<variable name={quoteattr(v)}/>" for v in variables),
+            "</head><results>",
+        ]
+        for row in rows:
+            parts.append("<result>")
+            for name, term in zip(variables, row, strict=True):
+                if term is not None:
+                    parts.append(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+            parts.append("</result>")
+        parts.append("</results></sparql>\n")
+        return "".join(parts).encode("utf-8")
+    if fmt == "csv":
+        lines = [",".join(_csv_cell(ox.Literal(v)) for v in variables)]
+        lines += [",".join(_csv_cell(t) for t in row) for row in rows]
+        return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    if fmt == "tsv":
+        lines = ["\t".join("?" + v for v in variables)]
+        lines += ["\t".join(_tsv_cell(t) for t in row) for row in rows]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    raise ValueError(f"unknown results format {fmt!r}")
+
+
+# ---------------------------------------------------------------------- running one query
+
+_PROLOGUE = re.compile(r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<>|BASE\s*<>)\s*)*", re.I)
+_UPDATE_START = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.I)
+_SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.I)
+_PARAM_CALL = re.compile(r"(?<![\w?$])param:([A-Za-z_]\w*)\s*\(")
+
+
+def strip_strings_and_comments(query: str) -> str:
+    """The query with string literals, IRIs and comments blanked, to look for keywords.
+
+    >>> strip_strings_and_comments('SELECT * { ?s ?p "SERVICE" } # SERVICE')
+    'SELECT * { ?s ?p "" } '
+    """
+    out: list[str] = []
+    i, n = 0, len(query)
+    while i < n:
+        c = query[i]
+        if c == "#":
+            end = query.find("\n", i)
+            i = n if end < 0 else end
+        elif c in "\"'":
+            quote = query[i : i + 3] if query[i : i + 3] in ('"""', "'''") else c
+            j = i + len(quote)
+            while j < n and not query.startswith(quote, j):
+                j += 2 if query[j] == "\\" else 1
+            out.append(quote + quote)
+            i = j + len(quote)
+        elif c == "<" and re.match(r"<[^<>\"{}|^`\\\s]*>", query[i:]):
+            end = query.index(">", i)
+            out.append("<>")
+            i = end + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def is_update(code: str) -> bool:
+    """Whether a request (strings, IRIs and comments stripped) is a SPARQL update.
+
+    >>> is_update(strip_strings_and_comments("PREFIX a: <http://a/> INSERT DATA { a:b a:c 1 }"))
+    True
+    >>> is_update(strip_strings_and_comments("SELECT * { ?s ?p ?o }"))
+    False
+    """
+    return bool(_UPDATE_START.match(code, _PROLOGUE.match(code).end()))
+
+
+def execute(store: ox.Store, request: QueryRequest, limit: int) -> Response:
+    """Run one query and write its results, at most ``limit`` rows or triples."""
+    code = strip_strings_and_comments(request.query)
+    if is_update(code):
+        return Response.error(403, "this endpoint is read-only: SPARQL updates are refused")
+    if _SERVICE.search(code):
+        return Response.error(403, "SERVICE (federated queries) is not allowed on this endpoint")
+    try:
+        named = parse_query(request.query, "query")
+        functions = functions_for(named, request.params)
+    except NgffKgError as exc:
+        return Response.error(400, str(exc))
+    for name in _PARAM_CALL.findall(code):  # used but not declared: unbound
+        functions.setdefault(ox.NamedNode(PARAM_NS + name), lambda: None)
+    options: dict[str, Any] = {"custom_functions": functions}
+    try:
+        if request.default_graphs:
+            options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
+        else:
+            options["use_default_graph_as_union"] = True
+        if request.named_graphs:
+            options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+    except ValueError as exc:
+        return Response.error(400, f"bad graph IRI: {exc}")
+    try:
+        result = store.query(request.query, **options)
+    except SyntaxError as exc:
+        return Response.error(400, f"invalid SPARQL query: {exc}")
+    except (OSError, RuntimeError, ValueError) as exc:
+        return Response.error(400, f"query failed: {exc}")
+    try:
+        return _write_result(result, request, limit)
+    except (OSError, RuntimeError, ValueError) as exc:  # errors raised while evaluating lazily
+        return Response.error(400, f"query failed: {exc}")
+
+
+def _write_result(result: Any, request: QueryRequest, limit: int) -> Response:
+    if isinstance(result, ox.QueryBoolean):
+        fmt = negotiate(request.accept, SOLUTION_FORMATS, request.format)
+        if fmt is None:
+            return _not_acceptable(SOLUTION_FORMATS)
+        return Response(200, fmt.media_type, result.serialize(format=_BOOLEAN[fmt.name]))
+    if isinstance(result, ox.QuerySolutions):
+        fmt = negotiate(request.accept, SOLUTION_FORMATS, request.format)
+        if fmt is None:
+            return _not_acceptable(SOLUTION_FORMATS)
+        variables = [v.value for v in result.variables]
+        rows, truncated = _take((tuple(s[v] for v in variables) for s in result), limit)
+        body = write_solutions(variables, rows, fmt.name)
+        return Response(200, fmt.media_type, body, _truncation(truncated, limit))
+    fmt = negotiate(request.accept, GRAPH_FORMATS, request.format)
+    if fmt is None:
+        return _not_acceptable(GRAPH_FORMATS)
+    triples, truncated = _take(iter(result), limit)
+    prefixes = PREFIXES if fmt.name == "turtle" else None
+    body = ox.serialize(triples, format=_RDF[fmt.name], prefixes=prefixes) or b""
+    return Response(200, fmt.media_type, body, _truncation(truncated, limit))
+
+
+def _take(items: Iterable[Any], limit: int) -> tuple[list[Any], bool]:
+    out = []
+    for item in items:
+        if len(out) == limit:
+            return out, True
+        out.append(item)
+    return out, False
+
+
+def _truncation(truncated: bool, limit: int) -> dict[str, str]:
+    return {TRUNCATED_HEADER: str(limit)} if truncated else {}
+
+
+def _not_acceptable(formats: tuple[ResultFormat, ...]) -> Response:
+    offered = ", ".join(f.accepts[0] for f in formats)
+    return Response.error(406, f"no acceptable result format; this result can be: {offered}")
+
+
+# ---------------------------------------------------------------------- worker processes
+
+
+def _worker_main(store_path: str, conn: Any, limit: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    try:
+        store = ox.Store.read_only(store_path)
+    except (OSError, RuntimeError) as exc:
+        conn.send(("error", f"cannot open store at {store_path}: {exc}"))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return  # the server has gone
+        try:
+            response = execute(store, request, limit)
+        except Exception as exc:  # keep serving; the server reports it as a 500
+            response = Response.error(500, f"internal error: {type(exc).__name__}: {exc}")
+        conn.send(response)
+
+
+class _Worker:
+    def __init__(self, context: Any, store_path: str, limit: int) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(store_path, child, limit), daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> None:
+        if self.ready:
+            return
+        if not self.conn.poll(timeout):
+            raise TimeoutError(f"the query worker did not start within {timeout:.0f} s")
+        status, message = self.conn.recv()
+        if status != "ready":
+            raise OSError(message)
+        self.ready = True
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryPool:
+    """Worker processes answering queries, each query bounded by ``timeout`` seconds.
+
+    :param store_path: a store directory (opened read-only by every worker).
+    :param workers: how many queries may run at once.
+    :param timeout: seconds a query may run; then its worker is killed and replaced.
+    :param limit: the most rows (or triples) a result may have; more are cut off.
+    """
+
+    def __init__(
+        self,
+        store_path: str,
+        *,
+        workers: int = 2,
+        timeout: float = 30.0,
+        limit: int = 10_000,
+        start_timeout: float = 120.0,
+    ) -> None:
+        if workers < 1 or timeout <= 0 or limit < 1:
+            raise ValueError("workers and limit must be at least 1, timeout positive")
+        self.store_path = store_path
+        self.timeout = timeout
+        self.limit = limit
+        self.start_timeout = start_timeout
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._all: set[_Worker] = set()
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._closed = False
+        for _ in range(workers):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._context, self.store_path, self.limit)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _replace(self, worker: _Worker) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        worker.stop()
+        if not self._closed:
+            self._idle.put(self._spawn())
+
+    def check(self) -> None:
+        """Wait until one worker has opened the store.
+
+        :raises OSError: the store cannot be opened, or no worker started in time.
+        """
+        worker = self._idle.get()
+        try:
+            worker.wait_ready(self.start_timeout)
+        finally:
+            self._idle.put(worker)
+
+    def run(self, request: QueryRequest) -> Response:
+        """Answer one request (blocking: call it from a thread)."""
+        try:
+            worker = self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            return Response.error(
+                503, f"the server is busy: no query slot freed in {self.timeout:g} s"
+            )
+        try:
+            worker.wait_ready(self.start_timeout)
+            worker.conn.send(request)
+            if not worker.conn.poll(self.timeout):
+                self._replace(worker)
+                return Response.error(
+                    503, f"the query ran longer than the time limit of {self.timeout:g} s"
+                )
+            response = worker.conn.recv()
+        except (OSError, EOFError, TimeoutError) as exc:
+            self._replace(worker)
+            return Response.error(500, f"the query worker failed: {exc}")
+        self._idle.put(worker)
+        return response
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.stop()
+
+
+def parse_request(params: Mapping[str, list[str]], accept: str) -> QueryRequest | Response:
+    """A :class:`QueryRequest` from protocol parameters (name → values), or the error response
+    to give: 403 for an update, 400 without exactly one query."""
+    if params.get("update"):
+        return Response.error(403, "this endpoint is read-only: SPARQL updates are refused")
+    queries = params.get("query", [])
+    if len(queries) != 1:
+        return Response.error(400, "give exactly one 'query' parameter")
+    bound = {
+        name.removeprefix("param."): values[-1]
+        for name, values in params.items()
+        if name.startswith("param.") and values
+    }
+    formats = params.get("format", [])
+    return QueryRequest(
+        queries[0],
+        bound,
+        list(params.get("default-graph-uri", [])),
+        list(params.get("named-graph-uri", [])),
+        accept,
+        formats[-1] if formats else None,
+    )

@@ -1,0 +1,227 @@
+"""Faceted search over dataset records: the engine of the web catalogue, in plain Python.
+
+Facets are organism and imaging method (hierarchical: a term stands for itself and every
+descendant, so "fluorescence microscopy" finds confocal datasets too), license, host and kind.
+Values chosen within one facet are alternatives; facets combine with AND; free text must match
+every word. The counts of a facet apply the text and every *other* facet's choice, so each count
+says how many datasets choosing that value (too) would show.
+
+>>> from ngff_kg.datasets import DatasetRecord
+>>> index = FacetIndex([DatasetRecord("https://a.org/x/", kind="image")], {})
+>>> result = index.search({"kind": ["image"]})
+>>> result.total, [(v.value, v.count) for v in result.facets["kind"]]
+(1, [('image', 1)])
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .datasets import DatasetRecord, Hierarchy
+from .errors import UsageError
+from .terms import curie
+
+FACETS = ("organism", "modality", "license", "host", "kind")
+HIERARCHICAL = ("organism", "modality")
+FACET_TITLES = {
+    "organism": "Organism",
+    "modality": "Imaging method",
+    "license": "License",
+    "host": "Source host",
+    "kind": "Kind",
+}
+MAX_LIMIT = 1000
+_TERMS = {"organism": "organisms", "modality": "modalities"}  # record attribute per facet
+
+
+@dataclass
+class FacetValue:
+    """A value of a facet with the number of datasets it would give; tree nodes have children."""
+
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+    children: list[FacetValue] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "value": self.value,
+            "label": self.label,
+            "count": self.count,
+            "selected": self.selected,
+        }
+        if self.children:
+            out["children"] = [c.to_json() for c in self.children]
+        return out
+
+
+@dataclass
+class SearchResult:
+    total: int
+    records: list[DatasetRecord]
+    facets: dict[str, list[FacetValue]]
+
+
+def license_label(iri: str) -> str:
+    """A short name for a license IRI (``CC BY 4.0``); other values come back unchanged.
+
+    >>> license_label("https://creativecommons.org/licenses/by-nc-sa/4.0/")
+    'CC BY-NC-SA 4.0'
+    """
+    match = re.match(
+        r"^https?://creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/([\d.]+)", iri
+    )
+    if match:
+        kind = "0" if match.group(2) == "zero" else " " + match.group(2).upper()
+        return f"CC{kind} {match.group(3)}"
+    if iri.startswith(("https://spdx.org/licenses/", "http://spdx.org/licenses/")):
+        return iri.rstrip("/").rsplit("/", 1)[1].removesuffix(".html")
+    return iri
+
+
+class _Tree:
+    """The display structure of one hierarchy: which terms are shown, under which parents."""
+
+    def __init__(self, hierarchy: Hierarchy, used: set[str], universe: set[str]) -> None:
+        self.hierarchy = hierarchy
+        shown = {t for t in universe if hierarchy.shown(t, t in used)}
+        memo: dict[str, frozenset[str]] = {}
+
+        def display_parents(term: str) -> frozenset[str]:
+            if term not in memo:
+                memo[term] = frozenset()  # guards against cycles in broken ontologies
+                found: set[str] = set()
+                known = hierarchy.terms.get(term)
+                for parent in known.parents if known else ():
+                    found |= {parent} if parent in shown else display_parents(parent)
+                memo[term] = frozenset(found)
+            return memo[term]
+
+        self.children: dict[str, list[str]] = {t: [] for t in shown}
+        roots = []
+        for term in sorted(shown):
+            parents = display_parents(term)
+            for parent in parents:
+                self.children[parent].append(term)
+            if not parents:
+                roots.append(term)
+        # A single root that no dataset uses says nothing ("imaging method", "Eukaryota"):
+        # show its children instead, until the top has several terms.
+        while len(roots) == 1 and roots[0] not in used and self.children[roots[0]]:
+            roots = self.children[roots[0]]
+        self.roots = roots
+
+    def values(self, counts: Counter[str], selected: set[str]) -> list[FacetValue]:
+        include: dict[str, bool] = {}
+
+        def keep(term: str) -> bool:
+            if term not in include:
+                include[term] = False
+                include[term] = (
+                    counts[term] > 0
+                    or term in selected
+                    or any(keep(c) for c in self.children[term])
+                )
+            return include[term]
+
+        def build(term: str, depth: int) -> FacetValue:
+            label = self.hierarchy.label(term) or curie(term)
+            children = (
+                [build(c, depth + 1) for c in self.children[term] if keep(c)] if depth < 64 else []
+            )
+            children.sort(key=lambda v: (-v.count, v.label.lower()))
+            return FacetValue(term, label, counts[term], term in selected, children)
+
+        top = [build(r, 0) for r in self.roots if keep(r)]
+        top.sort(key=lambda v: (-v.count, v.label.lower()))
+        return top
+
+
+class FacetIndex:
+    """Records prepared for faceted search: each record's facet values (for a hierarchical
+    facet, its terms and all their ancestors) computed once."""
+
+    def __init__(self, records: list[DatasetRecord], hierarchies: Mapping[str, Hierarchy]) -> None:
+        self.records = records
+        self.hierarchies = {f: hierarchies.get(f) or Hierarchy(f) for f in HIERARCHICAL}
+        self._text = [r.text() for r in records]
+        self._values = [self._facet_values(r) for r in records]
+        self._trees: dict[str, _Tree] = {}
+        for position, facet in enumerate(FACETS):
+            if facet in HIERARCHICAL:
+                used = {t for r in records for t in getattr(r, _TERMS[facet])}
+                universe = set().union(*(v[position] for v in self._values))
+                self._trees[facet] = _Tree(self.hierarchies[facet], used, universe)
+
+    def _facet_values(self, record: DatasetRecord) -> tuple[frozenset[str], ...]:
+        out = []
+        for facet in FACETS:
+            if facet in HIERARCHICAL:
+                hierarchy = self.hierarchies[facet]
+                terms = getattr(record, _TERMS[facet])
+                out.append(frozenset().union(*(hierarchy.ancestors(t) for t in terms)))
+            elif facet == "license":
+                out.append(frozenset(record.licenses))
+            elif facet == "host":
+                out.append(frozenset([record.host]))
+            else:
+                out.append(frozenset([record.kind]) if record.kind else frozenset())
+        return tuple(out)
+
+    def search(
+        self,
+        selected: Mapping[str, Iterable[str]] | None = None,
+        text: str = "",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> SearchResult:
+        """Datasets matching the chosen facet values and text, one page of them, and counts.
+
+        :param selected: facet name → chosen values (IRIs for organism, modality and license).
+        :raises UsageError: an unknown facet, or a bad offset or limit.
+        """
+        chosen = {f: set(v) for f, v in (selected or {}).items() if v}
+        unknown = sorted(set(chosen) - set(FACETS))
+        if unknown:
+            raise UsageError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACETS)}")
+        if offset < 0 or not 1 <= limit <= MAX_LIMIT:
+            raise UsageError(f"offset must be >= 0 and limit between 1 and {MAX_LIMIT}")
+        wanted = [chosen.get(f) for f in FACETS]
+        words = text.lower().split()
+        groups: Counter[tuple[frozenset[str], ...]] = Counter()
+        matching: list[int] = []
+        for index, values in enumerate(self._values):
+            if words and not all(w in self._text[index] for w in words):
+                continue
+            groups[values] += 1
+            if all(not want or values[i] & want for i, want in enumerate(wanted)):
+                matching.append(index)
+        facets: dict[str, list[FacetValue]] = {}
+        for position, facet in enumerate(FACETS):
+            counts: Counter[str] = Counter()
+            for values, n in groups.items():
+                if all(
+                    not want or i == position or values[i] & want for i, want in enumerate(wanted)
+                ):
+                    for value in values[position]:
+                        counts[value] += n
+            facets[facet] = self._facet(facet, counts, chosen.get(facet, set()))
+        page = [self.records[i] for i in matching[offset : offset + limit]]
+        return SearchResult(len(matching), page, facets)
+
+    def _facet(self, facet: str, counts: Counter[str], selected: set[str]) -> list[FacetValue]:
+        if facet in self._trees:
+            return self._trees[facet].values(counts, selected)
+        names = set(counts) | selected
+        label = license_label if facet == "license" else str
+        values = [FacetValue(v, label(v), counts[v], v in selected) for v in names]
+        values.sort(key=lambda v: (-v.count, v.label.lower()))
+        return values
+
+
+__all__ = ["FACETS", "FACET_TITLES", "FacetIndex", "FacetValue", "SearchResult", "license_label"]

@@ -1,0 +1,294 @@
+"""The ASGI application: SPARQL protocol, catalogue JSON, and the bundled pages.
+
+Routes:
+
+- ``GET|POST /sparql``: SPARQL 1.1 Protocol queries (see :mod:`ngff_kg.endpoint`); updates 403.
+- ``GET /api/search``: faceted search (``organism``, ``modality``, ``license``, ``host``,
+  ``kind`` repeated as needed, ``q`` free text, ``offset``, ``limit``).
+- ``GET /api/dataset?iri=``: every triple and repair of one dataset.
+- ``GET /api/queries``: the named queries with their text and parameters.
+- ``GET /``, ``/dataset``, ``/editor``: the pages; ``/static/``: their scripts and styles.
+
+The catalogue index (one record per dataset, and the ontology hierarchies) is read once at
+start-up: the store is opened read-only, so it cannot change under the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import __version__
+from ..catalog import Catalog
+from ..datasets import DatasetRecord, Hierarchy, dataset_detail, read_hierarchies, read_records
+from ..endpoint import QueryPool, QueryRequest, parse_request
+from ..endpoint import Response as ProtocolResponse
+from ..errors import UsageError
+from ..facets import FACET_TITLES, FACETS, HIERARCHICAL, FacetIndex, license_label
+from ..queries import library
+from ..terms import curie
+
+STATIC = Path(__file__).parent / "static"
+VALIDATOR = "https://ome.github.io/ome-ngff-validator/?source="
+VIZARR = "https://hms-dbmi.github.io/vizarr/?source="
+
+
+def links(url: str) -> list[dict[str, str]]:
+    """Where to look at a dataset: the OME-NGFF validator and a viewer (http(s) URLs only).
+
+    >>> [link["label"] for link in links("https://a.org/x.zarr/")]
+    ['OME-NGFF validator', 'vizarr']
+    """
+    if not url.startswith(("https://", "http://")):
+        return []
+    source = quote(url, safe=":/%")
+    return [
+        {"label": "OME-NGFF validator", "href": VALIDATOR + source},
+        {"label": "vizarr", "href": VIZARR + source},
+    ]
+
+
+def record_json(record: DatasetRecord, hierarchies: dict[str, Hierarchy]) -> dict[str, Any]:
+    def terms(iris: tuple[str, ...], facet: str) -> list[dict[str, str]]:
+        return [{"iri": t, "label": hierarchies[facet].label(t) or curie(t)} for t in iris]
+
+    return {
+        "url": record.url,
+        "name": record.name,
+        "description": record.description,
+        "kind": record.kind,
+        "version": record.version,
+        "host": record.host,
+        "organisms": terms(record.organisms, "organism"),
+        "modalities": terms(record.modalities, "modality"),
+        "licenses": [{"iri": x, "label": license_label(x)} for x in record.licenses],
+        "axes": [
+            {"name": a.name, "type": a.type, "unit": a.unit, "size": a.size, "scale": a.scale}
+            for a in record.axes
+        ],
+        "axis_names": record.axis_names,
+        "shape": list(record.shape) if record.shape else None,
+        "bytes": record.bytes,
+        "origin": record.origin,
+        "links": links(record.url),
+    }
+
+
+def _term_json(term: Any) -> dict[str, Any]:
+    kind = type(term).__name__
+    if kind == "NamedNode":
+        return {"type": "uri", "value": term.value}
+    if kind == "BlankNode":
+        return {"type": "bnode", "value": term.value}
+    if kind == "Literal":
+        out = {"type": "literal", "value": term.value, "datatype": term.datatype.value}
+        if term.language:
+            out["lang"] = term.language
+        return out
+    if kind == "DefaultGraph":
+        return {"type": "default", "value": ""}
+    return {"type": "other", "value": str(term)}
+
+
+class CatalogueApp:
+    """The state behind the routes: the read-only catalog, its index, the query workers."""
+
+    def __init__(self, store: Path, *, timeout: float, limit: int, workers: int) -> None:
+        started = time.perf_counter()
+        self.store = store
+        self.catalog = Catalog(store, read_only=True)
+        self.records = read_records(self.catalog)
+        self.hierarchies = read_hierarchies(self.catalog)
+        self.index = FacetIndex(self.records, self.hierarchies)
+        self.urls = {r.url: r for r in self.records}
+        self.pool = QueryPool(str(store), workers=workers, timeout=timeout, limit=limit)
+        try:
+            self.pool.check()
+        except OSError:
+            self.close()
+            raise
+        self.seconds = time.perf_counter() - started
+
+    def close(self) -> None:
+        self.pool.close()
+        self.catalog.close()
+
+    # ------------------------------------------------------------------ API
+    async def search(self, request: Request) -> Response:
+        params = request.query_params
+        selected = {f: params.getlist(f) for f in FACETS if params.getlist(f)}
+        try:
+            offset = int(params.get("offset", "0"))
+            limit = int(params.get("limit", "50"))
+            result = self.index.search(selected, params.get("q", ""), offset, limit)
+        except ValueError as exc:  # UsageError is a ValueError too
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(
+            {
+                "total": result.total,
+                "offset": offset,
+                "limit": limit,
+                "results": [record_json(r, self.hierarchies) for r in result.records],
+                "facets": [
+                    {
+                        "name": facet,
+                        "title": FACET_TITLES[facet],
+                        "hierarchical": facet in HIERARCHICAL,
+                        "values": [v.to_json() for v in result.facets[facet]],
+                    }
+                    for facet in FACETS
+                ],
+            }
+        )
+
+    async def dataset(self, request: Request) -> Response:
+        iri = request.query_params.get("iri", "")
+        try:
+            detail = await run_in_threadpool(dataset_detail, self.catalog.store.oxigraph, iri)
+        except UsageError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        if detail is None or iri not in self.urls:
+            return JSONResponse({"error": f"no dataset {iri!r} in this store"}, status_code=404)
+        graphs: dict[str, list[list[dict[str, Any]]]] = {}
+        for s in detail.statements:
+            graph = _term_json(s.graph)["value"]
+            graphs.setdefault(graph, []).append(
+                [_term_json(s.subject), _term_json(s.predicate), _term_json(s.object)]
+            )
+        return JSONResponse(
+            {
+                "iri": iri,
+                "record": record_json(self.urls[iri], self.hierarchies),
+                "graphs": [{"graph": g, "triples": t} for g, t in graphs.items()],
+                "repairs": [
+                    {"kind": r.kind, "original": r.original, "repaired": r.repaired}
+                    for r in detail.repairs
+                ],
+            }
+        )
+
+    async def queries(self, request: Request) -> Response:
+        return JSONResponse(
+            [
+                {
+                    "name": q.name,
+                    "title": q.title,
+                    "description": q.description,
+                    "params": [
+                        {
+                            "name": p.name,
+                            "type": p.type,
+                            "required": p.required,
+                            "description": p.description,
+                        }
+                        for p in q.params
+                    ],
+                    "columns": list(q.columns),
+                    "text": q.text,
+                }
+                for q in library().values()
+            ]
+        )
+
+    async def status(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "version": __version__,
+                "datasets": len(self.records),
+                "timeout": self.pool.timeout,
+                "limit": self.pool.limit,
+            }
+        )
+
+    # ------------------------------------------------------------------ SPARQL protocol
+    async def sparql(self, request: Request) -> Response:
+        accept = request.headers.get("accept", "")
+        params: dict[str, list[str]] = {}
+        for key, value in request.query_params.multi_items():
+            params.setdefault(key, []).append(value)
+        if request.method == "POST":
+            media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+            body = (await request.body()).decode("utf-8", errors="replace")
+            if media == "application/sparql-update":
+                return _protocol(ProtocolResponse.error(403, _READ_ONLY))
+            if media == "application/x-www-form-urlencoded":
+                for key, values in parse_qs(body, keep_blank_values=True).items():
+                    params.setdefault(key, []).extend(values)
+            elif media == "application/sparql-query":
+                params["query"] = [*params.get("query", []), body]
+            else:
+                return _protocol(
+                    ProtocolResponse.error(
+                        415,
+                        "POST a query as application/sparql-query or as the 'query' field of "
+                        "application/x-www-form-urlencoded",
+                    )
+                )
+        elif not params and "text/html" in accept:
+            return RedirectResponse("/editor", status_code=303)
+        parsed = parse_request(params, accept)
+        if isinstance(parsed, QueryRequest):
+            parsed = await run_in_threadpool(self.pool.run, parsed)
+        return _protocol(parsed)
+
+
+_READ_ONLY = "this endpoint is read-only: SPARQL updates are refused"
+
+
+def _protocol(response: ProtocolResponse) -> Response:
+    headers = {"Vary": "Accept", "Cache-Control": "no-store", **response.headers}
+    return Response(
+        response.body, status_code=response.status, headers=headers, media_type=response.media_type
+    )
+
+
+def _page(name: str) -> Any:
+    async def page(request: Request) -> Response:
+        return FileResponse(STATIC / name, media_type="text/html; charset=utf-8")
+
+    return page
+
+
+def create_app(
+    store: str | Path, *, timeout: float = 30.0, limit: int = 10_000, workers: int = 2
+) -> Starlette:
+    """The ASGI application serving ``store`` (read-only).
+
+    :raises StoreError: the store cannot be opened.
+    """
+    state = CatalogueApp(Path(store), timeout=timeout, limit=limit, workers=workers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", _page("index.html")),
+            Route("/dataset", _page("dataset.html")),
+            Route("/editor", _page("editor.html")),
+            Route("/sparql", state.sparql, methods=["GET", "POST"]),
+            Route("/api/search", state.search),
+            Route("/api/dataset", state.dataset),
+            Route("/api/queries", state.queries),
+            Route("/api/status", state.status),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.catalogue = state
+    return app
