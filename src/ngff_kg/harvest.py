@@ -23,7 +23,7 @@ from urllib.parse import quote
 from . import __version__, jsonio, rdf
 from .discover import FoundCsv, FoundRoot, WalkError, walk
 from .errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
-from .extract.ngff import ngff_triples
+from .extract.ngff import level0_triples, ngff_triples
 from .extract.rocrate import CRATE_FILE, extract_crate
 from .jsonld import JsonLdConverter
 from .repairs import KINDS, Repair, repair_set_description, repair_set_iri
@@ -309,6 +309,7 @@ def process_root(
     triples: list[rdf.Triple] = []
     _kind, ngff, ngff_errors = ngff_triples(iri, found.group)
     triples.extend(ngff)
+    triples.extend(level0_triples(iri, found.path, found.group))
     errors.extend(f"{found.metadata_file}: {message}" for message in ngff_errors)
     repairs: set[Repair] = set()
     crate_path = os.path.join(found.path, CRATE_FILE)

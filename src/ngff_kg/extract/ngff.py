@@ -6,10 +6,11 @@ Input is the parsed group metadata of a root: the ``attributes.ome`` object of a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
-from .. import rdf
+from .. import jsonio, rdf
 from ..errors import ExtractionError
 from ..vocab import NKG, RDF_TYPE, SCHEMA
 
@@ -167,6 +168,7 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
     if not isinstance(axes, list):
         raise ExtractionError("multiscales[0].axes must be a list")
     names: list[str] = []
+    scale = _level0_scale(first, len(axes))
     for index, axis in enumerate(axes):
         node = f"<{iri}#axis-{index}>"
         if isinstance(axis, str):  # NGFF 0.3: axis names only
@@ -181,6 +183,8 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
             text = _text(axis.get(key))
             if text:
                 out.append((node, _p(prop), rdf.literal(text)))
+        if scale is not None:
+            out.append((node, _p("scale"), rdf.double(scale[index])))
     if names:
         out.append((ds, _p("axes"), rdf.literal(",".join(names))))
     datasets = first.get("datasets", [])
@@ -189,6 +193,90 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
     out.append((ds, _p("resolutionLevels"), rdf.integer(len(datasets))))
     if len(value) > 1:
         out.append((ds, _p("multiscalesCount"), rdf.integer(len(value))))
+
+
+def _scale_of(transformations: Any, size: int) -> list[float] | None:
+    """The ``scale`` of a list of NGFF coordinate transformations, if it has one of ``size``."""
+    if not isinstance(transformations, list):
+        return None
+    for item in transformations:
+        if isinstance(item, dict) and item.get("type") == "scale":
+            values = item.get("scale")
+            if (
+                isinstance(values, list)
+                and len(values) == size
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+            ):
+                return [float(v) for v in values]
+            return None
+    return None
+
+
+def _level0_scale(multiscale: dict[str, Any], size: int) -> list[float] | None:
+    """Physical size of a level-0 pixel along each axis: the first dataset's scale times the
+    multiscale's own scale (NGFF ≥ 0.4). ``None`` when it is not given as plain scales."""
+    datasets = multiscale.get("datasets")
+    if not size or not isinstance(datasets, list) or not datasets:
+        return None
+    first = datasets[0]
+    if not isinstance(first, dict):
+        return None
+    scale = _scale_of(first.get("coordinateTransformations"), size)
+    if scale is None:
+        return None
+    if "coordinateTransformations" in multiscale:
+        overall = _scale_of(multiscale["coordinateTransformations"], size)
+        if overall is None:
+            return None
+        scale = [a * b for a, b in zip(scale, overall, strict=True)]
+    return scale
+
+
+def level0_triples(dataset_iri: str, root: str, group: OmeGroup) -> list[rdf.Triple]:
+    """The level-0 array shape of an image root (``nkg:shape``, ``nkg:size`` per axis).
+
+    Read from the array metadata of the first dataset of the first multiscales (``zarr.json``
+    or ``.zarray``) when it is present below ``root``; a path leading out of the root (``..``,
+    a symlink) is not followed. Nothing is returned when the shape cannot be read.
+    """
+    multiscales = group.attributes.get("multiscales")
+    if not isinstance(multiscales, list) or not multiscales or not isinstance(multiscales[0], dict):
+        return []
+    first = multiscales[0]
+    datasets, axes = first.get("datasets"), first.get("axes")
+    if not isinstance(datasets, list) or not datasets or not isinstance(datasets[0], dict):
+        return []
+    path = datasets[0].get("path")
+    if not isinstance(path, str) or not path or not isinstance(axes, list):
+        return []
+    shape = _array_shape(root, path, "zarr.json" if group.zarr_format == 3 else ".zarray")
+    if shape is None or len(shape) != len(axes):
+        return []
+    ds = f"<{dataset_iri}>"
+    out = [(ds, _p("shape"), rdf.literal(",".join(map(str, shape))))]
+    out.extend(
+        (f"<{dataset_iri}#axis-{index}>", _p("size"), rdf.integer(size))
+        for index, size in enumerate(shape)
+    )
+    return out
+
+
+def _array_shape(root: str, path: str, name: str) -> list[int] | None:
+    real_root = os.path.realpath(root)
+    candidate = os.path.realpath(os.path.join(root, path, name))
+    if not candidate.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None
+    try:
+        with open(candidate, "rb") as fh:
+            doc = jsonio.loads(fh.read())
+    except (OSError, ValueError):
+        return None
+    shape = doc.get("shape") if isinstance(doc, dict) else None
+    if not isinstance(shape, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+    ):
+        return None
+    return shape
 
 
 def _omero(ds: str, iri: str, value: Any, out: list[rdf.Triple]) -> None:
