@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from .crate import enrich_document, serialize
 from .facts import DatasetFacts
-from .run import Enricher, EnrichReport, enrich_targets
+from .run import DiffSink, Enricher, EnrichReport, enrich_targets
 
 __all__ = [
     "DatasetFacts",
+    "DiffSink",
     "EnrichReport",
     "Enricher",
     "enrich_document",

@@ -327,7 +327,8 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
     new_lines = new.decode("utf-8").splitlines(keepends=True)
     if old_lines and not old_lines[-1].endswith("\n"):
         old_lines[-1] += "\n\\ No newline at end of file\n"
-    return "".join(difflib.unified_diff(old_lines, new_lines, f"a/{path}", f"b/{path}", n=3))
+    name = path.lstrip("/")
+    return "".join(difflib.unified_diff(old_lines, new_lines, f"a/{name}", f"b/{name}", n=3))
 
 
 @dataclass
