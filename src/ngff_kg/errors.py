@@ -37,3 +37,7 @@ class ExtractionError(NgffKgError, ValueError):
 
 class UnknownContextError(ExtractionError):
     """A JSON-LD document needs a remote context that is neither bundled nor provided locally."""
+
+
+class MissingDependencyError(NgffKgError, ImportError):
+    """An optional dependency needed for this feature is not installed."""

@@ -160,7 +160,7 @@ class _Crate:
         """
         iri = _VOCAB[name]
         term = self.ctx.terms.get(name)
-        if term is None:
+        if term is None or term.patched:
             if name not in self.additions:
                 self.additions[name] = iri
             return name
@@ -195,7 +195,8 @@ def enrich_document(
         raise ExtractionError("@graph must be a list of entities (a flattened RO-Crate)")
     base = dataset_iri + CRATE_FILE
     try:
-        ctx = converter.active_context(doc.get("@context"), None)
+        # with the profile patch: its terms are read as the definitions added below will read
+        ctx = converter.active_context(doc.get("@context"), PROFILE_PATCH)
     except Unsupported as exc:
         raise ExtractionError(
             f"the crate's context uses JSON-LD that enrich cannot edit: {exc}"
@@ -275,7 +276,8 @@ def _define_profile_terms(crate: _Crate) -> None:
             t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)
         )
     for term, definition in PROFILE_PATCH.items():
-        if term in used and term not in crate.ctx.terms:
+        known = crate.ctx.terms.get(term)
+        if term in used and (known is None or known.patched):
             crate.additions[term] = copy.deepcopy(definition)
             crate.added.append(f"definition of {term}")
 

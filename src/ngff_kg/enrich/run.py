@@ -146,6 +146,8 @@ class Enricher:
                 report.datasets_found += 1
                 try:
                     self._one(found, mapper, report, now, labels)
+                except _NotInStore as exc:
+                    report.failed.append(Problem(found.path, str(exc)))
                 except (ExtractionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                     reason = str(exc)
                     if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
@@ -189,16 +191,16 @@ class Enricher:
         now: dt.datetime,
         labels: dict[str, str],
     ) -> None:
-        iri, facts = self._facts(found, mapper)
         crate_path = os.path.join(found.path, CRATE_FILE)
         try:
             info = os.lstat(crate_path)
         except FileNotFoundError:
             info = None
+        if info is None and self.license is None:
+            report.missing.append(Problem(found.path, f"no {CRATE_FILE} (not created)"))
+            return
+        iri, facts = self._facts(found, mapper)
         if info is None:
-            if self.license is None:
-                report.missing.append(Problem(found.path, f"no {CRATE_FILE} (not created)"))
-                return
             doc = new_crate(os.path.basename(os.path.abspath(found.path)), self.license, now)
             original, mode = b"", 0o644
             published = self.date_published or now.date().isoformat()
@@ -275,8 +277,8 @@ class Enricher:
             return iri, facts_in_memory(found, iri)
         if not iri or not self.store.has_graph(iri):
             hint = "" if mapper is not None else " or give the --base-url it was harvested with"
-            raise ExtractionError(
-                f"dataset {iri or found.path} is not in the store at {self.store.path}: "
+            raise _NotInStore(
+                f"not in the store at {self.store.path} (as {iri or 'its metadata file'}): "
                 f"harvest it first{hint}"
             )
         graph = ox.NamedNode(iri)
@@ -297,6 +299,10 @@ class Enricher:
                 if isinstance(q.object, ox.NamedNode) and isinstance(q.subject, ox.NamedNode)
             }
         return self._sources
+
+
+class _NotInStore(Exception):
+    """The dataset has no graph in the store the facts are read from."""
 
 
 def new_crate(name: str, license: str, now: dt.datetime) -> dict[str, Any]:
