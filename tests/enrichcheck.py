@@ -14,7 +14,8 @@ What "nothing lost", "readable" and "round trip equal" mean, precisely:
 6. **Round trip**: harvesting the enriched crate (ngff-kg's extraction with repairs) gives the
    same organisms, imaging methods and licenses, and every triple the original gave; the
    triples it adds are only about what the enrichment adds (term, term set, license, fact and
-   action entities, and the root's datePublished / additionalProperty / direct links); and
+   action entities, the root's datePublished / additionalProperty / direct links, and its
+   name and description where the original had none, as RO-Crate requires them); and
    its repairs are a subset of the original's with no undefined-term, term-identifier,
    license-literal or unlinked-entity repair left.
 """
@@ -40,6 +41,7 @@ ROOT_ADDITIONS = {
     f"<{SCHEMA}{p}>"
     for p in ("datePublished", "additionalProperty", "measurementTechnique", "taxonomicRange")
 } | {f"<{SCHEMA}license>"}
+FILLED = {f"<{SCHEMA}name>", f"<{SCHEMA}description>"}
 GONE_KINDS = {"undefined-term", "term-identifier", "license-literal", "unlinked-entity"}
 
 Triple = tuple[str, str, str]
@@ -143,6 +145,8 @@ def check_enriched(
             continue
         if s == root and p in ROOT_ADDITIONS:
             continue
+        if s == root and p in FILLED and not any(t[0] == s and t[1] == p for t in old):
+            continue  # a required name or description the original lacked
         if s == f"<{base}>" and p.endswith("conformsTo>"):
             continue
         raise AssertionError(f"unexpected triple from the enriched crate: {s} {p} {o}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,9 @@ class CrateValidator:
         self._dir = tempfile.mkdtemp(prefix="ngff-kg-validate-")
         self._cache_path = Path(self._dir) / "http-cache"
         # creating settings in offline mode sets up the cached session on this cache path
-        self._settings(Path(self._dir))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._settings(Path(self._dir))
         self._requester = HttpRequester()
         self._fill_cache(registry or ContextRegistry())
 
@@ -125,7 +128,10 @@ class CrateValidator:
 
     def validate(self, crate_dir: str | Path) -> ValidationOutcome:
         """Validate the crate in ``crate_dir`` (its ``ro-crate-metadata.json``)."""
-        result = self._services.validate(self._settings(Path(crate_dir)))
+        with warnings.catch_warnings():
+            # rdflib and pyshacl deprecation warnings say nothing about the crate
+            warnings.simplefilter("ignore", DeprecationWarning)
+            result = self._services.validate(self._settings(Path(crate_dir)))
         issues = [
             Issue(
                 issue.check.identifier if issue.check is not None else "",

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from ..errors import ExtractionError
 from ..extract.rocrate import CRATE_FILE, PROFILE_PATCH, extract_crate, license_iri
@@ -217,6 +218,7 @@ def enrich_document(
     licenses = _license_references(crate, root)
     _link_root(crate, root, extracted.modalities, extracted.organisms)
     terms |= {t[1:-1] for t in extracted.modalities | extracted.organisms}
+    _name_and_description(crate, root, dataset_iri, facts, terms, labels)
     if "datePublished" not in root:
         root[crate.key("datePublished")] = date_published
         crate.added.append("datePublished")
@@ -364,6 +366,44 @@ def _link_root(
         crate.added.append("measurementTechnique on the root")
     if _add_references(crate, root, "taxonomicRange", sorted(t[1:-1] for t in organisms)):
         crate.added.append("taxonomicRange on the root")
+
+
+_KIND_TEXT = {
+    "image": "image",
+    "plate": "plate",
+    "bioformats2raw": "bioformats2raw collection",
+    "labels": "label images",
+    "well": "well",
+}
+
+
+def _name_and_description(
+    crate: _Crate,
+    root: dict[str, Any],
+    dataset_iri: str,
+    facts: DatasetFacts | None,
+    terms: set[str],
+    labels: Mapping[str, str],
+) -> None:
+    """RO-Crate requires a name and a description of the root: where one is missing, the
+    directory name, and a description stating what the metadata says (kind, organism, method).
+    """
+    if "name" not in root and _VOCAB["name"] not in root:
+        name = unquote(dataset_iri.rstrip("/").rsplit("/", 1)[-1])
+        if name:
+            root[crate.key("name")] = name
+            crate.added.append("name")
+    if "description" not in root and _VOCAB["description"] not in root:
+        kind = _KIND_TEXT.get(facts.kind or "", "dataset") if facts else "dataset"
+        text = f"OME-Zarr {kind}"
+        if facts is not None and facts.ngff_version:
+            text += f" (NGFF {facts.ngff_version})"
+        for prefix, what in (("NCBITaxon", "organism"), ("FBbi", "imaging method")):
+            names = sorted(labels.get(t, curie(t)) for t in terms if ontology_of(t) == prefix)
+            if names:
+                text += f"; {what}: {', '.join(names)}"
+        root[crate.key("description")] = text + ". Described by ngff-kg from its metadata."
+        crate.added.append("description")
 
 
 def _ro_crate_version(context: Any) -> str:
