@@ -369,7 +369,7 @@ def test_corpus_crates_keep_everything_and_read_as_meant(
     every = os.environ.get("NGFF_KG_ENRICH_PYLD") == "all"
     fast = fast_triples(converter)
     crates = sorted(enriched_corpus.rglob(CRATE))
-    sample = set(random.Random(5).sample(range(len(crates)), 600))
+    sample = set(random.Random(5).sample(range(len(crates)), 300))
     for index, crate in enumerate(crates):
         original = json.loads(crate.with_name(CRATE + ".orig").read_text("utf-8"))
         enriched = json.loads(crate.read_text("utf-8"))

@@ -13,8 +13,10 @@ needs no patch. What is added:
   ``DefinedTermSet``; each license IRI a ``CreativeWork`` entity;
 * NGFF facts of the dataset as ``PropertyValue`` entities (``additionalProperty`` of the root),
   identified ``#ngff-kg-…``; they are regenerated on every run;
-* ``datePublished`` when the root has none, ``conformsTo`` RO-Crate when the descriptor has
-  none, and an ``UpdateAction`` (``#ngff-kg-enrichment``) naming ngff-kg and its version.
+* what RO-Crate 1.1 requires of the root when it is missing: ``datePublished``, ``name`` (the
+  directory name) and ``description`` (the kind, organisms and imaging methods); ``conformsTo``
+  RO-Crate when the descriptor has none; and an ``UpdateAction`` (``#ngff-kg-enrichment``)
+  naming ngff-kg and its version.
 
 The result is a fixpoint: enriching an enriched crate with the same facts gives the same
 document, down to the date of the action (see :func:`enrich_document`).
