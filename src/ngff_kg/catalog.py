@@ -16,6 +16,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .enrich import DiffSink, Enricher, EnrichReport
 from .errors import QueryError
 from .extract.hierarchy import MAX_NODES
 from .harvest import Harvester, HarvestReport, Progress
@@ -132,3 +133,40 @@ class Catalog:
             raise QueryError(f"query {query.name!r} is not valid SPARQL: {exc}") from exc
         except (OSError, RuntimeError) as exc:
             raise QueryError(f"query {query.name!r} failed: {exc}") from exc
+
+    def enrich(
+        self,
+        targets: Iterable[str | os.PathLike[str]],
+        *,
+        base_url: str | None = None,
+        dry_run: bool = False,
+        backup: bool = True,
+        create_license: str | None = None,
+        date_published: str | None = None,
+        progress: Progress | None = None,
+        on_diff: DiffSink | None = None,
+    ) -> EnrichReport:
+        """Rewrite the RO-Crate of every dataset root below ``targets`` with what the store
+        knows of it (see the README's Enrich section); :func:`ngff_kg.enrich.enrich_targets`
+        does the same without a store.
+
+        :param base_url: the base URL the targets were harvested with; without it, datasets
+            are found by the path of the metadata file they were harvested from.
+        :param dry_run: change nothing; each crate's unified diff goes to ``on_diff``.
+        :param backup: keep the original beside it as ``ro-crate-metadata.json.orig``.
+        :param create_license: write a minimal crate with this license where there is none.
+        :raises SourceNotFoundError: a target does not exist.
+        :raises UsageError: a remote target, a bad license or date.
+        """
+        enricher = Enricher(
+            self.converter,
+            self.store,
+            base_url=base_url,
+            dry_run=dry_run,
+            backup=backup,
+            create_license=create_license,
+            date_published=date_published,
+            progress=progress,
+            on_diff=on_diff,
+        )
+        return enricher.enrich(targets)

@@ -5,6 +5,7 @@ Exit status: 0 success, 1 some datasets failed (or a query failed), 2 usage erro
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -340,6 +341,146 @@ def _cell(value: object) -> str:
     if isinstance(value, str):
         return curie(value)
     return str(value)
+
+
+@app.command()
+def enrich(
+    targets: Annotated[
+        list[str],
+        typer.Argument(metavar="TARGET...", help="Dataset roots, or directories walked for them."),
+    ],
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            "-s",
+            help="Read each dataset's facts from this store (default: read the datasets now).",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="The base URL the targets were harvested with (finds datasets in the store "
+            "by IRI instead of by harvested file path).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print a unified diff per crate; write nothing.")
+    ] = False,
+    no_backup: Annotated[
+        bool,
+        typer.Option(
+            "--no-backup", help="Do not keep the original as ro-crate-metadata.json.orig."
+        ),
+    ] = False,
+    create: Annotated[
+        bool,
+        typer.Option(
+            "--create", help="Write a minimal crate where a root has none (needs --license)."
+        ),
+    ] = False,
+    license: Annotated[
+        str | None,
+        typer.Option("--license", help="License IRI (or SPDX id) of the crates --create writes."),
+    ] = None,
+    date_published: Annotated[
+        str | None,
+        typer.Option(
+            "--date-published",
+            help="datePublished for crates without one (default: the crate file's date).",
+        ),
+    ] = None,
+    contexts: Annotated[
+        list[Path] | None,
+        typer.Option("--contexts", help="Directory of extra JSON-LD context documents."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    show: Annotated[
+        int, typer.Option("--show", help="How many failures and warnings to list.")
+    ] = 20,
+) -> None:
+    """Write what the graph knows back into each dataset's RO-Crate (atomically, with backup)."""
+    if create and license is None:
+        raise _fail("--create needs --license IRI: no license is invented", 2)
+    if license is not None and not create:
+        raise _fail("--license is only used with --create", 2)
+    summary_console = err if dry_run else out
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed} datasets"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
+
+    def print_diff(_path: str, diff: str) -> None:
+        try:
+            sys.stdout.write(diff)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader (e.g. head) has gone: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
+
+    catalog = None
+    try:
+        from .enrich import enrich_targets
+        from .jsonld import ContextRegistry, JsonLdConverter
+
+        if store is not None:
+            catalog = Catalog(store, read_only=True, contexts=contexts or ())
+        options = {
+            "base_url": base_url,
+            "dry_run": dry_run,
+            "backup": not no_backup,
+            "create_license": license if create else None,
+            "date_published": date_published,
+            "on_diff": print_diff,
+        }
+        with progress:
+            task = progress.add_task("enriching", total=None)
+            options["progress"] = lambda done: progress.update(task, completed=done)
+            if catalog is not None:
+                report = catalog.enrich(targets, **options)
+            else:
+                converter = JsonLdConverter(ContextRegistry(contexts or ()))
+                report = enrich_targets(targets, converter=converter, **options)
+    except (SourceNotFoundError, UsageError) as exc:
+        raise _fail(str(exc), 2) from None
+    except NgffKgError as exc:
+        raise _fail(str(exc), 1) from None
+    finally:
+        if catalog is not None:
+            catalog.close()
+    verb = "would be " if dry_run else ""
+    summary = Table.grid(padding=(0, 2))
+    summary.add_row("datasets found", str(report.datasets_found))
+    summary.add_row(f"{verb}enriched", str(report.enriched))
+    summary.add_row("unchanged", str(report.unchanged))
+    if create:
+        summary.add_row(f"{verb}created", str(report.created))
+    summary.add_row("without crate", str(len(report.missing)))
+    summary.add_row("failed", str(len(report.failed)))
+    if not dry_run:
+        summary.add_row("backups", str(report.backups))
+    summary.add_row("time", f"{report.seconds:.2f} s")
+    summary_console.print(summary)
+    for title, problems in (
+        ("failed", report.failed),
+        ("no crate", report.missing),
+        ("warning", report.warnings),
+    ):
+        for problem in problems[:show]:
+            err.print(f"[yellow]{title}:[/] {problem.path}: {problem.reason}", highlight=False)
+        if len(problems) > show:
+            err.print(f"... and {len(problems) - show} more ({title}); use --show N to list more")
+    if report.missing and not create:
+        err.print("use --create --license IRI to write crates where there are none")
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

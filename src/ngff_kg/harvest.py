@@ -362,7 +362,7 @@ def process_root(
     triples.extend(ngff)
     errors.extend(f"{found.metadata_file}: {message}" for message in ngff_errors)
     warnings.extend(f"{found.metadata_file}: {message}" for message in notes)
-    deep = _hierarchy(found, iri, max_nodes, executor)
+    deep = read_hierarchy(found, iri, max_nodes, executor)
     triples.extend(deep.triples)
     errors.extend(deep.errors)
     warnings.extend(deep.warnings)
@@ -417,7 +417,9 @@ class _Deep:
     documents: list[bytes]
 
 
-def _hierarchy(found: FoundRoot, iri: str, max_nodes: int, executor: Executor | None) -> _Deep:
+def read_hierarchy(
+    found: FoundRoot, iri: str, max_nodes: int = MAX_NODES, executor: Executor | None = None
+) -> _Deep:
     """The nodes below the root, and the root's OME-XML (bioformats2raw layouts)."""
     root_doc = None
     if found.group.zarr_format == 3 and b"consolidated_metadata" in found.metadata_bytes:

@@ -194,11 +194,13 @@ def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
             stack.extend(neighbours.get(node, ()))
         reached.discard(descriptor)
     derived: list[rdf.Triple] = []
+    # what the root states itself needs no attribution (an enriched crate links its terms)
+    stated = {(p, o) for s, p, o in carriers if s in (root, dataset)}
     for s, p, o in carriers:
         if o[0] == '"':
             continue
         (result.organisms if p == _TAXON else result.modalities).add(o)
-        if s not in reached and s != dataset:
+        if s not in reached and s != dataset and (p, o) not in stated:
             result.repairs.add(Repair("unlinked-entity", p[1:-1], o))
         if s != dataset:
             derived.append((dataset, p, o))

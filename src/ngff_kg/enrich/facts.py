@@ -1,0 +1,156 @@
+"""What the knowledge graph knows about one dataset, read back from its graph.
+
+The harvest states the NGFF facts of a dataset as triples (see :mod:`ngff_kg.extract.ngff`);
+:func:`facts_from_triples` turns those triples back into a :class:`DatasetFacts` record, so the
+enrichment gets the same facts whether they come from a store or from reading the dataset in
+memory (:func:`facts_in_memory`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .. import rdf
+from ..discover import FoundRoot
+from ..extract.ngff import ngff_triples
+from ..vocab import NKG, SCHEMA, XSD_DOUBLE, XSD_INTEGER
+
+_QUDT_VALUE = "<http://qudt.org/schema/qudt/numericValue>"
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """One axis of the first multiscales, with its level-0 extent and pixel size when known."""
+
+    name: str
+    type: str | None = None
+    unit: str | None = None
+    scale: float | None = None
+    size: int | None = None
+
+
+@dataclass
+class DatasetFacts:
+    """NGFF facts of a dataset root (every field is optional: plates have no axes...)."""
+
+    kind: str | None = None
+    ngff_version: str | None = None
+    converter_name: str | None = None
+    converter_version: str | None = None
+    axes: list[Axis] = field(default_factory=list)
+    shape: str | None = None
+    levels: int | None = None
+    channel_count: int | None = None
+    channels: list[str | None] = field(default_factory=list)
+    plate_rows: int | None = None
+    plate_columns: int | None = None
+    wells: int | None = None
+    fields_per_well: int | None = None
+
+
+def _value(term: str) -> str | int | float | None:
+    text = rdf.unwrap_literal(term)
+    if text is None:
+        return None
+    if term.endswith(f"^^<{XSD_INTEGER}>"):
+        return int(text)
+    if term.endswith(f"^^<{XSD_DOUBLE}>"):
+        return float(text)
+    return text
+
+
+def facts_from_triples(dataset_iri: str, triples: Iterable[rdf.Triple]) -> DatasetFacts:
+    """The facts of the dataset ``dataset_iri`` stated in ``triples`` (N-Triples terms).
+
+    Axes, level-0 shape and pixel sizes are those of the dataset's first image: the root
+    image (the dataset node itself), else the first bioformats2raw series or plate field.
+    """
+    ds = f"<{dataset_iri}>"
+    nodes: dict[str, dict[str, str | int | float]] = defaultdict(dict)
+    links: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for s, p, o in triples:
+        if p.startswith("<" + NKG):
+            name = p[len(NKG) + 1 : -1]
+        elif p == f"<{SCHEMA}name>":
+            name = "name"
+        elif p == _QUDT_VALUE:
+            name = "numericValue"
+        else:
+            continue
+        if o.startswith("<"):
+            links[s][name].append(o)
+        else:
+            value = _value(o)
+            if value is not None:
+                nodes[s][name] = value
+    direct = nodes[ds]
+    facts = DatasetFacts(
+        kind=_text(direct.get("kind")),
+        ngff_version=_text(direct.get("ngffVersion")),
+        converter_name=_text(direct.get("converterName")),
+        converter_version=_text(direct.get("converterVersion")),
+        plate_rows=_int(direct.get("plateRows")),
+        plate_columns=_int(direct.get("plateColumns")),
+        wells=_int(direct.get("wellCount")),
+        fields_per_well=_int(direct.get("fieldCount")),
+    )
+    images = sorted(links[ds].get("image", []))
+    image = ds if links[ds].get("level") or ds in images else (images[0] if images else ds)
+    values = nodes[image]
+    facts.levels = _int(values.get("resolutionLevels"))
+    facts.channel_count = _int(values.get("channelCount"))
+    level0 = next(
+        (n for n in links[image].get("level", []) if _int(nodes[n].get("levelIndex")) == 0), None
+    )
+    shape: list[int] = []
+    scales: dict[str, float] = {}
+    if level0 is not None:
+        facts.shape = _text(nodes[level0].get("shape"))
+        if facts.shape:
+            shape = [int(n) for n in facts.shape.split(",") if n.strip().isdigit()]
+        for size in links[level0].get("pixelSize", []):
+            axis = links[size].get("axis", [None])[0]
+            value = nodes[size].get("numericValue")
+            if axis is not None and isinstance(value, int | float):
+                scales[axis] = float(value)
+    axis_nodes = sorted(
+        links[image].get("axis", []), key=lambda n: _int(nodes[n].get("axisIndex")) or 0
+    )
+    for index, node in enumerate(axis_nodes):
+        axis = nodes[node]
+        name = _text(axis.get("axisName"))
+        if name is None:
+            continue
+        facts.axes.append(
+            Axis(
+                name,
+                _text(axis.get("axisType")),
+                _text(axis.get("axisUnit")),
+                scales.get(node),
+                shape[index] if len(shape) == len(axis_nodes) else None,
+            )
+        )
+    channel_nodes = sorted(
+        links[image].get("channel", []), key=lambda n: _int(nodes[n].get("channelIndex")) or 0
+    )
+    facts.channels.extend(_text(nodes[node].get("name")) for node in channel_nodes)
+    return facts
+
+
+def facts_in_memory(found: FoundRoot, dataset_iri: str) -> DatasetFacts:
+    """The facts of a dataset root read now, as a harvest would state them."""
+    from ..harvest import read_hierarchy
+
+    _kind, triples, _errors = ngff_triples(dataset_iri, found.group)
+    triples.extend(read_hierarchy(found, dataset_iri).triples)
+    return facts_from_triples(dataset_iri, triples)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

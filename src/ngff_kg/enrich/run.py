@@ -1,0 +1,441 @@
+"""Enrich the crates of local datasets in place: find them, get their facts, write safely.
+
+Facts come from a store (the dataset found by the metadata file it was harvested from, or by
+its IRI under ``base_url``) or, without a store, from reading the dataset's NGFF metadata now.
+A crate is replaced atomically (a temporary file in the same directory, then a rename), with
+its original kept once as ``ro-crate-metadata.json.orig``. A crate that cannot be read is
+reported and left as it is; nothing but the crate file (and its backup) is ever written, and
+a crate that is a symbolic link is not followed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+import json
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from .. import __version__
+from ..discover import FoundRoot, WalkError, walk
+from ..errors import ExtractionError, SourceNotFoundError, UsageError
+from ..extract.rocrate import CRATE_FILE, license_iri
+from ..harvest import Problem
+from ..jsonld import JsonLdConverter
+from ..store import KnowledgeStore
+from ..urls import PATH_SAFE, UrlMapper, file_url
+from ..vocab import NKG
+from .crate import RO_CRATE, enrich_document, ontology_labels, serialize
+from .facts import DatasetFacts, facts_from_triples, facts_in_memory
+
+BACKUP_SUFFIX = ".orig"
+
+#: Progress callback: number of datasets done.
+Progress = Callable[[int], None]
+#: Receives the unified diff of each crate in a dry run: (crate path, diff text).
+DiffSink = Callable[[str, str], None]
+
+
+@dataclass
+class EnrichReport:
+    """What an enrich run did (or, in a dry run, would do). ``ok``: no crate failed."""
+
+    dry_run: bool = False
+    datasets_found: int = 0
+    enriched: int = 0
+    unchanged: int = 0
+    created: int = 0
+    backups: int = 0
+    missing: list[Problem] = field(default_factory=list)  # roots without a crate
+    failed: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class Enricher:
+    """Enriches the crates of the dataset roots found below some targets.
+
+    :param store: read each dataset's facts from this store; ``None``: read them from the
+        dataset's metadata now.
+    :param base_url: URL of each target directory, as given to ``harvest``; with a store, the
+        dataset IRIs are found from it instead of from the harvested file paths.
+    :param create_license: write a minimal crate with this license where a root has none.
+    :param date_published: ``datePublished`` for roots without one (default: the day the
+        crate file was last modified; for a created crate, today).
+    """
+
+    def __init__(
+        self,
+        converter: JsonLdConverter | None = None,
+        store: KnowledgeStore | None = None,
+        *,
+        base_url: str | None = None,
+        dry_run: bool = False,
+        backup: bool = True,
+        create_license: str | None = None,
+        date_published: str | None = None,
+        progress: Progress | None = None,
+        on_diff: DiffSink | None = None,
+    ) -> None:
+        self.converter = converter or JsonLdConverter()
+        self.store = store
+        self.base_url = base_url
+        self.dry_run = dry_run
+        self.backup = backup
+        self.license = None
+        if create_license is not None:
+            self.license = license_iri(create_license)
+            if self.license is None:
+                raise UsageError(
+                    f"--license must be a license IRI or SPDX id, got {create_license!r}"
+                )
+        if date_published is not None:
+            try:
+                dt.date.fromisoformat(date_published[:10])
+            except ValueError:
+                raise UsageError(
+                    f"--date-published must be an ISO 8601 date, got {date_published!r}"
+                ) from None
+        self.date_published = date_published
+        self.progress = progress
+        self.on_diff = on_diff
+        self._sources: dict[str, str] | None = None
+        self._pending: list[_Change] = []
+        self.batch_size = 500
+
+    # ---------------------------------------------------------------- run
+    def enrich(self, targets: Iterable[str | os.PathLike[str]]) -> EnrichReport:
+        """Enrich every dataset root at or below the targets.
+
+        :raises UsageError: a remote target, or a target that is not a directory.
+        :raises SourceNotFoundError: a target does not exist (checked before anything is done).
+        """
+        paths = self._check_targets(targets)
+        started = time.perf_counter()
+        report = EnrichReport(dry_run=self.dry_run)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        labels = ontology_labels()
+        seen: set[str] = set()
+        done = 0
+        for target in paths:
+            mapper = UrlMapper(target, self.base_url) if self.base_url else None
+            for found in walk(target):
+                if isinstance(found, WalkError):
+                    report.warnings.append(Problem(str(found.path), found.reason))
+                    continue
+                if not isinstance(found, FoundRoot):
+                    continue
+                real = os.path.realpath(found.path)
+                if real in seen:
+                    continue
+                seen.add(real)
+                report.datasets_found += 1
+                try:
+                    self._one(found, mapper, report, now, labels)
+                except _NotInStore as exc:
+                    report.failed.append(Problem(found.path, str(exc)))
+                except (ExtractionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    reason = str(exc)
+                    if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+                        reason = f"invalid JSON: {exc}"
+                    report.failed.append(Problem(found.path, f"{CRATE_FILE}: {reason}"))
+                except OSError as exc:
+                    reason = f"{exc.strerror or exc}" + (
+                        f": {exc.filename}" if exc.filename else ""
+                    )
+                    report.failed.append(Problem(found.path, reason))
+                done += 1
+                if self.progress is not None:
+                    self.progress(done)
+        self._commit(report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _check_targets(self, targets: Iterable[str | os.PathLike[str]]) -> list[Path]:
+        paths: list[Path] = []
+        for target in targets:
+            text = os.fspath(target)
+            if "://" in text:
+                raise UsageError(
+                    f"remote target {text!r}: enrich works on local directories only for now"
+                )
+            path = Path(text)
+            if not path.exists():
+                raise SourceNotFoundError(f"target {path} does not exist")
+            if not path.is_dir():
+                raise UsageError(f"target {path} is not a directory (a dataset root or a tree)")
+            paths.append(path)
+        if not paths:
+            raise UsageError("no target given: name a dataset root or a directory of them")
+        return paths
+
+    def _one(
+        self,
+        found: FoundRoot,
+        mapper: UrlMapper | None,
+        report: EnrichReport,
+        now: dt.datetime,
+        labels: dict[str, str],
+    ) -> None:
+        crate_path = os.path.join(found.path, CRATE_FILE)
+        try:
+            info = os.lstat(crate_path)
+        except FileNotFoundError:
+            info = None
+        if info is None and self.license is None:
+            report.missing.append(Problem(found.path, f"no {CRATE_FILE} (not created)"))
+            return
+        iri, facts = self._facts(found, mapper)
+        if info is None:
+            doc = new_crate(os.path.basename(os.path.abspath(found.path)), self.license, now)
+            original, mode = b"", 0o644
+            published = self.date_published or now.date().isoformat()
+        else:
+            if stat.S_ISLNK(info.st_mode):
+                raise ExtractionError("is a symbolic link; enrich does not follow links")
+            if not stat.S_ISREG(info.st_mode):
+                raise ExtractionError("is not a regular file")
+            with open(crate_path, "rb", opener=_no_follow) as fh:
+                original = fh.read()
+            doc = json.loads(original.decode("utf-8"))
+            mode = stat.S_IMODE(info.st_mode)
+            modified = dt.datetime.fromtimestamp(info.st_mtime, dt.UTC).date().isoformat()
+            published = self.date_published or modified
+        result = enrich_document(
+            doc,
+            facts,
+            dataset_iri=iri,
+            converter=self.converter,
+            labels=labels,
+            now=now,
+            date_published=published,
+            tool_version=__version__,
+        )
+        if not result.changed and info is not None:
+            report.unchanged += 1
+            return
+        data = serialize(result.doc)
+        if self.dry_run:
+            if self.on_diff is not None:
+                self.on_diff(crate_path, unified_diff(crate_path, original, data))
+            report.created += info is None
+            report.enriched += info is not None
+            return
+        change = _Change(found.path, created=info is None)
+        if info is None:
+            change.stage(crate_path, data, mode, exclusive=True)
+        else:
+            backup = crate_path + BACKUP_SUFFIX
+            if self.backup and not os.path.lexists(backup):
+                change.keep_as(crate_path, backup, original, mode)
+            change.stage(crate_path, data, mode)
+        self._pending.append(change)
+        if len(self._pending) >= self.batch_size:
+            self._commit(report)
+
+    def _commit(self, report: EnrichReport) -> None:
+        """Make the staged files durable with one sync, then rename them into place."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        os.sync()
+        for change in pending:
+            try:
+                change.commit()
+            except OSError as exc:
+                reason = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+                report.failed.append(Problem(change.dataset, f"not written: {reason}"))
+                continue
+            report.backups += change.backup
+            report.created += change.created
+            report.enriched += not change.created
+
+    # ---------------------------------------------------------------- facts
+    def _facts(self, found: FoundRoot, mapper: UrlMapper | None) -> tuple[str, DatasetFacts]:
+        if mapper is not None:
+            iri = mapper.url(found.path, directory=True)
+        elif self.store is None:
+            iri = file_url(Path(found.path), directory=True)
+        else:
+            source = os.path.abspath(os.path.join(found.path, found.metadata_file))
+            iri = self._source_map().get("file://" + quote(source, safe=PATH_SAFE), "")
+        if self.store is None:
+            return iri, facts_in_memory(found, iri)
+        if not iri or not self.store.has_graph(iri):
+            hint = "" if mapper is not None else " or give the --base-url it was harvested with"
+            raise _NotInStore(
+                f"not in the store at {self.store.path} (as {iri or 'its metadata file'}): "
+                f"harvest it first{hint}"
+            )
+        graph = ox.NamedNode(iri)
+        triples = [
+            (str(q.subject), str(q.predicate), str(q.object))
+            for q in self.store.oxigraph.quads_for_pattern(None, None, None, graph)
+        ]
+        return iri, facts_from_triples(iri, triples)
+
+    def _source_map(self) -> dict[str, str]:
+        """Metadata file URL → dataset IRI, for every dataset of the store."""
+        if self._sources is None:
+            assert self.store is not None
+            predicate = ox.NamedNode(NKG + "metadataSource")
+            self._sources = {
+                q.object.value: q.subject.value
+                for q in self.store.oxigraph.quads_for_pattern(None, predicate, None, None)
+                if isinstance(q.object, ox.NamedNode) and isinstance(q.subject, ox.NamedNode)
+            }
+        return self._sources
+
+
+class _NotInStore(Exception):
+    """The dataset has no graph in the store the facts are read from."""
+
+
+def new_crate(name: str, license: str, now: dt.datetime) -> dict[str, Any]:
+    """A minimal RO-Crate 1.1 for a dataset that has none (enrichment adds the rest)."""
+    return {
+        "@context": RO_CRATE + "1.1/context",
+        "@graph": [
+            {
+                "@id": CRATE_FILE,
+                "@type": "CreativeWork",
+                "conformsTo": {"@id": RO_CRATE + "1.1"},
+                "about": {"@id": "./"},
+            },
+            {
+                "@id": "./",
+                "@type": "Dataset",
+                "name": name,
+                "license": {"@id": license},
+                "datePublished": now.date().isoformat(),
+            },
+        ],
+    }
+
+
+def unified_diff(path: str, old: bytes, new: bytes) -> str:
+    """The change of one crate as a unified diff (``a/PATH`` → ``b/PATH``)."""
+    old_lines = old.decode("utf-8", "replace").splitlines(keepends=True)
+    new_lines = new.decode("utf-8").splitlines(keepends=True)
+    if old_lines and not old_lines[-1].endswith("\n"):
+        old_lines[-1] += "\n\\ No newline at end of file\n"
+    name = path.lstrip("/")
+    return "".join(difflib.unified_diff(old_lines, new_lines, f"a/{name}", f"b/{name}", n=3))
+
+
+@dataclass
+class _Change:
+    """The files of one dataset written in a temporary file each, waiting to be renamed.
+
+    Files are written beside their target (same directory, so the rename is atomic), synced
+    to disk by the caller, then put in place in order: a replaced file is renamed over its
+    target, a new one (``exclusive``) is linked to its name and fails if that name exists.
+    Readers see the old or the new file, never a part; the backup is in place before the
+    crate is replaced, and if it cannot be, the crate is not replaced.
+    """
+
+    dataset: str
+    created: bool = False
+    backup: bool = False
+    staged: list[tuple[str, str, bool]] = field(default_factory=list)  # source, target, exclusive
+
+    def stage(self, path: str, data: bytes, mode: int, *, exclusive: bool = False) -> None:
+        directory = os.path.dirname(path) or "."
+        fd, tmp = tempfile.mkstemp(
+            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), mode)
+                fh.write(data)
+        except BaseException:
+            self.discard()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self.staged.append((tmp, path, exclusive))
+
+    def keep_as(self, path: str, backup: str, data: bytes, mode: int) -> None:
+        """Keep the current file as ``backup``: a second name of the same file (a hard link;
+        the crate is then replaced by a new file, never written into), else a copy."""
+        self.backup = True
+        if _hard_links_work(os.path.dirname(path) or "."):
+            self.staged.append((path, backup, True))
+        else:
+            self.stage(backup, data, mode, exclusive=True)
+
+    def commit(self) -> None:
+        try:
+            for source, path, exclusive in self.staged:
+                if exclusive:
+                    os.link(source, path, follow_symlinks=False)
+                    if os.path.basename(source).startswith("."):
+                        os.unlink(source)
+                else:
+                    os.replace(source, path)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        for source, _path, _exclusive in self.staged:
+            if os.path.basename(source).startswith("."):  # a temporary file of ours
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(source)
+        self.staged.clear()
+
+
+_LINKS: dict[int, bool] = {}
+
+
+def _hard_links_work(directory: str) -> bool:
+    """Whether the file system of ``directory`` supports hard links (tried once per device)."""
+    device = os.stat(directory).st_dev
+    if device not in _LINKS:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".ngff-kg-link.", suffix=".tmp")
+        os.close(fd)
+        try:
+            os.link(probe, probe + ".2")
+            os.unlink(probe + ".2")
+            _LINKS[device] = True
+        except OSError:
+            _LINKS[device] = False
+        finally:
+            os.unlink(probe)
+    return _LINKS[device]
+
+
+def atomic_write(path: str, data: bytes, mode: int = 0o644, *, exclusive: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename or link)."""
+    change = _Change(path)
+    change.stage(path, data, mode, exclusive=exclusive)
+    os.sync()
+    change.commit()
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
+
+
+def enrich_targets(
+    targets: Iterable[str | os.PathLike[str]],
+    *,
+    store: KnowledgeStore | None = None,
+    converter: JsonLdConverter | None = None,
+    **options: Any,
+) -> EnrichReport:
+    """Enrich the crates of the datasets below ``targets`` (see :class:`Enricher`)."""
+    return Enricher(converter, store, **options).enrich(targets)
