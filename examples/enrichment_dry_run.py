@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,15 +27,26 @@ def main() -> int:
     if importlib.util.find_spec("ngff_kg.enrich") is None:
         print("skipped: this ngff-kg has no enrichment stage yet (module ngff_kg.enrich)")
         return 0
+    diffs: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
-        store = args.store
-        if store is None:
-            store = Path(scratch) / "store"
-            with Catalog(store) as catalog:
+        store = args.store or Path(scratch) / "store"
+        with Catalog(store) as catalog:
+            if args.store is None:
                 catalog.harvest([EXAMPLES], base_url="https://")
-        command = [sys.executable, "-m", "ngff_kg.cli", "enrich", "--store", str(store)]
-        print("$ ngff-kg enrich --store", store, "--dry-run")
-        return subprocess.run([*command, "--dry-run"], check=False).returncode
+            report = catalog.enrich(
+                [EXAMPLES],
+                base_url="https://",
+                dry_run=True,
+                on_diff=lambda _path, diff: diffs.append(diff),
+            )
+    for diff in diffs[:1]:
+        print(diff)
+    print(
+        f"{len(diffs)} of {report.datasets_found} crates would change, "
+        f"{len(report.missing)} datasets have no crate, {len(report.failed)} failed; "
+        "nothing was written"
+    )
+    return 0
 
 
 if __name__ == "__main__":
