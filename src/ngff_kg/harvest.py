@@ -29,8 +29,9 @@ from .jsonld import JsonLdConverter
 from .repairs import KINDS, Repair, repair_set_description, repair_set_iri
 from .samples import parse_sample_list, sample_list_triples
 from .store import GraphData, KnowledgeStore
+from .taxonomy import LINEAGE_GRAPH_NAME, load_taxonomy
 from .urls import PATH_SAFE, UrlMapper
-from .vocab import NKG, PROV, REPAIRS_GRAPH, RUNS_GRAPH, XSD_DATETIME
+from .vocab import NCBITAXON, NKG, PROV, RDFS, REPAIRS_GRAPH, RUNS_GRAPH, XSD_DATETIME
 
 _P_REPAIR_SET = f"<{NKG}repairSet>"
 _P_ERROR = f"<{NKG}extractionError>"
@@ -63,6 +64,7 @@ class HarvestReport:
     repaired_datasets: int = 0
     sample_lists: int = 0
     sample_rows: int = 0
+    taxa_added: int = 0  # lineage taxa added from the full taxonomy (taxonomy extra)
     seconds: float = 0.0
 
     @property
@@ -84,6 +86,7 @@ class DatasetOutcome:
     errors: list[str]
     warnings: list[str]
     has_crate: bool
+    organisms: frozenset[str] = frozenset()  # N-Triples IRI terms
 
 
 class _Writer:
@@ -203,6 +206,7 @@ class Harvester:
                         report.warnings.append(Problem(str(found.path), found.reason))
             for path, mapper in csvs:
                 self._sample_list(path, mapper, state, extraction.writer, explicit=path in paths)
+        report.taxa_added = self._add_lineages(state.organisms)
         self._finish(state, now)
         report.seconds = time.perf_counter() - started
         return report
@@ -221,9 +225,23 @@ class Harvester:
             for kind in {r.kind for r in outcome.repairs}:
                 report.repairs[kind] += 1
             state.repair_sets.add(outcome.repairs)
+        state.organisms |= outcome.organisms
         state.done += 1
         if self.progress is not None:
             self.progress(state.done)
+
+    def _add_lineages(self, organisms: set[str]) -> int:
+        """With the taxonomy extra: add the lineages of harvested taxa that the ontology
+        graphs lack. Returns the number of taxa added."""
+        taxonomy = load_taxonomy()
+        wanted = {o[1:-1] for o in organisms if o.startswith("<" + NCBITAXON)}
+        if taxonomy is None or not wanted:
+            return 0
+        known = self.store.labelled_terms()
+        triples = taxonomy.lineage_triples(wanted - known, known)
+        if triples:
+            self.store.add_ontology_triples(LINEAGE_GRAPH_NAME, triples)
+        return sum(1 for _, p, _ in triples if p == f"<{RDFS}label>")
 
     # ---------------------------------------------------------------- sample lists
     def _sample_list(
@@ -291,6 +309,7 @@ class _RunState:
     datasets: dict[str, str] = field(default_factory=dict)
     lists: set[Path] = field(default_factory=set)
     repair_sets: set[frozenset[Repair]] = field(default_factory=set)
+    organisms: set[str] = field(default_factory=set)
     done: int = 0
 
     @property
@@ -311,6 +330,7 @@ def process_root(
     triples.extend(ngff)
     errors.extend(f"{found.metadata_file}: {message}" for message in ngff_errors)
     repairs: set[Repair] = set()
+    organisms: frozenset[str] = frozenset()
     crate_path = os.path.join(found.path, CRATE_FILE)
     has_crate = found.has_crate
     try:
@@ -332,6 +352,7 @@ def process_root(
     else:
         triples.extend(crate.triples)
         repairs = crate.repairs
+        organisms = frozenset(crate.organisms)
         if repairs:
             triples.append((ds, _P_REPAIR_SET, f"<{repair_set_iri(frozenset(repairs))}>"))
         for term in sorted(crate.dropped_terms):
@@ -346,7 +367,9 @@ def process_root(
     triples.append((ds, _P_HASH, rdf.literal("sha256:" + hasher.hexdigest())))
     triples.append((ds, _P_GENERATED, run_term))
     graph = GraphData.from_triples(iri, triples)
-    return DatasetOutcome(found.path, graph, frozenset(repairs), errors, warnings, has_crate)
+    return DatasetOutcome(
+        found.path, graph, frozenset(repairs), errors, warnings, has_crate, organisms
+    )
 
 
 __all__ = ["KINDS", "HarvestReport", "Harvester", "Problem", "process_root"]
