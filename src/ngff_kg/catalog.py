@@ -16,6 +16,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .check import CheckReport, check_store
 from .errors import QueryError, UsageError
 from .harvest import Harvester, HarvestReport, Progress
 from .jsonld import ContextRegistry, JsonLdConverter
@@ -109,6 +110,16 @@ class Catalog:
         if limit < 1:
             raise UsageError(f"limit must be at least 1, not {limit}")
         return self.ontology.search(text, ontology.lower() if ontology else None, limit)
+
+    def check(self) -> CheckReport:
+        """A metadata-quality report of the store: datasets missing organism, modality, license
+        or name; unknown, obsolete or wrong-ontology terms; organisms that do not fit the cell
+        line a dataset names; the repairs applied (see :mod:`ngff_kg.check`).
+
+        >>> Catalog(None).check().ok
+        True
+        """
+        return check_store(self)
 
     @staticmethod
     def queries() -> dict[str, NamedQuery]:

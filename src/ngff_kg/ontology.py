@@ -211,9 +211,9 @@ class _Builder:
             iri: Term(
                 iri,
                 self.labels.get(iri),
-                tuple(self.exact.get(iri, ())),
-                tuple(self.related.get(iri, ())),
-                tuple(self.parents.get(iri, ())),
+                tuple(sorted(self.exact.get(iri, ()))),
+                tuple(sorted(self.related.get(iri, ()))),
+                tuple(sorted(self.parents.get(iri, ()))),
                 self.ranks.get(iri),
                 iri in self.deprecated,
                 self.replaced.get(iri),
@@ -300,6 +300,16 @@ class OntologyIndex:
         if term is None and self.taxonomy is not None and iri.startswith(NCBITAXON):
             term = self.taxonomy.term(iri)
         return term
+
+    def context(self, term: Term) -> str:
+        """Where a term sits: its rank for a taxon, its parents' labels otherwise."""
+        if term.rank:
+            return term.rank
+        if term.deprecated:
+            replaced = f", replaced by {curie(term.replaced_by)}" if term.replaced_by else ""
+            return "obsolete" + replaced
+        parents = [self.get(p) for p in term.parents]
+        return "; ".join(p.label or p.curie for p in parents if p is not None)
 
     # ------------------------------------------------------------------ lookup
     def search(self, text: str, ontology: str | None = None, limit: int = 10) -> list[Match]:

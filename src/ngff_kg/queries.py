@@ -213,7 +213,9 @@ def _term_iri(param: Param, value: str, resolver: Resolver | None) -> str:
     if iri is not None:
         prefix = ontology_of(iri)
         if param.type == "taxon" and prefix not in (None, "NCBITaxon"):
-            raise TermError(f"{param.name}={value!r} is an ontology term of {prefix}, not of NCBITaxon")
+            raise TermError(
+                f"{param.name}={value!r} is an ontology term of {prefix}, not of NCBITaxon"
+            )
         if param.type == "method" and prefix == "NCBITaxon":
             raise TermError(f"{param.name}={value!r} is an organism, not an imaging method")
         return iri

@@ -60,7 +60,7 @@ ONTOLOGIES: dict[str, OntologyInfo] = {
             "edam",
             "EDAM (bioimaging)",
             EDAM.rstrip("/"),
-            r"(?:data|format|operation|topic)_\d{4,}",
+            r"(?:data|format|operation|topic)_\S+",
         ),
     )
 }
