@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import DATA, EXAMPLES, OBO, fbbi, taxon
+from conftest import DATA, EXAMPLES, OBO, ROOT, fbbi, taxon
 from typer.testing import CliRunner
 
 from ngff_kg import Catalog
 from ngff_kg.check import CELL_LINES, CHECKS, cell_lines_in
 from ngff_kg.cli import app
+from ngff_kg.queries import library
 from ngff_kg.taxonomy import load_taxonomy
 
 QUALITY = DATA / "quality"
@@ -234,3 +235,12 @@ def test_repairs_query_counts_datasets_like_a_plain_join(quality_store: Path) ->
         slow = catalog.query(plain).values()
     key = lambda r: (r["kind"], r["original"], r["repaired"])  # noqa: E731
     assert sorted(fast, key=key) == sorted(slow, key=key) and len(fast) > 10
+
+
+def test_readme_documents_queries_commands_and_cell_lines() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for name in library():
+        assert f"| `{name}` |" in readme, f"README's query table lacks {name}"
+    for command in ("ngff-kg terms TEXT", "ngff-kg check --store DIR", "ngff-kg[taxonomy]"):
+        assert command in readme
+    assert f"a table of {len(CELL_LINES)}:" in readme

@@ -121,6 +121,8 @@ def harvest(
     for kind, count in sorted(report.repairs.items()):
         summary.add_row("", f"{kind}: {count}")
     summary.add_row("sample lists", f"{report.sample_lists} ({report.sample_rows} rows)")
+    if report.taxa_added:
+        summary.add_row("taxa added", f"{report.taxa_added} (lineages from the NCBI Taxonomy)")
     summary.add_row("warnings", str(len(report.warnings)))
     summary.add_row("time", f"{report.seconds:.2f} s")
     summary.add_row("store", str(store))

@@ -63,8 +63,16 @@ _PREDICATES = (_LABEL, _SUBCLASS, _EXACT, *_RELATED, _DEPRECATED, _REPLACED_BY, 
 
 #: Match tiers, best first. Tiers up to COMPACT are exact matches (used to resolve names).
 ID, LABEL, EXACT, RELATED, COMPACT, PREFIX, CONTAINS, CLOSE = range(8)
-TIER_NAMES = ("id", "label", "synonym", "related synonym", "label", "starts with", "contains")
-TIER_NAMES += ("close spelling",)
+TIER_NAMES = (
+    "id",
+    "label",
+    "synonym",
+    "related synonym",
+    "label",  # COMPACT: a label or synonym written without spaces or hyphens
+    "starts with",
+    "contains",
+    "close spelling",
+)
 
 
 def rank_iri(rank: str) -> str:
@@ -247,7 +255,9 @@ class OntologyIndex:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_triples(cls, triples: Iterable[tuple[str, str, str]], taxonomy: Any = None):
+    def from_triples(
+        cls, triples: Iterable[tuple[str, str, str]], taxonomy: Any = None
+    ) -> OntologyIndex:
         """An index of the facts in ``(subject, predicate, object)`` strings."""
         builder = _Builder()
         for s, p, o in triples:
