@@ -244,3 +244,27 @@ def test_readme_documents_queries_commands_and_cell_lines() -> None:
     for command in ("ngff-kg terms TEXT", "ngff-kg check --store DIR", "ngff-kg[taxonomy]"):
         assert command in readme
     assert f"a table of {len(CELL_LINES)}:" in readme
+
+
+def test_nothing_touches_the_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setenv("NGFF_KG_TAXONOMY", "off")
+    load_taxonomy.cache_clear()
+    catalog = Catalog(tmp_path / "kg")
+    assert catalog.harvest([QUALITY], base_url=BASE).ok
+    assert catalog.terms("house mouse")[0].term.curie == "NCBITaxon:10090"
+    found = catalog.query("find-datasets", organism="Mammalia", modality="confocal microscopy")
+    assert found.column("dataset") == [
+        BASE + "hela-as-human.ome.zarr/",
+        BASE + "hela-as-mouse.ome.zarr/",
+    ]
+    assert len(catalog.query("find-datasets", organism="Mammalia").rows) == 3
+    assert not catalog.check().ok
+    load_taxonomy.cache_clear()
