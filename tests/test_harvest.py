@@ -87,9 +87,14 @@ def test_find_datasets_any_spelling(examples_catalog: Catalog) -> None:
         rows = values(examples_catalog, "find-datasets", organism=spelling)
         assert rows == [{"dataset": MOUSE_BRAIN}]
     rows = values(
-        examples_catalog, "find-datasets", organism="NCBI:txid10090", modality="FBbi:00000246"
+        examples_catalog, "find-datasets", organism="NCBI:txid10090", modality="FBbi:00000243"
     )
     assert rows == []
+    # confocal is a fluorescence microscopy: the hierarchy is followed
+    rows = values(
+        examples_catalog, "find-datasets", organism="NCBI:txid10090", modality="FBbi:00000246"
+    )
+    assert rows == [{"dataset": MOUSE_BRAIN}]
     rows = values(examples_catalog, "find-datasets", modality=fbbi(251))
     assert rows == [{"dataset": MOUSE_BRAIN}]
     assert len(values(examples_catalog, "find-datasets")) == 5

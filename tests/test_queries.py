@@ -81,8 +81,10 @@ def test_parameter_errors() -> None:
     catalog = Catalog(None)
     with pytest.raises(QueryError, match="no parameter 'organsim'"):
         catalog.query("find-datasets", organsim="NCBI:txid9606")
-    with pytest.raises(QueryError, match="not an ontology term"):
-        catalog.query("find-datasets", organism="mouse")
+    with pytest.raises(QueryError, match=r"no NCBITaxon term is named .mouze.*Mus musculus"):
+        catalog.query("find-datasets", organism="mouze")
+    with pytest.raises(QueryError, match="is an ontology term of FBbi, not of NCBITaxon"):
+        catalog.query("find-datasets", organism="FBbi:00000246")
     with pytest.raises(QueryNotFoundError, match="datasets-by-organism"):
         catalog.query("datasets-by-organisms")
 

@@ -16,13 +16,19 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .check import CheckReport, check_store
 from .enrich import DiffSink, Enricher, EnrichReport
-from .errors import QueryError
+from .errors import QueryError, UsageError
 from .extract.hierarchy import MAX_NODES
 from .harvest import Harvester, HarvestReport, Progress
 from .jsonld import ContextRegistry, JsonLdConverter
+from .ontology import Match, OntologyIndex
 from .queries import NamedQuery, QueryResult, functions_for, library, resolve_query
 from .store import KnowledgeStore
+from .taxonomy import load_taxonomy
+
+#: Values of ``ontology`` accepted by :meth:`Catalog.terms`.
+TERM_ONTOLOGIES = ("fbbi", "ncbitaxon")
 
 
 class Catalog:
@@ -44,6 +50,7 @@ class Catalog:
         self.store = KnowledgeStore(Path(path) if path is not None else None, read_only=read_only)
         self._contexts = list(contexts)
         self._converter: JsonLdConverter | None = None
+        self._ontology: OntologyIndex | None = None
 
     def __enter__(self) -> Catalog:
         return self
@@ -85,7 +92,45 @@ class Catalog:
             progress=progress,
             max_nodes_per_dataset=max_nodes_per_dataset,
         )
-        return harvester.harvest([Path(s) for s in sources], base_url)
+        try:
+            return harvester.harvest([Path(s) for s in sources], base_url)
+        finally:
+            self._ontology = None  # lineages may have been added
+
+    @property
+    def ontology(self) -> OntologyIndex:
+        """The ontology terms of the store (the shipped slims where it has none), with the
+        full NCBI Taxonomy when the ``ngff-kg[taxonomy]`` extra is installed."""
+        if self._ontology is None:
+            self._ontology = OntologyIndex.from_store(self.store.oxigraph, load_taxonomy())
+        return self._ontology
+
+    def terms(self, text: str, ontology: str | None = None, limit: int = 10) -> list[Match]:
+        """Look up ontology terms by identifier, label or synonym, best match first.
+
+        >>> [m.term.curie for m in Catalog(None).terms("house mouse", "ncbitaxon")][:1]
+        ['NCBITaxon:10090']
+
+        :param ontology: ``"fbbi"`` or ``"ncbitaxon"`` (``None``: both).
+        :raises UsageError: an unknown ``ontology`` or a ``limit`` below 1.
+        """
+        if ontology is not None and ontology.lower() not in TERM_ONTOLOGIES:
+            raise UsageError(
+                f"unknown ontology {ontology!r}: choose one of {', '.join(TERM_ONTOLOGIES)}"
+            )
+        if limit < 1:
+            raise UsageError(f"limit must be at least 1, not {limit}")
+        return self.ontology.search(text, ontology.lower() if ontology else None, limit)
+
+    def check(self) -> CheckReport:
+        """A metadata-quality report of the store: datasets missing organism, modality, license
+        or name; unknown, obsolete or wrong-ontology terms; organisms that do not fit the cell
+        line a dataset names; the repairs applied (see :mod:`ngff_kg.check`).
+
+        >>> Catalog(None).check().ok
+        True
+        """
+        return check_store(self)
 
     @staticmethod
     def queries() -> dict[str, NamedQuery]:
@@ -126,7 +171,7 @@ class Catalog:
 
     def raw_query(self, query: NamedQuery, params: Mapping[str, str]) -> Any:
         """The pyoxigraph result object (solutions, boolean or triples) of a query."""
-        functions = functions_for(query, params)
+        functions = functions_for(query, params, lambda: self.ontology)
         try:
             return self.store.query(query.text, custom_functions=functions)
         except SyntaxError as exc:

@@ -5,6 +5,8 @@ Exit status: 0 success, 1 some datasets failed (or a query failed), 2 usage erro
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from rich.table import Table
 
 from . import __version__
 from .catalog import Catalog
+from .check import CHECKS, CheckReport, Finding
 from .errors import NgffKgError, QueryError, QueryNotFoundError, SourceNotFoundError, UsageError
 from .extract.hierarchy import MAX_NODES
 from .queries import QueryResult, library, resolve_query
@@ -130,6 +133,8 @@ def harvest(
     for kind, count in sorted(report.repairs.items()):
         summary.add_row("", f"{kind}: {count}")
     summary.add_row("sample lists", f"{report.sample_lists} ({report.sample_rows} rows)")
+    if report.taxa_added:
+        summary.add_row("taxa added", f"{report.taxa_added} (lineages from the NCBI Taxonomy)")
     summary.add_row("warnings", str(len(report.warnings)))
     summary.add_row("time", f"{report.seconds:.2f} s")
     summary.add_row("store", str(store))
@@ -322,6 +327,143 @@ def export(
         raise _fail(f"cannot write {output}: {exc.strerror or exc}", 1) from None
     if output is not None:
         err.print(f"wrote {output}", highlight=False)
+
+
+def terms(
+    text: Annotated[str, typer.Argument(help="Identifier (any spelling), label or synonym.")],
+    ontology: Annotated[
+        str | None, typer.Option("--ontology", "-o", help="fbbi or ncbitaxon (default: both).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many terms to list.")] = 10,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store", "-s", help="Look in this store's ontologies (with harvested lineages)."
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Look up ontology terms offline by identifier, label or synonym, best match first."""
+    if fmt not in ("table", "csv", "json"):
+        raise _fail(f"--format must be table, csv or json, not {fmt!r}", 2)
+    try:
+        catalog = Catalog(store, read_only=True) if store is not None else Catalog(None)
+        index = catalog.ontology
+        matches = catalog.terms(text, ontology, limit)
+    except UsageError as exc:
+        raise _fail(str(exc), 2) from None
+    except NgffKgError as exc:
+        raise _fail(str(exc), 1) from None
+    rows = [
+        {
+            "id": m.term.curie,
+            "label": m.term.label or "",
+            "ontology": m.term.prefix,
+            "rank_or_parent": index.context(m.term),
+            "match": m.how if m.tier == 0 else f"{m.how}: {m.matched}",
+            "iri": m.term.iri,
+        }
+        for m in matches
+    ]
+    if not rows:
+        raise _fail(f"no term matches {text!r}", 1)
+    _print_rows(rows, fmt, ["id", "label", "ontology", "rank_or_parent", "match"])
+
+
+@app.command()
+def check(
+    store: StoreOption,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit with status 1 when anything is found.")
+    ] = False,
+    show: Annotated[
+        int, typer.Option("--show", help="Table: how many datasets to list per check.")
+    ] = 10,
+) -> None:
+    """Report metadata quality: missing fields, unknown, obsolete or wrong-ontology terms,
+    organisms that do not fit the cell line named, and the repairs applied."""
+    if fmt not in ("table", "csv", "json"):
+        raise _fail(f"--format must be table, csv or json, not {fmt!r}", 2)
+    try:
+        report = Catalog(store, read_only=True).check()
+    except NgffKgError as exc:
+        raise _fail(str(exc), 1) from None
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        rows = [
+            {"check": f.check, "dataset": f.dataset, "value": f.value or "", "detail": f.detail}
+            for f in report.findings
+        ]
+        rows += [
+            {
+                "check": "repair",
+                "dataset": "",
+                "value": r["original"],
+                "detail": f"{r['kind']} → {r['repaired']} ({r['datasets']} datasets)",
+            }
+            for r in report.repairs
+        ]
+        _print_rows(rows, "csv", ["check", "dataset", "value", "detail"])
+    else:
+        _print_check(report, show)
+    if strict and not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_check(report: CheckReport, show: int) -> None:
+    counts = report.counts()
+    summary = Table(title="metadata check")
+    summary.add_column("check", no_wrap=True, style="bold")
+    summary.add_column("datasets", justify="right")
+    summary.add_column("meaning")
+    for name, description in CHECKS.items():
+        summary.add_row(name, str(counts[name]), description)
+    out.print(summary)
+    by_check: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        by_check.setdefault(finding.check, []).append(finding)
+    for name, findings in by_check.items():
+        table = Table(title=f"{name} ({counts[name]} datasets)", title_justify="left")
+        table.add_column("dataset", overflow="fold")
+        table.add_column("value", overflow="fold")
+        table.add_column("detail", overflow="fold")
+        for finding in findings[:show]:
+            table.add_row(finding.dataset, _cell(finding.value), finding.detail)
+        out.print(table)
+        if len(findings) > show:
+            out.print(f"... and {len(findings) - show} more (--show N, or --format csv for all)")
+    if report.repairs:
+        repairs = Table(title="repairs applied", title_justify="left")
+        for column in ("kind", "original", "repaired", "datasets"):
+            repairs.add_column(column, overflow="fold")
+        shown: dict[str, int] = {}
+        for r in report.repairs:
+            shown[r["kind"]] = shown.get(r["kind"], 0) + 1
+            if shown[r["kind"]] <= show:
+                repairs.add_row(r["kind"], r["original"], _cell(r["repaired"]), str(r["datasets"]))
+        out.print(repairs)
+        hidden = sum(max(0, n - show) for n in shown.values())
+        if hidden:
+            out.print(f"... and {hidden} more repairs (--show N, or --format csv for all)")
+
+
+def _print_rows(rows: list[dict[str, str]], fmt: str, columns: list[str]) -> None:
+    """Plain rows as a table, CSV or JSON (a list of objects)."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        table = Table()
+        for column in columns:
+            table.add_column(column.replace("_", " "), overflow="fold")
+        for row in rows:
+            table.add_row(*(row[c] for c in columns))
+        out.print(table)
 
 
 def _print_table(result: QueryResult) -> None:

@@ -31,6 +31,11 @@ class QueryError(NgffKgError, ValueError):
     """A SPARQL query is invalid, or its parameters do not match its header."""
 
 
+class TermError(QueryError):
+    """A name or identifier given for an ontology term is unknown, ambiguous or of the wrong
+    ontology (the message lists the candidates or close matches)."""
+
+
 class ExtractionError(NgffKgError, ValueError):
     """A metadata document of one dataset cannot be read; it is reported, the run goes on."""
 

@@ -32,8 +32,19 @@ from .repairs import Repair, repair_set_description, repair_set_iri
 from .samples import parse_sample_list, sample_list_triples
 from .sources import LocalSource
 from .store import GraphData, KnowledgeStore
+from .taxonomy import LINEAGE_GRAPH_NAME, load_taxonomy
 from .urls import PATH_SAFE, UrlMapper
-from .vocab import NKG, PROV, RDF_TYPE, REPAIRS_GRAPH, RUNS_GRAPH, SCHEMA, XSD_DATETIME
+from .vocab import (
+    NCBITAXON,
+    NKG,
+    PROV,
+    RDF_TYPE,
+    RDFS,
+    REPAIRS_GRAPH,
+    RUNS_GRAPH,
+    SCHEMA,
+    XSD_DATETIME,
+)
 
 _P_REPAIR_SET = f"<{NKG}repairSet>"
 _P_ERROR = f"<{NKG}extractionError>"
@@ -69,6 +80,7 @@ class HarvestReport:
     repaired_datasets: int = 0
     sample_lists: int = 0
     sample_rows: int = 0
+    taxa_added: int = 0  # lineage taxa added from the full taxonomy (taxonomy extra)
     seconds: float = 0.0
 
     @property
@@ -90,6 +102,7 @@ class DatasetOutcome:
     errors: list[str]
     warnings: list[str]
     has_crate: bool
+    organisms: frozenset[str] = frozenset()  # N-Triples IRI terms
 
 
 class _Writer:
@@ -246,6 +259,7 @@ class Harvester:
                         report.warnings.append(Problem(str(found.path), found.reason))
             for path, mapper in csvs:
                 self._sample_list(path, mapper, state, extraction.writer, explicit=path in paths)
+        report.taxa_added = self._add_lineages(state.organisms)
         self._finish(state, now)
         report.seconds = time.perf_counter() - started
         return report
@@ -264,9 +278,23 @@ class Harvester:
             for kind in {r.kind for r in outcome.repairs}:
                 report.repairs[kind] += 1
             state.repair_sets.add(outcome.repairs)
+        state.organisms |= outcome.organisms
         state.done += 1
         if self.progress is not None:
             self.progress(state.done)
+
+    def _add_lineages(self, organisms: set[str]) -> int:
+        """With the taxonomy extra: add the lineages of harvested taxa that the ontology
+        graphs lack. Returns the number of taxa added."""
+        taxonomy = load_taxonomy()
+        wanted = {o[1:-1] for o in organisms if o.startswith("<" + NCBITAXON)}
+        if taxonomy is None or not wanted:
+            return 0
+        known = self.store.labelled_terms()
+        triples = taxonomy.lineage_triples(wanted - known, known)
+        if triples:
+            self.store.add_ontology_triples(LINEAGE_GRAPH_NAME, triples)
+        return sum(1 for _, p, _ in triples if p == f"<{RDFS}label>")
 
     # ---------------------------------------------------------------- sample lists
     def _sample_list(
@@ -334,6 +362,7 @@ class _RunState:
     datasets: dict[str, str] = field(default_factory=dict)
     lists: set[Path] = field(default_factory=set)
     repair_sets: set[frozenset[Repair]] = field(default_factory=set)
+    organisms: set[str] = field(default_factory=set)
     done: int = 0
 
     @property
@@ -367,6 +396,7 @@ def process_root(
     errors.extend(deep.errors)
     warnings.extend(deep.warnings)
     repairs: set[Repair] = set()
+    organisms: frozenset[str] = frozenset()
     crate_path = os.path.join(found.path, CRATE_FILE)
     has_crate = found.has_crate
     try:
@@ -388,6 +418,7 @@ def process_root(
     else:
         triples.extend(crate.triples)
         repairs = crate.repairs
+        organisms = frozenset(crate.organisms)
         if repairs:
             triples.append((ds, _P_REPAIR_SET, f"<{repair_set_iri(frozenset(repairs))}>"))
         for term in sorted(crate.dropped_terms):
@@ -406,7 +437,9 @@ def process_root(
     triples.append((ds, _P_HASH, rdf.literal("sha256:" + hasher.hexdigest())))
     triples.append((ds, _P_GENERATED, run_term))
     graph = GraphData.from_triples(iri, triples)
-    return DatasetOutcome(found.path, graph, frozenset(repairs), errors, warnings, has_crate)
+    return DatasetOutcome(
+        found.path, graph, frozenset(repairs), errors, warnings, has_crate, organisms
+    )
 
 
 @dataclass(slots=True)

@@ -15,27 +15,45 @@ error, leaving the variable unbound, when the parameter was not given::
     BIND(param:organism() AS ?wanted)
     FILTER(!BOUND(?wanted) || ?organism = ?wanted)
 
-Parameter types: ``term`` (an NCBITaxon/FBbi identifier in any spelling, or an IRI), ``iri``,
-``string``, ``integer``, ``number``.
+Parameter types:
+
+- ``taxon``: an NCBITaxon term: identifier in any spelling, IRI, scientific or common name
+  (``Mammalia``, ``mouse``, ``C. elegans``);
+- ``method``: an imaging method: FBbi identifier in any spelling or label/synonym
+  (``SPIM``, ``confocal microscopy``), or an identifier of another ontology (NCIT, MI, OBI, EDAM);
+- ``term``: an identifier in any spelling of any of these ontologies, or a name in any of them;
+- ``rank``: an NCBI Taxonomy rank (``class``, ``kingdom``…), bound as the rank IRI;
+- ``iri``, ``string``, ``integer``, ``number``.
+
+Names are resolved in Python against the loaded ontologies (an
+:class:`~ngff_kg.ontology.OntologyIndex`, passed to :func:`functions_for` as a function that
+builds it on first use) before binding; a name that is unknown or names several terms is a
+:class:`~ngff_kg.errors.TermError` listing close matches or the candidates.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import QueryError, QueryNotFoundError, require
+from .errors import QueryError, QueryNotFoundError, TermError, require
+from .ontology import OntologyIndex, rank_iri
 from .store import resource_dir
-from .terms import canonical_term
+from .terms import canonical_iri, ontology_of
 from .vocab import XSD
 
 PARAM_NS = "https://w3id.org/ngff-kg/param#"
-PARAM_TYPES = ("term", "iri", "string", "integer", "number")
+PARAM_TYPES = ("term", "taxon", "method", "rank", "iri", "string", "integer", "number")
+#: The ontology names of each term-valued parameter type are looked up in (None: any).
+_TERM_TYPES = {"term": None, "taxon": "ncbitaxon", "method": "fbbi"}
+
+#: Gives the ontology index when a name has to be resolved (built on first use).
+Resolver = Callable[[], OntologyIndex]
 
 _HEADER = re.compile(r"^#\s*([a-z]+)\s*:\s*(.*)$")
 _PARAM = re.compile(
@@ -153,22 +171,23 @@ def resolve_query(spec: str) -> NamedQuery:
     )
 
 
-def bind_value(param: Param, value: str) -> ox.NamedNode | ox.Literal:
+def bind_value(
+    param: Param, value: str, resolver: Resolver | None = None
+) -> ox.NamedNode | ox.Literal:
     """The RDF term for a parameter value given as text.
 
+    :param resolver: gives the ontology index used to resolve names of terms.
     :raises QueryError: the value does not fit the parameter's type.
+    :raises TermError: a term name is unknown or ambiguous.
     """
     value = value.strip()
-    if param.type == "term":
-        canonical = canonical_term(value)
-        if canonical is not None:
-            return ox.NamedNode(canonical)
-        if _ABSOLUTE_IRI.match(value) and "://" in value:
-            return ox.NamedNode(value)
-        raise QueryError(
-            f"{param.name}={value!r} is not an ontology term: give a CURIE such as "
-            "NCBITaxon:10090 or FBbi:00000246 (any common spelling) or a full IRI"
-        )
+    if param.type in _TERM_TYPES:
+        return ox.NamedNode(_term_iri(param, value, resolver))
+    if param.type == "rank":
+        try:
+            return ox.NamedNode(rank_iri(value))
+        except TermError as exc:
+            raise TermError(f"{param.name}={value!r}: {exc}") from None
     if param.type == "iri":
         if not _ABSOLUTE_IRI.match(value):
             raise QueryError(f"{param.name}={value!r} is not an absolute IRI")
@@ -184,6 +203,31 @@ def bind_value(param: Param, value: str) -> ox.NamedNode | ox.Literal:
         except ValueError:
             raise QueryError(f"{param.name}={value!r} is not a number") from None
     return ox.Literal(value)
+
+
+def _term_iri(param: Param, value: str, resolver: Resolver | None) -> str:
+    """The IRI a term-valued parameter names (identifiers need no ontology; names do)."""
+    iri = canonical_iri(value)
+    if iri is None and _ABSOLUTE_IRI.match(value) and "://" in value:
+        iri = value
+    if iri is not None:
+        prefix = ontology_of(iri)
+        if param.type == "taxon" and prefix not in (None, "NCBITaxon"):
+            raise TermError(
+                f"{param.name}={value!r} is an ontology term of {prefix}, not of NCBITaxon"
+            )
+        if param.type == "method" and prefix == "NCBITaxon":
+            raise TermError(f"{param.name}={value!r} is an organism, not an imaging method")
+        return iri
+    if resolver is None:
+        raise QueryError(
+            f"{param.name}={value!r} is not an ontology identifier (such as NCBITaxon:10090 "
+            "or FBbi:00000246), and names can only be looked up through a Catalog"
+        )
+    try:
+        return resolver().resolve(value, _TERM_TYPES[param.type]).iri
+    except TermError as exc:
+        raise TermError(f"{param.name}: {exc}") from None
 
 
 @dataclass
@@ -230,9 +274,12 @@ def to_python(term: Any) -> Any:
     return term.value
 
 
-def functions_for(query: NamedQuery, params: Mapping[str, str]) -> dict[ox.NamedNode, Any]:
+def functions_for(
+    query: NamedQuery, params: Mapping[str, str], resolver: Resolver | None = None
+) -> dict[ox.NamedNode, Any]:
     """Custom functions ``param:NAME()`` for every declared parameter.
 
+    :param resolver: gives the ontology index that resolves term names.
     :raises QueryError: an unknown parameter is given or a required one is missing.
     """
     for name in params:
@@ -240,7 +287,7 @@ def functions_for(query: NamedQuery, params: Mapping[str, str]) -> dict[ox.Named
     functions: dict[ox.NamedNode, Any] = {}
     for p in query.params:
         if p.name in params and params[p.name] is not None and params[p.name] != "":
-            term = bind_value(p, params[p.name])
+            term = bind_value(p, params[p.name], resolver)
             functions[ox.NamedNode(PARAM_NS + p.name)] = lambda term=term: term
         elif p.required:
             raise QueryError(f"query {query.name!r} needs parameter {p.name!r}: {p.description}")

@@ -19,7 +19,8 @@ import pyoxigraph as ox
 
 from . import rdf
 from .errors import StoreError
-from .vocab import NKG, NKG_GRAPH, ONTOLOGY_GRAPH
+from .ontology import closure
+from .vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
 
 _META_GRAPH = NKG_GRAPH + "meta"
 
@@ -138,7 +139,8 @@ class KnowledgeStore:
 
     # ------------------------------------------------------------------ vocabularies
     def ensure_ontologies(self) -> list[str]:
-        """Load the shipped ``ontologies/*.ttl`` into their named graphs when missing or changed.
+        """Load the shipped ``ontologies/*.ttl`` into their named graphs when missing or changed,
+        and materialize their hierarchy (:meth:`refresh_closure`) when anything changed.
 
         Returns the names of the files (re)loaded.
         """
@@ -169,7 +171,54 @@ class KnowledgeStore:
                 raise StoreError(f"ontology file {entry.name} is not valid Turtle: {exc}") from exc
             self._db.add(marker)
             loaded.append(entry.name)
+        if loaded or not self.has_graph(CLOSURE_GRAPH):
+            self.refresh_closure()
         return loaded
+
+    def add_ontology_triples(self, name: str, triples: Iterable[rdf.Triple]) -> None:
+        """Add facts to the ontology graph ``name`` (not a shipped file) and refresh the
+        hierarchy; used for taxon lineages found at harvest time."""
+        self.add(ONTOLOGY_GRAPH + name, triples)
+        self.refresh_closure()
+
+    def labelled_terms(self) -> set[str]:
+        """IRIs that have an ``rdfs:label`` in an ontology graph (the known terms)."""
+        label = ox.NamedNode(RDFS + "label")
+        return {
+            q.subject.value
+            for graph in self.ontology_graphs()
+            for q in self._db.quads_for_pattern(None, label, None, graph)
+            if isinstance(q.subject, ox.NamedNode)
+        }
+
+    def ontology_graphs(self) -> list[ox.NamedNode]:
+        """The named graphs holding ontologies (slims, vocabulary, added lineages)."""
+        return [g for g in self._db.named_graphs() if g.value.startswith(ONTOLOGY_GRAPH)]
+
+    def refresh_closure(self) -> int:
+        """Rewrite the ``nkg:subClassOfOrSelf`` graph: every class of the ontology graphs with
+        itself and all its ancestors (``rdfs:subClassOf*``, materialized so that queries
+        over hierarchies stay fast). Returns the number of triples written."""
+        subclass = ox.NamedNode(RDFS + "subClassOf")
+        is_a = ox.NamedNode(RDF_TYPE)
+        owl_class = ox.NamedNode(OWL + "Class")
+        parents: dict[str, list[str]] = {}
+        for graph in self.ontology_graphs():
+            for quad in self._db.quads_for_pattern(None, subclass, None, graph):
+                if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.NamedNode):
+                    parents.setdefault(quad.subject.value, []).append(quad.object.value)
+            for quad in self._db.quads_for_pattern(None, is_a, owl_class, graph):
+                if isinstance(quad.subject, ox.NamedNode):
+                    parents.setdefault(quad.subject.value, [])
+        predicate = f"<{NKG}subClassOfOrSelf>"
+        lines = [
+            f"<{term}> {predicate} <{ancestor}> <{CLOSURE_GRAPH}> .\n"
+            for term, ancestors in closure(parents).items()
+            for ancestor in sorted(ancestors)
+        ]
+        self.remove_graph(CLOSURE_GRAPH)
+        self._db.load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        return len(lines)
 
     # ------------------------------------------------------------------ reading
     def query(

@@ -18,6 +18,9 @@ PROV = "http://www.w3.org/ns/prov#"
 OBO = "http://purl.obolibrary.org/obo/"
 NCBITAXON = OBO + "NCBITaxon_"
 FBBI = OBO + "FBbi_"
+EDAM = "http://edamontology.org/"
+OBO_IN_OWL = "http://www.geneontology.org/formats/oboInOwl#"
+NCBITAXON_RANK = OBO + "ncbitaxon#has_rank"
 
 #: The project's own vocabulary namespace (see ontologies/ngff-kg.ttl).
 NKG = "https://w3id.org/ngff-kg/vocab#"
@@ -43,3 +46,5 @@ REPAIRS_GRAPH = NKG_GRAPH + "repairs"
 RUNS_GRAPH = NKG_GRAPH + "runs"
 #: Graph holding the project vocabulary; ontology slims get ONTOLOGY_GRAPH + name.
 ONTOLOGY_GRAPH = NKG_GRAPH + "ontology/"
+#: Graph holding ``nkg:subClassOfOrSelf``, the materialized hierarchy of the ontology graphs.
+CLOSURE_GRAPH = NKG_GRAPH + "closure"

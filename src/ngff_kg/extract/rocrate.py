@@ -23,11 +23,12 @@ from .. import rdf
 from ..errors import ExtractionError
 from ..jsonld import JsonLdConverter
 from ..repairs import Repair
-from ..terms import canonical_term
+from ..terms import canonical_iri, ontology_iri, ontology_of
 from ..vocab import (
     NCBITAXON,
     OBI_IMAGING_ASSAY,
     RDF_TYPE,
+    RDFS,
     SCHEMA,
     SCHEMA_HTTPS,
 )
@@ -49,6 +50,9 @@ _TAXON = f"<{SCHEMA}taxonomicRange>"
 _TECHNIQUE = f"<{SCHEMA}measurementTechnique>"
 _NAME = f"<{SCHEMA}name>"
 _DESCRIPTION = f"<{SCHEMA}description>"
+_DEFINED_BY = f"<{RDFS}isDefinedBy>"
+#: The ontology each field expects; terms of other ontologies there are typed by theirs.
+_EXPECTED = {_TAXON: "NCBITaxon", _TECHNIQUE: "FBbi"}
 _SCHEMA_HTTPS = "<" + SCHEMA_HTTPS
 _URL = re.compile(r"^https?://\S+$")
 _SPDX_ID = re.compile(r"^[A-Za-z0-9.+-]+-\d(\.\d)*(-[A-Za-z]+)?$|^(MIT|CC0-1\.0|Apache-2\.0)$")
@@ -83,7 +87,7 @@ _CANONICAL: dict[str, str | None] = {}
 
 
 def _fix_term(term: str, local: str, repairs: set[Repair]) -> str:
-    """Canonical form of an IRI term that names an NCBITaxon or FBbi term, recording a repair.
+    """Canonical form of an IRI term that names an ontology term, recording a repair.
 
     IRIs below ``local`` (the dataset's own entities) are never ontology terms.
     """
@@ -92,7 +96,7 @@ def _fix_term(term: str, local: str, repairs: set[Repair]) -> str:
     fixed = _CANONICAL.get(term, "")
     if fixed == "":
         value = term[1:-1]
-        canonical = canonical_term(value)
+        canonical = canonical_iri(value)
         fixed = None if canonical is None or canonical == value else f"<{canonical}>"
         if len(_CANONICAL) > 100_000:
             _CANONICAL.clear()
@@ -196,10 +200,15 @@ def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
     derived: list[rdf.Triple] = []
     # what the root states itself needs no attribution (an enriched crate links its terms)
     stated = {(p, o) for s, p, o in carriers if s in (root, dataset)}
+    typed: set[str] = set()
     for s, p, o in carriers:
         if o[0] == '"':
             continue
         (result.organisms if p == _TAXON else result.modalities).add(o)
+        prefix = ontology_of(o[1:-1])
+        if prefix is not None and prefix != _EXPECTED[p] and o not in typed:
+            typed.add(o)
+            derived.append((o, _DEFINED_BY, f"<{ontology_iri(o[1:-1])}>"))
         if s not in reached and s != dataset and (p, o) not in stated:
             result.repairs.add(Repair("unlinked-entity", p[1:-1], o))
         if s != dataset:
