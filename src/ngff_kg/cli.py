@@ -329,6 +329,7 @@ def export(
         err.print(f"wrote {output}", highlight=False)
 
 
+@app.command()
 def terms(
     text: Annotated[str, typer.Argument(help="Identifier (any spelling), label or synonym.")],
     ontology: Annotated[
