@@ -329,6 +329,20 @@ def is_update(code: str) -> bool:
     return bool(_UPDATE_START.match(code, _PROLOGUE.match(code).end()))
 
 
+_ONTOLOGIES: dict[int, Any] = {}
+
+
+def _ontology(store: ox.Store) -> Any:
+    """The ontology index of the store (built once per worker), to resolve term names."""
+    index = _ONTOLOGIES.get(id(store))
+    if index is None:
+        from .ontology import OntologyIndex
+        from .taxonomy import load_taxonomy
+
+        index = _ONTOLOGIES[id(store)] = OntologyIndex.from_store(store, load_taxonomy())
+    return index
+
+
 def execute(store: ox.Store, request: QueryRequest, limit: int) -> Response:
     """Run one query and write its results, at most ``limit`` rows or triples."""
     code = strip_strings_and_comments(request.query)
@@ -338,7 +352,7 @@ def execute(store: ox.Store, request: QueryRequest, limit: int) -> Response:
         return Response.error(403, "SERVICE (federated queries) is not allowed on this endpoint")
     try:
         named = parse_query(request.query, "query")
-        functions = functions_for(named, request.params)
+        functions = functions_for(named, request.params, lambda: _ontology(store))
     except NgffKgError as exc:
         return Response.error(400, str(exc))
     for name in _PARAM_CALL.findall(code):  # used but not declared: unbound
