@@ -40,6 +40,14 @@ StoreOption = Annotated[
 ]
 
 
+ContextsOption = Annotated[
+    list[Path] | None,
+    typer.Option("--contexts", metavar="DIR", help="Directory of extra JSON-LD context documents."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ShowOption = Annotated[int, typer.Option("--show", help="How many failures and warnings to list.")]
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
@@ -76,14 +84,9 @@ def harvest(
             "the host. Without it, datasets get file:// IRIs.",
         ),
     ] = None,
-    contexts: Annotated[
-        list[Path] | None,
-        typer.Option("--contexts", help="Directory of extra JSON-LD context documents."),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    show: Annotated[
-        int, typer.Option("--show", help="How many failures and warnings to list.")
-    ] = 20,
+    contexts: ContextsOption = None,
+    quiet: QuietOption = False,
+    show: ShowOption = 20,
     max_nodes: Annotated[
         int,
         typer.Option(
@@ -534,14 +537,9 @@ def enrich(
             help="datePublished for crates without one (default: the crate file's date).",
         ),
     ] = None,
-    contexts: Annotated[
-        list[Path] | None,
-        typer.Option("--contexts", help="Directory of extra JSON-LD context documents."),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    show: Annotated[
-        int, typer.Option("--show", help="How many failures and warnings to list.")
-    ] = 20,
+    contexts: ContextsOption = None,
+    quiet: QuietOption = False,
+    show: ShowOption = 20,
 ) -> None:
     """Write what the graph knows back into each dataset's RO-Crate (atomically, with backup)."""
     if create and license is None:
