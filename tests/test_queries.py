@@ -110,3 +110,22 @@ def test_bad_header_and_bad_sparql(tmp_path) -> None:
     with pytest.raises(QueryError, match="not valid SPARQL"):
         Catalog(None).query(str(broken))
     assert resolve_query(str(broken)).name == "broken"
+
+
+def test_readme_lists_every_query_with_its_columns_and_parameters() -> None:
+    from conftest import ROOT
+
+    rows = {}
+    for line in (ROOT / "README.md").read_text("utf-8").splitlines():
+        match = re.match(r"^\| `([a-z0-9-]+)` \|\s*([^|]*?)\s*\|\s*([^|]*?)\s*\|$", line)
+        if match:
+            rows[match.group(1)] = (match.group(2), match.group(3))
+    for name, query in LIBRARY.items():
+        assert name in rows, f"README's query table lacks {name}"
+        columns, params = rows[name]
+        names = [c.strip().split(" ")[0] for c in re.sub(r"\([^)]*\)", "", columns).split(",")]
+        assert names == list(query.columns), f"README columns of {name}: {columns}"
+        documented = set(re.findall(r"([a-z_]+)\?", params)) | set(
+            re.findall(r"^([a-z_]+)(?: |$)", params.strip())
+        )
+        assert {p.name for p in query.params} <= documented | {""}, f"README params of {name}"
