@@ -75,9 +75,15 @@ class Catalog:
         base_url: str | None = None,
         progress: Progress | None = None,
         max_nodes_per_dataset: int = MAX_NODES,
+        force: bool = False,
+        prune: bool = False,
     ) -> HarvestReport:
         """Harvest local directories (walked for OME-Zarr roots), CSV sample lists and
         ``.ome.xml`` files.
+
+        Datasets already in the store whose documents have not changed (same size and
+        modification time) are not read again, unless ``force``; ``prune`` removes datasets
+        below the walked directories that are gone.
 
         :param base_url: URL of each source directory; ``"https://"`` for a tree whose first
             path component is the host. Without it datasets get ``file://`` IRIs.
@@ -93,7 +99,7 @@ class Catalog:
             max_nodes_per_dataset=max_nodes_per_dataset,
         )
         try:
-            return harvester.harvest([Path(s) for s in sources], base_url)
+            return harvester.harvest([Path(s) for s in sources], base_url, force=force, prune=prune)
         finally:
             self._ontology = None  # lineages may have been added
 

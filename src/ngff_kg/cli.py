@@ -96,6 +96,13 @@ def harvest(
             "dataset with more is reported with a warning.",
         ),
     ] = MAX_NODES,
+    force: Annotated[
+        bool, typer.Option("--force", help="Read every dataset again, changed or not.")
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="Remove datasets below the sources that are gone."),
+    ] = False,
 ) -> None:
     """Harvest datasets into the store (each dataset's graph is replaced)."""
     try:
@@ -120,6 +127,8 @@ def harvest(
                 base_url=base_url,
                 progress=lambda done: progress.update(task, completed=done),
                 max_nodes_per_dataset=max_nodes,
+                force=force,
+                prune=prune,
             )
     except (SourceNotFoundError, UsageError) as exc:
         raise _fail(str(exc), 2) from None
@@ -130,6 +139,10 @@ def harvest(
     summary = Table.grid(padding=(0, 2))
     summary.add_row("datasets found", str(report.datasets_found))
     summary.add_row("harvested", str(report.datasets_harvested))
+    if report.datasets_unchanged:
+        summary.add_row("unchanged", f"{report.datasets_unchanged} (not read again)")
+    if report.datasets_pruned:
+        summary.add_row("pruned", f"{report.datasets_pruned} (no longer in the sources)")
     summary.add_row("failed", str(len(report.failed)))
     summary.add_row("with crate", str(report.crates))
     summary.add_row("repaired", f"{report.repaired_datasets} datasets")

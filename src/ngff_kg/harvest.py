@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -30,7 +31,7 @@ from .extract.rocrate import CRATE_FILE, extract_crate
 from .jsonld import JsonLdConverter
 from .repairs import Repair, repair_set_description, repair_set_iri
 from .samples import parse_sample_list, sample_list_triples
-from .sources import LocalSource
+from .sources import LocalSource, file_state, unchanged
 from .store import GraphData, KnowledgeStore
 from .taxonomy import LINEAGE_GRAPH_NAME, load_taxonomy
 from .urls import PATH_SAFE, UrlMapper
@@ -53,6 +54,7 @@ _P_SOURCE = f"<{NKG}metadataSource>"
 _P_HASH = f"<{NKG}contentHash>"
 _P_GENERATED = f"<{PROV}wasGeneratedBy>"
 _P_ENGINE = f"<{NKG}jsonldEngine>"
+_P_FILES = f"<{NKG}sourceFiles>"
 _P_OME_XML = f"<{NKG}omeXmlSource>"
 #: Threads reading the documents of one dataset (bounded: plates list thousands of wells).
 READ_THREADS = 8
@@ -73,6 +75,8 @@ class HarvestReport:
     run: str
     datasets_found: int = 0
     datasets_harvested: int = 0
+    datasets_unchanged: int = 0  # in the store already, documents unchanged: not read again
+    datasets_pruned: int = 0  # removed from the store: no longer in the sources
     crates: int = 0
     failed: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -202,9 +206,21 @@ class Harvester:
         self.progress = progress
         self.max_nodes_per_dataset = max_nodes_per_dataset
 
-    def harvest(self, sources: Iterable[str | Path], base_url: str | None = None) -> HarvestReport:
+    def harvest(
+        self,
+        sources: Iterable[str | Path],
+        base_url: str | None = None,
+        *,
+        force: bool = False,
+        prune: bool = False,
+    ) -> HarvestReport:
         """Harvest every source: directories are walked, ``.csv`` files read as sample lists,
         ``.ome.xml`` files harvested as datasets of their own.
+
+        A dataset already in the store whose documents all keep their size and modification
+        time (checked with ``stat``, nothing read but the root metadata the walk needs) is
+        left as it is, unless ``force``. With ``prune``, datasets of the store below a walked
+        source that the walk no longer finds are removed.
 
         :raises SourceNotFoundError: a source does not exist (checked before anything is read).
         :raises UsageError: ``base_url`` is not an absolute URL prefix.
@@ -223,6 +239,8 @@ class Harvester:
         report = HarvestReport(run)
         self.store.ensure_ontologies()
         state = _RunState(report, run)
+        known = {} if force else self.store.source_files()
+        state.known = known
         csvs: list[tuple[Path, UrlMapper]] = []
         with _Extraction(self, state) as extraction:
             for path, mapper in zip(paths, mappers, strict=True):
@@ -252,6 +270,11 @@ class Harvester:
                             )
                             continue
                         state.datasets[iri] = found.path
+                        files = known.get(iri)
+                        if files is not None and unchanged(found.path, files):
+                            report.datasets_unchanged += 1
+                            state.done += 1
+                            continue
                         extraction.add(found, iri)
                     elif isinstance(found, FoundCsv):
                         csvs.append((found.path, mapper))
@@ -259,10 +282,29 @@ class Harvester:
                         report.warnings.append(Problem(str(found.path), found.reason))
             for path, mapper in csvs:
                 self._sample_list(path, mapper, state, extraction.writer, explicit=path in paths)
+        if prune:
+            report.datasets_pruned = self._prune(paths, mappers, state)
         report.taxa_added = self._add_lineages(state.organisms)
         self._finish(state, now)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _prune(self, paths: list[Path], mappers: list[UrlMapper], state: _RunState) -> int:
+        """Remove the graphs of datasets below the walked directories that were not found."""
+        prefixes = tuple(
+            # a walked directory's own URL is the base URL (with "https://", just the scheme)
+            mapper.base_url if mapper.base_url is not None else mapper.url(path, directory=True)
+            for path, mapper in zip(paths, mappers, strict=True)
+            if path.is_dir()
+        )
+        gone = [
+            iri
+            for iri in self.store.source_files()
+            if iri.startswith(prefixes) and iri not in state.datasets and iri not in state.list_iris
+        ]
+        for iri in gone:
+            self.store.remove_graph(iri)
+        return len(gone)
 
     def record(self, outcome: DatasetOutcome, state: _RunState) -> None:
         report = state.report
@@ -315,7 +357,13 @@ class Harvester:
                 report.failed.append(Problem(str(path), str(exc)))
             return
         list_iri = mapper.url(path, directory=False)
-        writer.add(GraphData.from_triples(list_iri, sample_list_triples(list_iri, parsed)))
+        state.list_iris.add(list_iri)
+        files = [file_state(str(path.parent), path.name)]
+        known = state.known.get(list_iri)
+        if known is None or not unchanged(str(path.parent), known):
+            triples = sample_list_triples(list_iri, parsed)
+            triples.append((rdf.iri(list_iri), _P_FILES, rdf.literal(json.dumps(files))))
+            writer.add(GraphData.from_triples(list_iri, triples))
         report.sample_lists += 1
         report.sample_rows += len(parsed.rows)
         for message in parsed.warnings:
@@ -364,6 +412,8 @@ class _RunState:
     repair_sets: set[frozenset[Repair]] = field(default_factory=set)
     organisms: set[str] = field(default_factory=set)
     done: int = 0
+    known: dict[str, list[list[object]]] = field(default_factory=dict)
+    list_iris: set[str] = field(default_factory=set)
 
     @property
     def run_term(self) -> str:
@@ -430,6 +480,12 @@ def process_root(
             triples.append((ds, _P_ENGINE, rdf.literal(crate.engine)))
     for data in deep.documents:
         hasher.update(data)
+    files = [
+        file_state(found.path, found.metadata_file),
+        file_state(found.path, CRATE_FILE),
+        *deep.files,
+    ]
+    triples.append((ds, _P_FILES, rdf.literal(json.dumps(files, separators=(",", ":")))))
     for message in errors:
         triples.append((ds, _P_ERROR, rdf.literal(message)))
     source = os.path.abspath(os.path.join(found.path, found.metadata_file))
@@ -448,6 +504,7 @@ class _Deep:
     errors: list[str]
     warnings: list[str]
     documents: list[bytes]
+    files: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def read_hierarchy(
@@ -462,7 +519,13 @@ def read_hierarchy(
         source, iri, found.group, root_doc=root_doc, max_nodes=max_nodes, executor=executor
     )
     hierarchy = reader.read()
-    deep = _Deep(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
+    deep = _Deep(
+        hierarchy.triples,
+        hierarchy.errors,
+        hierarchy.warnings,
+        hierarchy.documents,
+        source.accessed,
+    )
     if hierarchy.ome_xml is not None:
         try:
             doc = parse_omexml(hierarchy.ome_xml)

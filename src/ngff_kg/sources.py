@@ -59,6 +59,8 @@ class LocalSource:
     def __init__(self, root: str | os.PathLike[str], names: Collection[str] | None = None) -> None:
         self.root = os.fspath(root)
         self._names = frozenset(names) if names is not None else None
+        #: Every document asked for: (path, size, mtime in ns), size -1 where it was missing.
+        self.accessed: list[tuple[str, int, int]] = []
 
     def might_have(self, path: str) -> bool:
         return self._names is None or path.split("/", 1)[0] in self._names
@@ -66,12 +68,35 @@ class LocalSource:
     def get(self, path: str) -> bytes | None:
         path = check_path(path)
         if not self.might_have(path):
+            self.accessed.append((path, -1, 0))
             return None
         full = os.path.join(self.root, *path.split("/"))
         try:
             with open(full, "rb") as fh:
-                return fh.read()
+                stat = os.fstat(fh.fileno())
+                data = fh.read()
         except (FileNotFoundError, NotADirectoryError):
+            self.accessed.append((path, -1, 0))
             return None
         except OSError as exc:
             raise ExtractionError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        self.accessed.append((path, stat.st_size, stat.st_mtime_ns))
+        return data
+
+
+def file_state(root: str, path: str) -> tuple[str, int, int]:
+    """(path, size, mtime in ns) of a file below ``root``; size -1 when it does not exist."""
+    try:
+        stat = os.stat(os.path.join(root, *path.split("/")))
+    except (FileNotFoundError, NotADirectoryError):
+        return (path, -1, 0)
+    return (path, stat.st_size, stat.st_mtime_ns)
+
+
+def unchanged(root: str, files: list[list[object]] | list[tuple[str, int, int]]) -> bool:
+    """Whether every file recorded by a harvest still has its size and modification time
+    (and every file missing then is still missing), checked with ``stat`` only."""
+    for path, size, mtime in files:
+        if file_state(root, str(path)) != (path, size, mtime if size != -1 else 0):
+            return False
+    return True

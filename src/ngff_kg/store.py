@@ -9,6 +9,7 @@ never sees a dataset half replaced.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -126,6 +127,18 @@ class KnowledgeStore:
         node = ox.NamedNode(iri)
         if self._db.contains_named_graph(node):
             self._db.remove_graph(node)
+
+    def source_files(self) -> dict[str, list[list[object]]]:
+        """Per dataset IRI, the files its last harvest read: [path, size, mtime ns] lists."""
+        found: dict[str, list[list[object]]] = {}
+        predicate = ox.NamedNode(NKG + "sourceFiles")
+        for quad in self._db.quads_for_pattern(None, predicate, None):
+            if isinstance(quad.subject, ox.NamedNode) and quad.graph_name == quad.subject:
+                try:
+                    found[quad.subject.value] = json.loads(quad.object.value)
+                except ValueError:
+                    continue  # an unreadable record: the dataset is read again
+        return found
 
     def flush(self) -> None:
         if not self.read_only and self.path is not None and self._store is not None:
