@@ -7,6 +7,7 @@ lists, to prove that no chunk is ever opened.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -433,3 +434,55 @@ def test_broken_omexml_fails_the_dataset_but_keeps_ngff(tmp_path: Path) -> None:
     [failure] = report.failed
     assert "OME/METADATA.ome.xml" in failure.reason and "well-formed" in failure.reason
     assert len(rows(catalog, "image-summary")) == 2
+
+
+PLATE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">
+  <Plate ID="Plate:0" Name="screen" Rows="2" Columns="3">
+    <Well ID="Well:0" Row="0" Column="0">
+      <WellSample ID="WellSample:0" Index="0"><ImageRef ID="Image:0"/></WellSample>
+      <WellSample ID="WellSample:1" Index="1"><ImageRef ID="Image:1"/></WellSample>
+    </Well>
+    <Well ID="Well:1" Row="0" Column="1">
+      <WellSample ID="WellSample:2" Index="2"><ImageRef ID="Image:2"/></WellSample>
+    </Well>
+  </Plate>
+  {images}
+</OME>
+"""
+
+
+def test_plate_omexml_images_are_the_well_fields(tmp_path: Path) -> None:
+    """In a bioformats2raw plate, OME Images are found through Well row/column and the order
+    of their WellSamples, and attached to the NGFF field groups."""
+    root = tmp_path / "screen.ome.zarr"
+    written = fx.plate(root)
+    doc = json.loads((root / "zarr.json").read_text("utf-8"))
+    doc["attributes"]["ome"]["bioformats2raw.layout"] = 3
+    (root / "zarr.json").write_text(json.dumps(doc), "utf-8")
+    images = "".join(
+        f'<Image ID="Image:{i}" Name="field {i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYZCT"'
+        ' Type="uint16" SizeX="1" SizeY="1" SizeZ="1" SizeC="1" SizeT="1"><MetadataOnly/>'
+        "</Pixels></Image>"
+        for i in range(3)
+    )
+    (root / "OME").mkdir()
+    (root / "OME" / "METADATA.ome.xml").write_text(PLATE_XML.format(images=images), "utf-8")
+    catalog = Catalog(None)
+    report = catalog.harvest([tmp_path], base_url=BASE)
+    assert report.ok and report.warnings == []
+    names = catalog.query(
+        "SELECT ?i ?n WHERE { ?i <http://schema.org/name> ?n ; "
+        f"<{NKG}omeImageId> ?id }} ORDER BY ?n"
+    ).values()
+    plate = BASE + "screen.ome.zarr/"
+    assert [(r["i"], r["n"]) for r in names] == [
+        (plate + "A/1/0/", "field 0"),
+        (plate + "A/1/1/", "field 1"),
+        (plate + "A/2/0/", "field 2"),
+    ]
+    assert written["wells"] == {"A/1": ["0", "1"], "A/2": ["0"]}
+    ome_well = plate + "#ome-Well:0"
+    assert objects(catalog, ome_well, NKG + "field") == [plate + "A/1/0/", plate + "A/1/1/"]
+    assert objects(catalog, plate + "#ome-Plate:0", NKG + "wellCount") == [2]
+    assert rows(catalog, "plate-summary")[0]["fields"] == 3

@@ -277,7 +277,7 @@ class HierarchyReader:
         if path:
             triples, errors = image_triples(iri, attrs, self.out.warnings)
             out.extend(triples)
-            file = self._file(_Task(path, False, _ignore))
+            file = _join(path, "zarr.json" if self.v3 else ".zattrs")
             self.out.errors.extend(f"{file}: {message}" for message in errors)
         label = kind == "label"
         out.append((self.ds, _p("image"), node))
@@ -470,10 +470,6 @@ class HierarchyReader:
 
             self._group(image_path, on_attrs)
         self.out.fields[path] = fields
-
-
-def _ignore(doc: dict[str, Any] | None) -> None:
-    return None
 
 
 def ome_image_iris(
