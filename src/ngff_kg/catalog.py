@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from .harvest import Harvester, HarvestReport, Progress
 from .jsonld import ContextRegistry, JsonLdConverter
 from .ontology import Match, OntologyIndex
 from .queries import NamedQuery, QueryResult, functions_for, library, resolve_query
+from .remote import RemoteOptions
 from .store import KnowledgeStore
 from .taxonomy import load_taxonomy
 
@@ -77,29 +79,44 @@ class Catalog:
         max_nodes_per_dataset: int = MAX_NODES,
         force: bool = False,
         prune: bool = False,
+        remote: RemoteOptions | None = None,
+        executor: Executor | None = None,
+        output: str | os.PathLike[str] | None = None,
     ) -> HarvestReport:
-        """Harvest local directories (walked for OME-Zarr roots), CSV sample lists and
-        ``.ome.xml`` files.
+        """Harvest local directories (walked for OME-Zarr roots), CSV sample lists (the
+        datasets they list are harvested from their URLs), ``.ome.xml`` files, dataset URLs
+        (``https://…``, metadata fetched directly) and S3 prefixes (``s3://bucket/prefix``,
+        walked by listing).
 
-        Datasets already in the store whose documents have not changed (same size and
-        modification time) are not read again, unless ``force``; ``prune`` removes datasets
-        below the walked directories that are gone.
+        Datasets already in the store whose documents have not changed (local: same size and
+        modification time; remote: conditional requests with the recorded ETag or
+        Last-Modified) are not read again, unless ``force``; ``prune`` removes datasets below
+        the walked directories and prefixes that are gone.
 
         :param base_url: URL of each source directory; ``"https://"`` for a tree whose first
             path component is the host. Without it datasets get ``file://`` IRIs.
         :param max_nodes_per_dataset: read at most this many node documents (groups and
             arrays) below one root; a dataset that has more gets a warning in the report.
+        :param remote: how remote documents are fetched (concurrency, timeout, retries, S3
+            endpoint and signing); the defaults of :class:`RemoteOptions` otherwise.
+        :param executor: run dataset jobs on this executor (``ngff_kg.cluster.dask_executor``
+            gives one for a Dask cluster).
+        :param output: write N-Quads shards to this new or empty directory instead of the
+            store (see ``ngff_kg.shards``).
         :raises SourceNotFoundError: a source does not exist.
-        :raises UsageError: a bad ``base_url`` or ``max_nodes_per_dataset``.
+        :raises UsageError: a bad ``base_url``, ``max_nodes_per_dataset`` or source.
         """
         harvester = Harvester(
             self.store,
             self.converter,
             progress=progress,
             max_nodes_per_dataset=max_nodes_per_dataset,
+            remote=remote,
+            executor=executor,
+            output=Path(output) if output is not None else None,
         )
         try:
-            return harvester.harvest([Path(s) for s in sources], base_url, force=force, prune=prune)
+            return harvester.harvest(list(sources), base_url, force=force, prune=prune)
         finally:
             self._ontology = None  # lineages may have been added
 

@@ -9,6 +9,7 @@ import csv
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -20,9 +21,11 @@ from rich.table import Table
 from . import __version__
 from .catalog import Catalog
 from .check import CHECKS, CheckReport, Finding
+from .cluster import dask_executor
 from .errors import NgffKgError, QueryError, QueryNotFoundError, SourceNotFoundError, UsageError
 from .extract.hierarchy import MAX_NODES
 from .queries import QueryResult, library, resolve_query
+from .remote import RemoteOptions
 from .terms import curie
 
 app = typer.Typer(
@@ -72,10 +75,17 @@ def main_options(
 @app.command()
 def harvest(
     sources: Annotated[
-        list[Path],
-        typer.Argument(help="Directories to walk for OME-Zarr roots, and CSV sample lists."),
+        list[str],
+        typer.Argument(
+            help="Directories to walk for OME-Zarr roots; CSV sample lists (local or URL); "
+            "dataset URLs (https://…); S3 prefixes to walk (s3://bucket/prefix).",
+            show_default=False,
+        ),
     ],
-    store: StoreOption,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", "-s", help="Store directory (created when missing)."),
+    ] = None,
     base_url: Annotated[
         str | None,
         typer.Option(
@@ -103,10 +113,65 @@ def harvest(
         bool,
         typer.Option("--prune", help="Remove datasets below the sources that are gone."),
     ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Remote requests in flight at most.")
+    ] = 64,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.001, help="Seconds for one remote request.")
+    ] = 30.0,
+    retries: Annotated[
+        int,
+        typer.Option("--retries", min=0, help="Retries of a request after a timeout, 429 or 5xx."),
+    ] = 4,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="S3-compatible endpoint for s3:// sources."),
+    ] = None,
+    anonymous: Annotated[
+        bool | None,
+        typer.Option(
+            "--anonymous/--signed",
+            help="S3 requests unsigned, or signed with the credentials of the environment "
+            "(default: unsigned unless AWS_ACCESS_KEY_ID is set).",
+            show_default=False,
+        ),
+    ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="'local' (this process), or 'dask': extraction runs on a Dask cluster.",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address (tcp://host:8786); without it a local cluster starts.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Workers of the local Dask cluster."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            help="Write N-Quads shards to this (new or empty) directory instead of a store.",
+        ),
+    ] = None,
 ) -> None:
     """Harvest datasets into the store (each dataset's graph is replaced)."""
+    if store is None and output is None:
+        raise _fail("name a store (--store DIR) or an output directory (--output DIR)", 2)
+    if executor not in ("local", "dask"):
+        raise _fail(f"--executor must be 'local' or 'dask', got {executor!r}", 2)
+    if scheduler is not None and executor != "dask":
+        raise _fail("--scheduler needs --executor dask", 2)
     try:
-        catalog = Catalog(store, contexts=contexts or ())
+        remote = RemoteOptions(concurrency, timeout, retries, endpoint_url, anonymous)
+        catalog = Catalog(store if output is None else None, contexts=contexts or ())
     except NgffKgError as exc:
         raise _fail(str(exc), 2) from None
     progress = Progress(
@@ -114,21 +179,32 @@ def harvest(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(bar_width=None),
         TextColumn("{task.completed} datasets"),
+        TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
         console=err,
         transient=True,
         disable=quiet or not err.is_terminal,
     )
+    started = time.perf_counter()
+
+    def advance(done: int) -> None:
+        seconds = time.perf_counter() - started
+        rate = f"{done / seconds:,.0f} datasets/s" if seconds > 0.5 else ""
+        progress.update(task, completed=done, rate=rate)
+
     try:
-        with progress:
-            task = progress.add_task("harvesting", total=None)
+        with progress, dask_executor(executor, scheduler, workers) as jobs:
+            task = progress.add_task("harvesting", total=None, rate="")
             report = catalog.harvest(
                 sources,
                 base_url=base_url,
-                progress=lambda done: progress.update(task, completed=done),
+                progress=advance,
                 max_nodes_per_dataset=max_nodes,
                 force=force,
                 prune=prune,
+                remote=remote,
+                executor=jobs,
+                output=output,
             )
     except (SourceNotFoundError, UsageError) as exc:
         raise _fail(str(exc), 2) from None
@@ -152,8 +228,12 @@ def harvest(
     if report.taxa_added:
         summary.add_row("taxa added", f"{report.taxa_added} (lineages from the NCBI Taxonomy)")
     summary.add_row("warnings", str(len(report.warnings)))
-    summary.add_row("time", f"{report.seconds:.2f} s")
-    summary.add_row("store", str(store))
+    rate = report.datasets_found / report.seconds if report.seconds else 0.0
+    summary.add_row("time", f"{report.seconds:.2f} s ({rate:,.0f} datasets/s)")
+    if output is not None:
+        summary.add_row("output", f"{output} (N-Quads shards, manifest.json)")
+    else:
+        summary.add_row("store", str(store))
     out.print(summary)
     for title, problems in (("failed", report.failed), ("warning", report.warnings)):
         for problem in problems[:show]:

@@ -9,9 +9,10 @@ so chunk files are never listed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import jsonio
 from .extract.ngff import OmeGroup, ome_group_v2, ome_group_v3
@@ -30,6 +31,8 @@ class FoundRoot:
     has_crate: bool
     #: entries of the root directory (lets extraction skip documents that cannot exist)
     names: frozenset[str] | None = None
+    #: (name, size, validator) of the metadata document, when discovery has it already
+    record: tuple[str, int, int | str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,49 +42,87 @@ class FoundCsv:
 
 @dataclass(frozen=True, slots=True)
 class WalkError:
-    path: Path
+    path: Path | str
     reason: str
 
 
-Found = FoundRoot | FoundCsv | WalkError
+@dataclass(frozen=True, slots=True)
+class KnownRoot:
+    """A root recorded by an earlier harvest whose root metadata document keeps its size and
+    modification time (found with ``stat``, nothing read)."""
+
+    path: str
+    records: list[list[object]]
 
 
-def _read_json(path: str) -> tuple[bytes, object]:
-    with open(path, "rb") as fh:
-        data = fh.read()
-    return data, jsonio.loads(data)
+Found = FoundRoot | FoundCsv | WalkError | KnownRoot
+
+
+def classify_document(name: str, data: bytes) -> OmeGroup | str | None:
+    """What a ``zarr.json`` or ``.zattrs`` document makes its directory: a root (its NGFF
+    group), ``"skip"`` (an array: not entered), or ``None`` (walk on below it).
+
+    :raises ValueError: the document is not JSON.
+    """
+    doc = jsonio.loads(data)
+    if name == ZARR_JSON:
+        group = ome_group_v3(doc)
+        if group is not None:
+            return group
+        if isinstance(doc, dict) and doc.get("node_type") == "array":
+            return "skip"
+        return None
+    return ome_group_v2(doc)
 
 
 def classify(directory: str, names: set[str]) -> FoundRoot | WalkError | str | None:
     """What ``directory`` (holding ``names``) is: a root, ``"skip"`` (an array), or ``None``."""
-    if ZARR_JSON in names:
-        path = os.path.join(directory, ZARR_JSON)
+    for name in (ZARR_JSON, ZATTRS):
+        if name not in names:
+            continue
+        path = os.path.join(directory, name)
         try:
-            data, doc = _read_json(path)
+            with open(path, "rb") as fh:
+                stat = os.fstat(fh.fileno())
+                data = fh.read()
+            kind = classify_document(name, data)
         except (OSError, ValueError) as exc:
-            return WalkError(Path(path), f"unreadable zarr.json: {exc}")
-        group = ome_group_v3(doc)
-        if group is not None:
-            return FoundRoot(directory, group, ZARR_JSON, data, CRATE in names, frozenset(names))
-        if isinstance(doc, dict) and doc.get("node_type") == "array":
-            return "skip"
-        return None
-    if ZATTRS in names:
-        path = os.path.join(directory, ZATTRS)
-        try:
-            data, doc = _read_json(path)
-        except (OSError, ValueError) as exc:
-            return WalkError(Path(path), f"unreadable .zattrs: {exc}")
-        group = ome_group_v2(doc)
-        if group is not None:
-            return FoundRoot(directory, group, ZATTRS, data, CRATE in names, frozenset(names))
+            return WalkError(Path(path), f"unreadable {name}: {exc}")
+        if isinstance(kind, OmeGroup):
+            record = (name, stat.st_size, stat.st_mtime_ns)
+            return FoundRoot(directory, kind, name, data, CRATE in names, frozenset(names), record)
+        if kind is not None or name == ZARR_JSON:
+            return kind
     if ".zarray" in names:
         return "skip"
     return None
 
 
-def walk(source: str | os.PathLike[str]) -> Iterator[Found]:
-    """Roots, CSV files and unreadable metadata below ``source``, in sorted path order."""
+def _known(directory: str, names: set[str], known: Callable[[str], Any]) -> KnownRoot | None:
+    name = ZARR_JSON if ZARR_JSON in names else ZATTRS if ZATTRS in names else None
+    if name is None:
+        return None
+    records = known(directory)
+    if not records or records[0][0] != name:
+        return None
+    try:
+        stat = os.stat(os.path.join(directory, name))
+    except OSError:
+        return None
+    if (stat.st_size, stat.st_mtime_ns) != (records[0][1], records[0][2]):
+        return None
+    return KnownRoot(directory, records)
+
+
+def walk(
+    source: str | os.PathLike[str], known: Callable[[str], Any] | None = None
+) -> Iterator[Found]:
+    """Roots, CSV files and unreadable metadata below ``source``, in sorted path order.
+
+    ``known(directory)`` gives the documents recorded for a root by an earlier harvest (or
+    None); a root whose metadata document is unchanged is yielded as :class:`KnownRoot`
+    without reading it.
+    """
     stack = [os.fspath(source)]
     while stack:
         directory = stack.pop()
@@ -92,6 +133,11 @@ def walk(source: str | os.PathLike[str]) -> Iterator[Found]:
             yield WalkError(Path(directory), f"cannot list directory: {exc.strerror or exc}")
             continue
         names = {e.name for e in entries}
+        if known is not None:
+            recorded = _known(directory, names, known)
+            if recorded is not None:
+                yield recorded
+                continue
         found = classify(directory, names)
         if isinstance(found, FoundRoot):
             yield found

@@ -40,6 +40,11 @@ class ExtractionError(NgffKgError, ValueError):
     """A metadata document of one dataset cannot be read; it is reported, the run goes on."""
 
 
+class FetchError(ExtractionError):
+    """A remote document could not be fetched: the server kept failing or did not answer in
+    time (the message names the URL and the last answer). Missing documents are not errors."""
+
+
 class UnknownContextError(ExtractionError):
     """A JSON-LD document needs a remote context that is neither bundled nor provided locally."""
 

@@ -12,29 +12,52 @@ import datetime as dt
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+import pyoxigraph as ox
+
 from . import __version__, jsonio, rdf
-from .discover import FoundCsv, FoundRoot, WalkError, walk
+from .discover import FoundCsv, FoundRoot, KnownRoot, WalkError, root_at, walk
 from .errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
 from .extract.hierarchy import MAX_NODES, OME_XML, HierarchyReader, ome_image_iris
 from .extract.ngff import ngff_triples
 from .extract.omexml import omexml_triples, parse_omexml
 from .extract.rocrate import CRATE_FILE, extract_crate
-from .jsonld import JsonLdConverter
+from .jsonld import ContextRegistry, JsonLdConverter
+from .remote import (
+    Fetcher,
+    RemoteCsv,
+    RemoteOptions,
+    RemoteSource,
+    Unchanged,
+    aroot,
+    dataset_url,
+    is_remote,
+    walk_s3,
+)
 from .repairs import Repair, repair_set_description, repair_set_iri
-from .samples import parse_sample_list, sample_list_triples
-from .sources import LocalSource, file_state, unchanged
+from .samples import SampleList, SampleRow, parse_sample_list, sample_list_triples
+from .shards import ShardWriter
+from .sources import LocalSource, MetadataSource, file_state, unchanged
 from .store import GraphData, KnowledgeStore
 from .taxonomy import LINEAGE_GRAPH_NAME, load_taxonomy
-from .urls import PATH_SAFE, UrlMapper
+from .urls import PATH_SAFE, UrlMapper, normalize_url
 from .vocab import (
     NCBITAXON,
     NKG,
@@ -140,19 +163,45 @@ class _Writer:
 
 
 class _Extraction:
-    """Extracts datasets in this thread and hands their graphs to the writer thread."""
+    """Runs dataset jobs and hands their graphs to the writer.
+
+    Local roots are extracted in this thread (CPU-bound: threads would only contend for the
+    interpreter). Remote datasets are jobs on a pool of ``concurrency`` threads whose reads
+    go through the fetcher's event loop; at most twice that many jobs are queued, so a list
+    of a million URLs is never all in memory. With a Dask executor every dataset is a job on
+    the cluster. Results are recorded in this thread as they complete.
+    """
 
     def __init__(self, harvester: Harvester, state: _RunState) -> None:
         self.harvester = harvester
         self.state = state
-        self.writer = _Writer(harvester.store, harvester.batch_size)
+        self.writer = harvester.sink(harvester.batch_size)
         self._readers: ThreadPoolExecutor | None = None
+        self._jobs: Executor | None = harvester.executor
+        self._own_jobs = False
+        self._inflight: dict[Future[Any], str] = {}
 
     def __enter__(self) -> _Extraction:
         return self
 
+    @property
+    def distributed(self) -> bool:
+        return self.harvester.executor is not None
+
     def add(self, found: FoundRoot, iri: str) -> None:
         harvester = self.harvester
+        if self.distributed or is_remote(found.path):
+            self.submit(
+                found.path,
+                extract_found,
+                found,
+                iri,
+                self.state.run_term,
+                harvester.max_nodes_per_dataset,
+                harvester.converter.registry,
+                harvester.remote,
+            )
+            return
         outcome = process_root(
             found,
             iri,
@@ -161,13 +210,63 @@ class _Extraction:
             max_nodes=harvester.max_nodes_per_dataset,
             executor=self.readers,
         )
-        self.writer.add(outcome.graph)
-        harvester.record(outcome, self.state)
+        self.done(outcome)
+
+    def add_url(self, url: str, iri: str, records: Any) -> None:
+        """A dataset named by its URL (no listing): its metadata is fetched directly."""
+        harvester = self.harvester
+        self.submit(
+            url,
+            extract_url,
+            url,
+            iri,
+            records,
+            self.state.run_term,
+            harvester.max_nodes_per_dataset,
+            harvester.converter.registry,
+            harvester.remote,
+        )
 
     def add_omexml(self, path: Path, iri: str) -> None:
-        outcome = process_omexml_file(path, iri, self.state.run_term)
+        self.done(process_omexml_file(path, iri, self.state.run_term))
+
+    def done(self, outcome: DatasetOutcome | Unchanged) -> None:
+        if isinstance(outcome, Unchanged):
+            self.state.report.datasets_unchanged += 1
+            self.state.done += 1
+            self.harvester.tick(self.state)
+            return
         self.writer.add(outcome.graph)
         self.harvester.record(outcome, self.state)
+
+    def submit(self, path: str, fn: Callable[..., Any], *args: Any) -> None:
+        if self._jobs is None:
+            workers = self.harvester.remote.concurrency
+            self._jobs = ThreadPoolExecutor(workers, thread_name_prefix="ngff-kg-dataset")
+            self._own_jobs = True
+        limit = 2 * max(self.harvester.remote.concurrency, 8)
+        while len(self._inflight) >= limit:
+            self._collect(FIRST_COMPLETED)
+        self._inflight[self._jobs.submit(fn, *args)] = path
+
+    def _collect(self, when: str = ALL_COMPLETED) -> None:
+        finished, _ = wait(list(self._inflight), return_when=when)
+        for future in finished:
+            path = self._inflight.pop(future)
+            try:
+                outcome = future.result()
+            except (ExtractionError, UsageError) as exc:
+                self.failed(path, str(exc))
+                continue
+            except Exception as exc:  # a failure of one dataset never ends the run
+                self.failed(path, f"{type(exc).__name__}: {exc}")
+                continue
+            self.done(outcome)
+
+    def failed(self, path: str, reason: str) -> None:
+        self.state.report.failed.append(Problem(path, reason))
+        self.state.done += 1
+        self.harvester.tick(self.state)
 
     @property
     def readers(self) -> ThreadPoolExecutor:
@@ -178,14 +277,52 @@ class _Extraction:
 
     def __exit__(self, *exc: object) -> None:
         try:
+            while self._inflight:
+                self._collect()
             self.writer.close()
         finally:
             if self._readers is not None:
                 self._readers.shutdown(wait=True)
+            if self._own_jobs and self._jobs is not None:
+                self._jobs.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Csv:
+    """A sample list to read: where, from which source, whether named as a source itself,
+    and its (size, validator) when a listing showed them."""
+
+    source: _Source
+    location: str
+    explicit: bool
+    listed: tuple[int, str] | None = None
+
+
+@dataclass
+class _Source:
+    """One harvest source, classified."""
+
+    kind: str  # "dir", "csv", "omexml", "url", "remote-csv", "s3"
+    location: str
+    path: Path | None = None  # local sources
+    mapper: UrlMapper | None = None  # local sources
+    base_url: str | None = None  # remote walked prefixes: URL the prefix maps to
+
+    def iri(self, url: str, *, directory: bool = True) -> str:
+        """The IRI of a remote document found below this source."""
+        if self.base_url is not None and url.startswith(self.location):
+            return normalize_url(self.base_url + url[len(self.location) :], directory=directory)
+        return normalize_url(url, directory=directory)
 
 
 class Harvester:
-    """Harvests local sources into a :class:`KnowledgeStore`."""
+    """Harvests local and remote sources into a :class:`KnowledgeStore`.
+
+    :param remote: how remote documents are fetched (concurrency, timeout, retries, S3).
+    :param executor: run dataset jobs on this executor (a Dask client's, for a cluster);
+        ``None`` extracts local datasets in this thread and remote ones on a thread pool.
+    :param output: write N-Quads shards to this directory instead of the store.
+    """
 
     def __init__(
         self,
@@ -195,6 +332,9 @@ class Harvester:
         batch_size: int = 1000,
         progress: Progress | None = None,
         max_nodes_per_dataset: int = MAX_NODES,
+        remote: RemoteOptions | None = None,
+        executor: Executor | None = None,
+        output: Path | None = None,
     ) -> None:
         if max_nodes_per_dataset < 1:
             raise UsageError(
@@ -205,6 +345,22 @@ class Harvester:
         self.batch_size = batch_size
         self.progress = progress
         self.max_nodes_per_dataset = max_nodes_per_dataset
+        self.remote = remote or RemoteOptions()
+        self.executor = executor
+        self.output = output
+        self._shards: ShardWriter | None = None
+
+    @property
+    def fetcher(self) -> Fetcher:
+        return process_fetcher(self.remote)
+
+    def sink(self, batch_size: int) -> Any:
+        """Where dataset graphs go: the store, or N-Quads shards with ``output``."""
+        if self.output is not None:
+            if self._shards is None:
+                self._shards = ShardWriter(self.output)
+            return self._shards
+        return _Writer(self.store, batch_size)
 
     def harvest(
         self,
@@ -214,93 +370,207 @@ class Harvester:
         force: bool = False,
         prune: bool = False,
     ) -> HarvestReport:
-        """Harvest every source: directories are walked, ``.csv`` files read as sample lists,
-        ``.ome.xml`` files harvested as datasets of their own.
+        """Harvest every source: directories are walked, ``.csv`` files read as sample lists
+        (the datasets they list are harvested from their URLs), ``.ome.xml`` files harvested as
+        datasets of their own; ``https://`` URLs name datasets (or sample lists when they end
+        in ``.csv``) whose metadata is fetched directly; ``s3://bucket/prefix`` is walked by
+        listing.
 
-        A dataset already in the store whose documents all keep their size and modification
-        time (checked with ``stat``, nothing read but the root metadata the walk needs) is
-        left as it is, unless ``force``. With ``prune``, datasets of the store below a walked
-        source that the walk no longer finds are removed.
+        A dataset already in the store whose documents are all unchanged (local: size and
+        modification time, checked with ``stat``; remote: conditional requests with the
+        recorded ETag or Last-Modified) is left as it is, unless ``force``. With ``prune``,
+        datasets of the store below a walked directory or prefix that the walk no longer finds
+        are removed.
 
-        :raises SourceNotFoundError: a source does not exist (checked before anything is read).
-        :raises UsageError: ``base_url`` is not an absolute URL prefix.
+        :raises SourceNotFoundError: a local source does not exist (checked before anything
+            is read).
+        :raises UsageError: ``base_url`` is not an absolute URL prefix, or a source is not
+            usable.
         :raises StoreError: the store cannot be written.
         """
-        paths = [Path(s) for s in sources]
-        if not paths:
-            raise UsageError("no source given: name at least one directory or CSV file")
-        for path in paths:
-            if not path.exists():
-                raise SourceNotFoundError(f"source {path} does not exist")
-        mappers = [UrlMapper(p.parent if p.is_file() else p, base_url) for p in paths]
+        classified = [self._classify(s, base_url) for s in sources]
+        if not classified:
+            raise UsageError("no source given: name at least one directory, CSV file or URL")
         started = time.perf_counter()
+        self._started = started
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         run = f"https://w3id.org/ngff-kg/run/{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
         report = HarvestReport(run)
-        self.store.ensure_ontologies()
+        if self.output is None:
+            self.store.ensure_ontologies()
         state = _RunState(report, run)
-        known = {} if force else self.store.source_files()
+        known = {} if force or self.output is not None else self.store.source_files()
         state.known = known
-        csvs: list[tuple[Path, UrlMapper]] = []
+        csvs: list[_Csv] = []
+        explicit = {source.location for source in classified}
         with _Extraction(self, state) as extraction:
-            for path, mapper in zip(paths, mappers, strict=True):
-                if path.is_file():
-                    if path.suffix.lower() == ".csv":
-                        csvs.append((path, mapper))
-                        continue
-                    if path.name.lower().endswith(".ome.xml"):
-                        iri = mapper.url(path, directory=False)
-                        report.datasets_found += 1
-                        if iri in state.datasets:
-                            report.warnings.append(
-                                Problem(str(path), f"same dataset IRI as {state.datasets[iri]}")
-                            )
-                        else:
-                            state.datasets[iri] = str(path)
-                            extraction.add_omexml(path, iri)
-                        continue
-                    path = path.parent
-                for found in walk(path):
-                    if isinstance(found, FoundRoot):
-                        iri = mapper.url(found.path, directory=True)
-                        report.datasets_found += 1
-                        if iri in state.datasets:
-                            report.warnings.append(
-                                Problem(found.path, f"same dataset IRI as {state.datasets[iri]}")
-                            )
-                            continue
-                        state.datasets[iri] = found.path
-                        files = known.get(iri)
-                        if files is not None and unchanged(found.path, files):
-                            report.datasets_unchanged += 1
-                            state.done += 1
-                            continue
-                        extraction.add(found, iri)
-                    elif isinstance(found, FoundCsv):
-                        csvs.append((found.path, mapper))
-                    elif isinstance(found, WalkError):
-                        report.warnings.append(Problem(str(found.path), found.reason))
-            for path, mapper in csvs:
-                self._sample_list(path, mapper, state, extraction.writer, explicit=path in paths)
+            for source in classified:
+                if source.kind == "omexml":
+                    assert source.path is not None and source.mapper is not None
+                    iri = source.mapper.url(source.path, directory=False)
+                    if self._new_dataset(state, iri, str(source.path)):
+                        extraction.add_omexml(source.path, iri)
+                elif source.kind in ("csv", "remote-csv"):
+                    csvs.append(_Csv(source, source.location, True))
+                elif source.kind == "url":
+                    iri = source.iri(source.location)
+                    if self._new_dataset(state, iri, source.location):
+                        extraction.add_url(source.location, iri, known.get(iri))
+                elif source.kind == "s3":
+                    self._walk_s3(source, state, extraction, csvs)
+                else:
+                    self._walk_local(source, state, extraction, csvs)
+            while csvs:
+                csv = csvs.pop(0)
+                self._sample_list(
+                    csv.source,
+                    csv.location,
+                    state,
+                    extraction,
+                    csvs,
+                    explicit=csv.explicit,
+                    listed=csv.listed,
+                )
+        del explicit
         if prune:
-            report.datasets_pruned = self._prune(paths, mappers, state)
-        report.taxa_added = self._add_lineages(state.organisms)
+            report.datasets_pruned = self._prune(classified, state)
+        if self.output is None:
+            report.taxa_added = self._add_lineages(state.organisms)
         self._finish(state, now)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prune(self, paths: list[Path], mappers: list[UrlMapper], state: _RunState) -> int:
-        """Remove the graphs of datasets below the walked directories that were not found."""
-        prefixes = tuple(
-            # a walked directory's own URL is the base URL (with "https://", just the scheme)
-            mapper.base_url if mapper.base_url is not None else mapper.url(path, directory=True)
-            for path, mapper in zip(paths, mappers, strict=True)
-            if path.is_dir()
-        )
+    # ---------------------------------------------------------------- sources
+    def _classify(self, source: str | Path, base_url: str | None) -> _Source:
+        text = os.fspath(source)
+        if is_remote(text):
+            lowered = text.lower()
+            if lowered.endswith(".csv"):
+                return _Source("remote-csv", normalize_url(text, directory=False))
+            if lowered.startswith("s3://"):
+                if base_url is not None:
+                    UrlMapper(Path("."), base_url)  # checks the base URL
+                    base_url = base_url if base_url.endswith("/") else base_url + "/"
+                return _Source("s3", dataset_url(text), base_url=base_url)
+            return _Source("url", dataset_url(text))
+        path = Path(text)
+        if not path.exists():
+            raise SourceNotFoundError(f"source {path} does not exist")
+        mapper = UrlMapper(path.parent if path.is_file() else path, base_url)
+        if path.is_file():
+            if path.suffix.lower() == ".csv":
+                return _Source("csv", str(path), path, mapper)
+            if path.name.lower().endswith(".ome.xml"):
+                return _Source("omexml", str(path), path, mapper)
+            path = path.parent
+        return _Source("dir", str(path), path, mapper)
+
+    def _new_dataset(self, state: _RunState, iri: str, where: str) -> bool:
+        """Count a found dataset; False (with a warning) when its IRI was seen already."""
+        state.report.datasets_found += 1
+        if iri in state.datasets:
+            state.report.warnings.append(
+                Problem(where, f"same dataset IRI as {state.datasets[iri]}")
+            )
+            return False
+        state.datasets[iri] = where
+        return True
+
+    def _walk_local(
+        self,
+        source: _Source,
+        state: _RunState,
+        extraction: _Extraction,
+        csvs: list[_Csv],
+    ) -> None:
+        assert source.path is not None and source.mapper is not None
+        mapper = source.mapper
+
+        def known(directory: str) -> Any:
+            return state.known.get(mapper.url(directory, directory=True))
+
+        for found in walk(source.path, known if state.known else None):
+            if isinstance(found, KnownRoot):
+                iri = mapper.url(found.path, directory=True)
+                if not self._new_dataset(state, iri, found.path):
+                    continue
+                if unchanged(found.path, found.records[1:]):  # type: ignore[arg-type]
+                    extraction.done(Unchanged(found.path))
+                    continue
+                try:
+                    changed = root_at(found.path)
+                except OSError as exc:
+                    changed = None
+                    state.report.warnings.append(Problem(found.path, f"cannot list: {exc}"))
+                if changed is None:  # no longer a root (--prune removes it)
+                    del state.datasets[iri]
+                    state.report.datasets_found -= 1
+                    continue
+                extraction.add(changed, iri)
+            elif isinstance(found, FoundRoot):
+                iri = mapper.url(found.path, directory=True)
+                if not self._new_dataset(state, iri, found.path):
+                    continue
+                files = state.known.get(iri)
+                if files is not None and unchanged(found.path, files):
+                    extraction.done(Unchanged(found.path))
+                    continue
+                extraction.add(found, iri)
+            elif isinstance(found, FoundCsv):
+                csvs.append(_Csv(source, str(found.path), False))
+            elif isinstance(found, WalkError):
+                state.report.warnings.append(Problem(str(found.path), found.reason))
+
+    def _walk_s3(
+        self,
+        source: _Source,
+        state: _RunState,
+        extraction: _Extraction,
+        csvs: list[_Csv],
+    ) -> None:
+        def known(url: str) -> Any:
+            return state.known.get(source.iri(url))
+
+        for found in walk_s3(self.fetcher, source.location, known):
+            if isinstance(found, FoundRoot | Unchanged):
+                iri = source.iri(found.path)
+                if not self._new_dataset(state, iri, found.path):
+                    continue
+                if isinstance(found, Unchanged):
+                    extraction.done(found)
+                else:
+                    extraction.add(found, iri)
+            elif isinstance(found, RemoteCsv):
+                csvs.append(_Csv(source, found.path, False, found.listed))
+            elif isinstance(found, WalkError):
+                if found.path == source.location and not state.report.datasets_found:
+                    raise SourceNotFoundError(f"cannot walk {source.location}: {found.reason}")
+                state.report.warnings.append(Problem(str(found.path), found.reason))
+
+    def _prune(self, sources: list[_Source], state: _RunState) -> int:
+        """Remove the graphs of datasets below the walked directories and prefixes that were
+        not found."""
+        prefixes: list[str] = []
+        for source in sources:
+            if source.kind == "dir":
+                assert source.path is not None and source.mapper is not None
+                mapper = source.mapper
+                # a walked directory's own URL is the base URL (with "https://", the scheme)
+                prefixes.append(
+                    mapper.base_url
+                    if mapper.base_url is not None
+                    else mapper.url(source.path, directory=True)
+                )
+            elif source.kind == "s3":
+                prefixes.append(source.base_url or source.location)
+        if not prefixes:
+            return 0
         gone = [
             iri
             for iri in self.store.source_files()
-            if iri.startswith(prefixes) and iri not in state.datasets and iri not in state.list_iris
+            if iri.startswith(tuple(prefixes))
+            and iri not in state.datasets
+            and iri not in state.list_iris
         ]
         for iri in gone:
             self.store.remove_graph(iri)
@@ -322,6 +592,9 @@ class Harvester:
             state.repair_sets.add(outcome.repairs)
         state.organisms |= outcome.organisms
         state.done += 1
+        self.tick(state)
+
+    def tick(self, state: _RunState) -> None:
         if self.progress is not None:
             self.progress(state.done)
 
@@ -340,42 +613,132 @@ class Harvester:
 
     # ---------------------------------------------------------------- sample lists
     def _sample_list(
-        self, path: Path, mapper: UrlMapper, state: _RunState, writer: _Writer, *, explicit: bool
+        self,
+        source: _Source,
+        location: str,
+        state: _RunState,
+        extraction: _Extraction,
+        csvs: list[_Csv],
+        *,
+        explicit: bool,
+        listed: tuple[int, str] | None = None,
     ) -> None:
-        key = path.resolve()
+        """One CSV list: its graph (sizes and origins of the datasets it lists) is written;
+        the datasets of a list named as a source are harvested from their URLs, and the lists
+        it lists are followed.
+
+        A remote list is asked for with a conditional request (or not at all, when an S3
+        listing shows its ETag unchanged, ``listed``); when unchanged, the datasets and lists
+        it names are taken from its graph in the store.
+        """
+        remote = is_remote(location)
+        key = location if remote else str(Path(location).resolve())
         if key in state.lists:
             return
         state.lists.add(key)
         report = state.report
+        mapper = source.mapper
+        if remote:
+            list_iri = source.iri(location, directory=False) if source.kind == "s3" else location
+        else:
+            assert mapper is not None
+            list_iri = mapper.url(Path(location), directory=False)
+        known = state.known.get(list_iri)
+        files: list[Any] = []
+        parsed: SampleList | None = None
         try:
-            parsed = parse_sample_list(path.read_text("utf-8"))
+            if remote:
+                recorded = str(known[0][2]) if known and isinstance(known[0][2], str) else ""
+                name = location.rsplit("/", 1)[-1]
+                if listed is not None and recorded and listed[1] == recorded:
+                    parsed = self._stored_list(list_iri)
+                else:
+                    fetched = self.fetcher.call(self.fetcher.aget(location, recorded))
+                    if fetched.status == "not-modified":
+                        parsed = self._stored_list(list_iri)
+                    elif fetched.data is None:
+                        raise ExtractionError(f"no CSV at {location} (404)")
+                    else:
+                        text = fetched.data.decode("utf-8")
+                        files = [[name, fetched.size, fetched.validator]]
+            else:
+                path = Path(location)
+                text = path.read_text("utf-8")
+                files = [file_state(str(path.parent), path.name)]
+                if known is not None and unchanged(str(path.parent), known):
+                    files = []  # the graph in the store is current
+            if parsed is None:
+                parsed = parse_sample_list(text)
         except (OSError, UnicodeDecodeError) as exc:
-            report.failed.append(Problem(str(path), f"cannot read CSV: {exc}"))
+            report.failed.append(Problem(location, f"cannot read CSV: {exc}"))
             return
         except ExtractionError as exc:
             if explicit:
-                report.failed.append(Problem(str(path), str(exc)))
+                report.failed.append(Problem(location, str(exc)))
             return
-        list_iri = mapper.url(path, directory=False)
         state.list_iris.add(list_iri)
-        files = [file_state(str(path.parent), path.name)]
-        known = state.known.get(list_iri)
-        if known is None or not unchanged(str(path.parent), known):
+        if files:
             triples = sample_list_triples(list_iri, parsed)
-            triples.append((rdf.iri(list_iri), _P_FILES, rdf.literal(json.dumps(files))))
-            writer.add(GraphData.from_triples(list_iri, triples))
+            if files[0][2]:  # a validator to ask with next time
+                triples.append((rdf.iri(list_iri), _P_FILES, rdf.literal(json.dumps(files))))
+            extraction.writer.add(GraphData.from_triples(list_iri, triples))
         report.sample_lists += 1
         report.sample_rows += len(parsed.rows)
         for message in parsed.warnings:
-            report.warnings.append(Problem(str(path), message))
-        for _source, url in parsed.lists:
-            local = mapper.path(url)
+            report.warnings.append(Problem(location, message))
+        if explicit:
+            for row in parsed.rows:
+                self._listed_dataset(row.url, source, state, extraction)
+        for _name, url in parsed.lists:
+            local = mapper.path(url) if mapper is not None and not remote else None
             if local is not None and local.is_file():
-                self._sample_list(local, mapper, state, writer, explicit=True)
-            else:
+                csvs.append(_Csv(source, str(local), True))
+            elif explicit and is_remote(url):
+                csvs.append(_Csv(_Source("remote-csv", url), url, True))
+            elif not remote:
                 report.warnings.append(
-                    Problem(str(path), f"listed sample list {url} is not available locally")
+                    Problem(location, f"listed sample list {url} is not available locally")
                 )
+
+    def _stored_list(self, list_iri: str) -> SampleList:
+        """The datasets and lists a sample list named when it was harvested (its graph)."""
+        node = ox.NamedNode(list_iri)
+        db = self.store.oxigraph
+        parsed = SampleList()
+        for quad in db.quads_for_pattern(None, ox.NamedNode(f"{NKG}listedIn"), node, node):
+            parsed.rows.append(SampleRow(quad.subject.value, None, None, None))
+        for quad in db.quads_for_pattern(node, ox.NamedNode(f"{NKG}includesList"), None, node):
+            parsed.lists.append((None, quad.object.value))
+        parsed.rows.sort(key=lambda row: row.url)
+        return parsed
+
+    def _listed_dataset(
+        self, url: str, source: _Source, state: _RunState, extraction: _Extraction
+    ) -> None:
+        """A dataset listed by a sample list named as a source: read from the local copy
+        when its URL maps into the list's directory, else fetched from its URL."""
+        local = source.mapper.path(url) if source.mapper is not None else None
+        if local is not None and local.is_dir():
+            found = root_at(local)
+            if found is not None:
+                iri = source.mapper.url(local, directory=True)  # type: ignore[union-attr]
+                if iri in state.datasets:
+                    return
+                if self._new_dataset(state, iri, found.path):
+                    files = state.known.get(iri)
+                    if files is not None and unchanged(found.path, files):
+                        extraction.done(Unchanged(found.path))
+                    else:
+                        extraction.add(found, iri)
+                return
+        if not is_remote(url):
+            state.report.failed.append(Problem(url, "listed dataset is neither local nor a URL"))
+            return
+        iri = normalize_url(url, directory=True)
+        if iri in state.datasets:
+            return  # found through another source of this run already
+        if self._new_dataset(state, iri, url):
+            extraction.add_url(iri, iri, state.known.get(iri))
 
     # ---------------------------------------------------------------- shared graphs
     def _finish(self, state: _RunState, started: dt.datetime) -> None:
@@ -384,19 +747,22 @@ class Harvester:
             repairs.extend(repair.description())
         for repair_set in state.repair_sets:
             repairs.extend(repair_set_description(repair_set))
-        self.store.add(REPAIRS_GRAPH, repairs)
         run = state.run_term
         ended = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        self.store.add(
-            RUNS_GRAPH,
-            [
-                (run, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{PROV}Activity>"),
-                (run, f"<{PROV}startedAtTime>", rdf.literal(started.isoformat(), XSD_DATETIME)),
-                (run, f"<{PROV}endedAtTime>", rdf.literal(ended.isoformat(), XSD_DATETIME)),
-                (run, f"<{NKG}toolVersion>", rdf.literal(__version__)),
-                (run, f"<{NKG}datasetsHarvested>", rdf.integer(state.report.datasets_harvested)),
-            ],
-        )
+        runs = [
+            (run, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{PROV}Activity>"),
+            (run, f"<{PROV}startedAtTime>", rdf.literal(started.isoformat(), XSD_DATETIME)),
+            (run, f"<{PROV}endedAtTime>", rdf.literal(ended.isoformat(), XSD_DATETIME)),
+            (run, f"<{NKG}toolVersion>", rdf.literal(__version__)),
+            (run, f"<{NKG}datasetsHarvested>", rdf.integer(state.report.datasets_harvested)),
+        ]
+        if self._shards is not None:
+            self._shards.add_shared(REPAIRS_GRAPH, repairs)
+            self._shards.add_shared(RUNS_GRAPH, runs)
+            self._shards.finish()
+            return
+        self.store.add(REPAIRS_GRAPH, repairs)
+        self.store.add(RUNS_GRAPH, runs)
         try:
             self.store.flush()
         except OSError as exc:
@@ -426,11 +792,15 @@ def process_root(
     converter: JsonLdConverter,
     run_term: str,
     *,
+    source: MetadataSource | None = None,
     max_nodes: int = MAX_NODES,
     executor: Executor | None = None,
 ) -> DatasetOutcome:
     """The complete graph of one dataset: NGFF facts of the whole hierarchy, OME-XML, crate,
-    repairs, provenance."""
+    repairs, provenance. Documents are read from ``source`` (default: the local directory
+    ``found.path``)."""
+    if source is None:
+        source = LocalSource(found.path, found.names)
     ds = f"<{iri}>"
     errors: list[str] = []
     warnings: list[str] = []
@@ -441,55 +811,53 @@ def process_root(
     triples.extend(ngff)
     errors.extend(f"{found.metadata_file}: {message}" for message in ngff_errors)
     warnings.extend(f"{found.metadata_file}: {message}" for message in notes)
-    deep = read_hierarchy(found, iri, max_nodes, executor)
+    repairs: set[Repair] = set()
+    organisms: frozenset[str] = frozenset()
+    data: bytes | None = None
+    if found.has_crate:
+        try:
+            data = source.get(CRATE_FILE)
+        except ExtractionError as exc:
+            errors.append(f"{CRATE_FILE}: {exc}")
+    else:
+        source.accessed.append((CRATE_FILE, -1, 0))
+    has_crate = data is not None
+    if data is not None:
+        hasher.update(data)
+        try:
+            doc = jsonio.loads(data)
+            bnode_prefix = "b" + hashlib.sha1(iri.encode()).hexdigest()[:12]
+            crate = extract_crate(doc, iri, converter, bnode_prefix)
+        except (UnicodeDecodeError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, ExtractionError) else f"invalid JSON: {exc}"
+            errors.append(f"{CRATE_FILE}: {reason}")
+        else:
+            triples.extend(crate.triples)
+            repairs = crate.repairs
+            organisms = frozenset(crate.organisms)
+            if repairs:
+                triples.append((ds, _P_REPAIR_SET, f"<{repair_set_iri(frozenset(repairs))}>"))
+            for term in sorted(crate.dropped_terms):
+                triples.append((ds, _P_UNDEFINED, rdf.literal(term)))
+                warnings.append(
+                    f"{CRATE_FILE}: term {term!r} is not defined by any context; ignored"
+                )
+            for value in sorted(crate.dropped_iris):
+                warnings.append(f"{CRATE_FILE}: {value!r} cannot be made an absolute IRI; ignored")
+            if crate.engine != "fast":
+                triples.append((ds, _P_ENGINE, rdf.literal(crate.engine)))
+    deep = read_hierarchy(found, iri, source, max_nodes, executor)
     triples.extend(deep.triples)
     errors.extend(deep.errors)
     warnings.extend(deep.warnings)
-    repairs: set[Repair] = set()
-    organisms: frozenset[str] = frozenset()
-    crate_path = os.path.join(found.path, CRATE_FILE)
-    has_crate = found.has_crate
-    try:
-        if not has_crate:
-            raise FileNotFoundError(crate_path)
-        with open(crate_path, "rb") as fh:
-            data = fh.read()
-        hasher.update(data)
-        doc = jsonio.loads(data)
-        bnode_prefix = "b" + hashlib.sha1(iri.encode()).hexdigest()[:12]
-        crate = extract_crate(doc, iri, converter, bnode_prefix)
-    except FileNotFoundError:
-        has_crate = False
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = str(exc) if isinstance(exc, ExtractionError) else f"invalid JSON: {exc}"
-        if isinstance(exc, OSError) and not isinstance(exc, ExtractionError):
-            reason = f"cannot read: {exc.strerror or exc}"
-        errors.append(f"{CRATE_FILE}: {reason}")
-    else:
-        triples.extend(crate.triples)
-        repairs = crate.repairs
-        organisms = frozenset(crate.organisms)
-        if repairs:
-            triples.append((ds, _P_REPAIR_SET, f"<{repair_set_iri(frozenset(repairs))}>"))
-        for term in sorted(crate.dropped_terms):
-            triples.append((ds, _P_UNDEFINED, rdf.literal(term)))
-            warnings.append(f"{CRATE_FILE}: term {term!r} is not defined by any context; ignored")
-        for value in sorted(crate.dropped_iris):
-            warnings.append(f"{CRATE_FILE}: {value!r} cannot be made an absolute IRI; ignored")
-        if crate.engine != "fast":
-            triples.append((ds, _P_ENGINE, rdf.literal(crate.engine)))
-    for data in deep.documents:
-        hasher.update(data)
-    files = [
-        file_state(found.path, found.metadata_file),
-        file_state(found.path, CRATE_FILE),
-        *deep.files,
-    ]
-    triples.append((ds, _P_FILES, rdf.literal(json.dumps(files, separators=(",", ":")))))
+    for document in deep.documents:
+        hasher.update(document)
+    if not source.failed:  # a dataset whose documents could not all be fetched is read again
+        files = [found.record or file_state(found.path, found.metadata_file), *source.accessed]
+        triples.append((ds, _P_FILES, rdf.literal(json.dumps(files, separators=(",", ":")))))
     for message in errors:
         triples.append((ds, _P_ERROR, rdf.literal(message)))
-    source = os.path.abspath(os.path.join(found.path, found.metadata_file))
-    triples.append((ds, _P_SOURCE, rdf.iri("file://" + quote(source, safe=PATH_SAFE))))
+    triples.append((ds, _P_SOURCE, rdf.iri(source.url(found.metadata_file))))
     triples.append((ds, _P_HASH, rdf.literal("sha256:" + hasher.hexdigest())))
     triples.append((ds, _P_GENERATED, run_term))
     graph = GraphData.from_triples(iri, triples)
@@ -504,28 +872,27 @@ class _Deep:
     errors: list[str]
     warnings: list[str]
     documents: list[bytes]
-    files: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def read_hierarchy(
-    found: FoundRoot, iri: str, max_nodes: int = MAX_NODES, executor: Executor | None = None
+    found: FoundRoot,
+    iri: str,
+    source: MetadataSource | None = None,
+    max_nodes: int = MAX_NODES,
+    executor: Executor | None = None,
 ) -> _Deep:
-    """The nodes below the root, and the root's OME-XML (bioformats2raw layouts)."""
+    """The nodes below the root, and the root's OME-XML (bioformats2raw layouts), read from
+    ``source`` (default: the local directory ``found.path``)."""
+    if source is None:
+        source = LocalSource(found.path, found.names)
     root_doc = None
     if found.group.zarr_format == 3 and b"consolidated_metadata" in found.metadata_bytes:
         root_doc = jsonio.loads(found.metadata_bytes)
-    source = LocalSource(found.path, found.names)
     reader = HierarchyReader(
         source, iri, found.group, root_doc=root_doc, max_nodes=max_nodes, executor=executor
     )
     hierarchy = reader.read()
-    deep = _Deep(
-        hierarchy.triples,
-        hierarchy.errors,
-        hierarchy.warnings,
-        hierarchy.documents,
-        source.accessed,
-    )
+    deep = _Deep(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
     if hierarchy.ome_xml is not None:
         try:
             doc = parse_omexml(hierarchy.ome_xml)
@@ -571,11 +938,84 @@ def process_omexml_file(path: Path, iri: str, run_term: str) -> DatasetOutcome:
     return DatasetOutcome(str(path), graph, frozenset(), errors, warnings, False)
 
 
+# ---------------------------------------------------------------------- dataset jobs
+# Module-level functions, so that they can run on Dask workers: each process keeps one
+# fetcher per set of remote options and one JSON-LD converter per thread and context registry.
+_local = threading.local()
+_fetchers: dict[RemoteOptions, Fetcher] = {}
+_fetchers_lock = threading.Lock()
+
+
+def process_fetcher(options: RemoteOptions) -> Fetcher:
+    """The fetcher of this process for ``options``: one event loop and pooled connections,
+    shared by every job (on pool threads or Dask workers) for the life of the process."""
+    with _fetchers_lock:
+        fetcher = _fetchers.get(options)
+        if fetcher is None:
+            fetcher = _fetchers[options] = Fetcher(options)
+        return fetcher
+
+
+def _converter(registry: ContextRegistry) -> JsonLdConverter:
+    converters = getattr(_local, "converters", None)
+    if converters is None:
+        converters = _local.converters = {}
+    key = id(registry)
+    entry = converters.get(key)
+    if entry is None or entry[0] is not registry:
+        entry = converters[key] = (registry, JsonLdConverter(registry))
+    return entry[1]
+
+
+def extract_found(
+    found: FoundRoot,
+    iri: str,
+    run_term: str,
+    max_nodes: int,
+    registry: ContextRegistry,
+    options: RemoteOptions,
+) -> DatasetOutcome:
+    """A job: the graph of a root found by a walk (local, or remote from an S3 listing)."""
+    source: MetadataSource | None = None
+    if is_remote(found.path):
+        source = RemoteSource(process_fetcher(options), found.path, found.names)
+    return process_root(
+        found, iri, _converter(registry), run_term, source=source, max_nodes=max_nodes
+    )
+
+
+def extract_url(
+    url: str,
+    iri: str,
+    records: Any,
+    run_term: str,
+    max_nodes: int,
+    registry: ContextRegistry,
+    options: RemoteOptions,
+) -> DatasetOutcome | Unchanged:
+    """A job: the graph of a dataset named by its URL, or :class:`Unchanged` when the
+    documents recorded by an earlier harvest are unchanged (asked with conditional requests).
+
+    :raises FetchError: the root metadata could not be fetched.
+    :raises ExtractionError: there is no OME-Zarr root at the URL.
+    """
+    fetcher = process_fetcher(options)
+    found = fetcher.call(aroot(fetcher, url, records))
+    if isinstance(found, Unchanged):
+        return found
+    source = RemoteSource(fetcher, url)
+    return process_root(
+        found, iri, _converter(registry), run_term, source=source, max_nodes=max_nodes
+    )
+
+
 __all__ = [
     "DatasetOutcome",
     "HarvestReport",
     "Harvester",
     "Problem",
+    "extract_found",
+    "extract_url",
     "process_omexml_file",
     "process_root",
 ]

@@ -13,12 +13,23 @@ import os
 import posixpath
 from collections.abc import Collection
 from typing import Protocol
+from urllib.parse import quote
 
 from .errors import ExtractionError
+from .urls import PATH_SAFE
 
-#: The only file names a source hands out: Zarr v3/v2 metadata, consolidated metadata, OME-XML.
+#: The only file names a source hands out: Zarr v3/v2 metadata, consolidated metadata, OME-XML,
+#: the RO-Crate metadata file.
 METADATA_NAMES = frozenset(
-    {"zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata", "METADATA.ome.xml"}
+    {
+        "zarr.json",
+        ".zattrs",
+        ".zgroup",
+        ".zarray",
+        ".zmetadata",
+        "METADATA.ome.xml",
+        "ro-crate-metadata.json",
+    }
 )
 
 
@@ -35,6 +46,10 @@ class MetadataSource(Protocol):
 
     def might_have(self, path: str) -> bool:
         """``False`` when the document surely does not exist (answered without I/O)."""
+        ...
+
+    def url(self, path: str) -> str:
+        """The URL of a document (``file://`` for local sources)."""
         ...
 
 
@@ -60,7 +75,12 @@ class LocalSource:
         self.root = os.fspath(root)
         self._names = frozenset(names) if names is not None else None
         #: Every document asked for: (path, size, mtime in ns), size -1 where it was missing.
-        self.accessed: list[tuple[str, int, int]] = []
+        self.accessed: list[tuple[str, int, int | str]] = []
+        self.failed = False  # local reads that fail are reported, and not retried
+
+    def url(self, path: str) -> str:
+        full = os.path.abspath(os.path.join(self.root, *path.split("/")))
+        return "file://" + quote(full, safe=PATH_SAFE)
 
     def might_have(self, path: str) -> bool:
         return self._names is None or path.split("/", 1)[0] in self._names

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import jsonio, rdf
-from ..errors import ExtractionError
+from ..errors import ExtractionError, FetchError
 from ..sources import MetadataSource
 from ..urls import PATH_SAFE
 from ..vocab import NKG, PROV, RDF_TYPE, SCHEMA, XSD_DATETIME
@@ -170,8 +170,30 @@ class HierarchyReader:
         try:
             return self.source.get(path)
         except ExtractionError as exc:
-            self.out.warnings.append(str(exc))
+            self._problem(exc)
             return None
+
+    def _problem(self, exc: ExtractionError) -> None:
+        """A document that could not be fetched is an error of the dataset; a path the
+        source refuses (not a metadata document) is a warning."""
+        if isinstance(exc, FetchError):
+            self.out.errors.append(str(exc))
+        else:
+            self.out.warnings.append(str(exc))
+
+    def _get_all(self, files: list[str]) -> list[bytes | None]:
+        get_many = getattr(self.source, "get_many", None)
+        if get_many is not None and len(files) > 1:
+            datas = []
+            for result in get_many(files):
+                if isinstance(result, ExtractionError):
+                    self._problem(result)
+                    result = None
+                datas.append(result)
+            return datas
+        if self.executor is not None and len(files) >= PARALLEL_FROM:
+            return list(self.executor.map(self._get, files))
+        return [self._get(f) for f in files]
 
     def _file(self, task: _Task) -> str:
         if self.v3:
@@ -200,11 +222,7 @@ class HierarchyReader:
             docs.append(doc)
             if not hit:
                 to_read.append(index)
-        files = [tasks[i].file for i in to_read]
-        if self.executor is not None and len(files) >= PARALLEL_FROM:
-            datas = list(self.executor.map(self._get, files))
-        else:
-            datas = [self._get(f) for f in files]
+        datas = self._get_all([tasks[i].file for i in to_read])
         for index, data in zip(to_read, datas, strict=True):
             if data is None:
                 continue
