@@ -65,7 +65,7 @@ def dask_executor(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.WARNING,
         )
         client = distributed.Client(cluster)
