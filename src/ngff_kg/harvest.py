@@ -486,12 +486,15 @@ class Harvester:
         assert source.path is not None and source.mapper is not None
         mapper = source.mapper
 
+        iris: dict[str, str] = {}
+
         def known(directory: str) -> Any:
-            return state.known.get(mapper.url(directory, directory=True))
+            iri = iris[directory] = mapper.url(directory, directory=True)
+            return state.known.get(iri)
 
         for found in walk(source.path, known if state.known else None):
             if isinstance(found, KnownRoot):
-                iri = mapper.url(found.path, directory=True)
+                iri = iris.pop(found.path)
                 if not self._new_dataset(state, iri, found.path):
                     continue
                 if unchanged(found.path, found.records[1:]):  # type: ignore[arg-type]
@@ -508,7 +511,7 @@ class Harvester:
                     continue
                 extraction.add(changed, iri)
             elif isinstance(found, FoundRoot):
-                iri = mapper.url(found.path, directory=True)
+                iri = iris.pop(found.path, None) or mapper.url(found.path, directory=True)
                 if not self._new_dataset(state, iri, found.path):
                     continue
                 files = state.known.get(iri)
@@ -663,10 +666,11 @@ class Harvester:
                         files = [[name, fetched.size, fetched.validator]]
             else:
                 path = Path(location)
-                text = path.read_text("utf-8")
-                files = [file_state(str(path.parent), path.name)]
                 if known is not None and unchanged(str(path.parent), known):
-                    files = []  # the graph in the store is current
+                    parsed = self._stored_list(list_iri)  # the graph in the store is current
+                else:
+                    files = [file_state(str(path.parent), path.name)]
+                    text = path.read_text("utf-8")
             if parsed is None:
                 parsed = parse_sample_list(text)
         except (OSError, UnicodeDecodeError) as exc:

@@ -76,10 +76,20 @@ class UrlMapper:
                 )
             if not self.base_url.endswith("/"):
                 object.__setattr__(self, "base_url", self.base_url + "/")
+        object.__setattr__(self, "_prefix", os.fspath(self.root).rstrip(os.sep) + os.sep)
 
     def url(self, path: str | Path, *, directory: bool) -> str:
         if self.base_url is None:
             return file_url(Path(path), directory=directory)
+        prefix: str = self._prefix  # type: ignore[attr-defined]
+        if (
+            isinstance(path, str)
+            and path.startswith(prefix)
+            and "/." not in "/" + path[len(prefix) :].replace(os.sep, "/")
+        ):
+            # a path the walk joined below the root (nothing to normalize): the fast way
+            rel = path[len(prefix) :].replace(os.sep, "/")
+            return normalize_url(self.base_url + quote(rel, safe=PATH_SAFE), directory=directory)
         root = os.path.abspath(self.root)
         full = os.path.abspath(path)
         if full == root:
