@@ -818,6 +818,10 @@ def process_root(
     repairs: set[Repair] = set()
     organisms: frozenset[str] = frozenset()
     data: bytes | None = None
+    prefetch = getattr(source, "prefetch", None)
+    if prefetch is not None and found.has_crate:
+        prefetch(CRATE_FILE)  # a remote crate arrives while the hierarchy is read
+    deep = read_hierarchy(found, iri, source, max_nodes, executor)
     if found.has_crate:
         try:
             data = source.get(CRATE_FILE)
@@ -850,14 +854,14 @@ def process_root(
                 warnings.append(f"{CRATE_FILE}: {value!r} cannot be made an absolute IRI; ignored")
             if crate.engine != "fast":
                 triples.append((ds, _P_ENGINE, rdf.literal(crate.engine)))
-    deep = read_hierarchy(found, iri, source, max_nodes, executor)
     triples.extend(deep.triples)
     errors.extend(deep.errors)
     warnings.extend(deep.warnings)
     for document in deep.documents:
         hasher.update(document)
     if not source.failed:  # a dataset whose documents could not all be fetched is read again
-        files = [found.record or file_state(found.path, found.metadata_file), *source.accessed]
+        accessed = sorted(source.accessed, key=lambda r: r[0] != CRATE_FILE)  # crate first
+        files = [found.record or file_state(found.path, found.metadata_file), *accessed]
         triples.append((ds, _P_FILES, rdf.literal(json.dumps(files, separators=(",", ":")))))
     for message in errors:
         triples.append((ds, _P_ERROR, rdf.literal(message)))
@@ -944,8 +948,8 @@ def process_omexml_file(path: Path, iri: str, run_term: str) -> DatasetOutcome:
 
 # ---------------------------------------------------------------------- dataset jobs
 # Module-level functions, so that they can run on Dask workers: each process keeps one
-# fetcher per set of remote options and one JSON-LD converter per thread and context registry.
-_local = threading.local()
+# fetcher per set of remote options and one JSON-LD converter per context registry.
+_converters: dict[int, tuple[ContextRegistry, JsonLdConverter]] = {}
 _fetchers: dict[RemoteOptions, Fetcher] = {}
 _fetchers_lock = threading.Lock()
 
@@ -961,14 +965,13 @@ def process_fetcher(options: RemoteOptions) -> Fetcher:
 
 
 def _converter(registry: ContextRegistry) -> JsonLdConverter:
-    converters = getattr(_local, "converters", None)
-    if converters is None:
-        converters = _local.converters = {}
-    key = id(registry)
-    entry = converters.get(key)
-    if entry is None or entry[0] is not registry:
-        entry = converters[key] = (registry, JsonLdConverter(registry))
-    return entry[1]
+    """The converter of this process for a context registry, shared by all threads (its
+    caches are only ever replaced or added to, never changed in place)."""
+    with _fetchers_lock:
+        entry = _converters.get(id(registry))
+        if entry is None or entry[0] is not registry:
+            entry = _converters[id(registry)] = (registry, JsonLdConverter(registry))
+        return entry[1]
 
 
 def extract_found(

@@ -1,7 +1,8 @@
 """Remote sources: HTTP(S) URLs and S3 prefixes, read with obstore on an asyncio event loop.
 
 A :class:`Fetcher` owns an event loop in a background thread and one obstore store per host or
-bucket, so connections are pooled. At most ``concurrency`` requests are in flight at once.
+bucket, so connections are pooled. At most ``max_requests`` (four per dataset read at once)
+requests are in flight.
 obstore applies the per-request timeout and retries timeouts, 429 and 5xx answers with
 exponential backoff; a request that keeps failing raises :class:`FetchError`, whose message
 names the URL and the server's last answer. A 404 is an answer, not an error: the document
@@ -52,7 +53,7 @@ def is_remote(source: object) -> bool:
 class RemoteOptions:
     """How remote documents are fetched."""
 
-    concurrency: int = 64  # requests in flight at most
+    concurrency: int = 64  # datasets read at once (requests in flight: see max_requests)
     timeout: float = 30.0  # seconds for one request
     retries: int = 4  # retries of a request after a timeout, 429 or 5xx
     endpoint_url: str | None = None  # S3-compatible endpoint (default: AWS)
@@ -67,6 +68,12 @@ class RemoteOptions:
             raise UsageError(f"timeout must be positive, got {self.timeout}")
         if self.retries < 0:
             raise UsageError(f"retries must be at least 0, got {self.retries}")
+
+    @property
+    def max_requests(self) -> int:
+        """Requests in flight at most: four per dataset being read, so that the wells of a
+        plate are fetched together without one dataset taking every connection."""
+        return 4 * self.concurrency
 
     @property
     def unsigned(self) -> bool:
@@ -195,7 +202,7 @@ class Fetcher:
     @property
     def semaphore(self) -> asyncio.Semaphore:
         if self._semaphore is None:  # created on the loop's thread, on first use
-            self._semaphore = asyncio.Semaphore(self.options.concurrency)
+            self._semaphore = asyncio.Semaphore(self.options.max_requests)
         return self._semaphore
 
     # ------------------------------------------------------------------ stores
@@ -349,6 +356,7 @@ class RemoteSource:
         self._names = frozenset(names) if names is not None else None
         self.accessed: list[tuple[str, int, int | str]] = []
         self.failed = False
+        self._prefetched: dict[str, Any] = {}
 
     def url(self, path: str) -> str:
         return join_url(self.base, path)
@@ -369,12 +377,20 @@ class RemoteSource:
             return exc
         return self._record(path, fetched)
 
+    def prefetch(self, path: str) -> None:
+        """Start fetching a document now; :meth:`get` of it waits for that fetch."""
+        path = check_path(path)
+        if self.might_have(path) and path not in self._prefetched:
+            coro = self._aget(path)
+            self._prefetched[path] = asyncio.run_coroutine_threadsafe(coro, self.fetcher.loop)
+
     def get(self, path: str) -> bytes | None:
         path = check_path(path)
         if not self.might_have(path):
             self.accessed.append((path, -1, 0))
             return None
-        result = self.fetcher.call(self._aget(path))
+        started = self._prefetched.pop(path, None)
+        result = started.result() if started is not None else self.fetcher.call(self._aget(path))
         if isinstance(result, FetchError):
             raise result
         return result
@@ -395,6 +411,9 @@ class RemoteSource:
                 if not self.might_have(item):
                     self.accessed.append((item, -1, 0))
                     return None
+                started = self._prefetched.pop(item, None)
+                if started is not None:
+                    return await asyncio.wrap_future(started)  # type: ignore[no-any-return]
                 return await self._aget(item)
 
             return list(await asyncio.gather(*(one(item) for item in checked)))
