@@ -4,6 +4,7 @@ tree."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,6 +136,47 @@ def test_remote_sample_lists_are_followed_and_their_datasets_harvested(
     ).values()
     assert {r["d"] for r in sizes} == harvested
     catalog.close()
+
+
+def test_unchanged_remote_lists_are_not_read_again_and_dropped_rows_are_pruned(
+    tmp_path: Path, tree: Path, server: FixtureHttpServer
+) -> None:
+    top = server.url + "raw.example.com/samples/all_samples.csv"
+    catalog = Catalog(tmp_path / "store")
+    assert catalog.harvest([top], remote=FAST).datasets_harvested == len(ROOTS)
+    server.reset()
+    again = catalog.harvest([top], remote=FAST, prune=True)
+    assert again.datasets_unchanged == len(ROOTS) and again.datasets_pruned == 0
+    assert again.sample_lists == 2
+    assert all(r.status in (304, 404) for r in server.requests), server.requests
+    # a row removed from the listed list: that dataset goes with --prune, the rest stay
+    listed = tree / "raw.example.com/samples/example_samples.csv"
+    lines = listed.read_text().splitlines(keepends=True)
+    dropped = next(line for line in lines if "yeast-cells" in line)
+    listed.write_text("".join(line for line in lines if line is not dropped))
+    pruned = catalog.harvest([top], remote=FAST, prune=True)
+    assert pruned.datasets_pruned == 1 and pruned.datasets_unchanged == len(ROOTS) - 1
+    remaining = set(catalog.query("find-datasets").column("dataset"))
+    assert dropped.split(",")[0] + "/" not in remaining and len(remaining) == len(ROOTS) - 1
+    catalog.close()
+
+
+def test_last_modified_is_used_where_there_is_no_etag(
+    tree: Path, server: FixtureHttpServer
+) -> None:
+    from ngff_kg.harvest import process_fetcher
+
+    fetcher = process_fetcher(FAST)
+    url = server.url + quoted(ROOTS[1]) + "/zarr.json"
+    fetched = fetcher.call(fetcher.aget(url))
+    assert fetched.status == "ok" and fetched.validator.startswith('"')  # the ETag
+    modified = (tree / ROOTS[1] / "zarr.json").stat().st_mtime
+    stamp = dt.datetime.fromtimestamp(int(modified) + 1, dt.UTC).isoformat()
+    server.reset()
+    assert fetcher.call(fetcher.aget(url, "lm:" + stamp)).status == "not-modified"
+    assert [(r.status, r.conditional) for r in server.requests] == [(304, True)]
+    earlier = dt.datetime.fromtimestamp(int(modified) - 3600, dt.UTC).isoformat()
+    assert fetcher.call(fetcher.aget(url, "lm:" + earlier)).data == fetched.data
 
 
 def test_reharvest_of_unchanged_datasets_makes_only_conditional_requests(
@@ -307,3 +349,40 @@ def test_cli_harvests_urls_with_its_options(
     assert "503" in text and "zebrafish-spim" in text
     usage = runner.invoke(app, [*args, "--executor", "spark"])
     assert usage.exit_code == 2 and "--executor" in usage.output
+
+
+def test_urls_options_and_messages() -> None:
+    from ngff_kg.errors import ExtractionError, UsageError
+    from ngff_kg.remote import (
+        Fetcher,
+        RemoteSource,
+        _message,
+        is_remote,
+        join_url,
+        split_url,
+    )
+
+    assert split_url("https://Host.org/a%20b/x.zarr/zarr.json") == (
+        "https://host.org",
+        "a b/x.zarr/zarr.json",
+    )
+    assert split_url("s3://bucket/p/q/") == ("s3://bucket", "p/q/")
+    assert join_url("https://h/a%20b/", "A/1/zarr.json") == "https://h/a%20b/A/1/zarr.json"
+    assert join_url("https://h/x/", "my label/zarr.json") == "https://h/x/my%20label/zarr.json"
+    with pytest.raises(UsageError):
+        split_url("ftp://host/x")
+    assert is_remote("HTTPS://x") and is_remote("s3://b/") and not is_remote("data/x.zarr")
+    assert not is_remote(Path("https:/x"))
+    for bad in ({"concurrency": 0}, {"timeout": 0}, {"retries": -1}):
+        with pytest.raises(UsageError):
+            RemoteOptions(**bad)  # type: ignore[arg-type]
+    assert RemoteOptions(concurrency=3).max_requests == 12
+    assert RemoteOptions(anonymous=False).unsigned is False
+    dump = "Generic error: Server returned 503:\n\nDebug source:\nGeneric {\n  status: 503 }"
+    assert _message(RuntimeError(dump)) == "Generic error: Server returned 503:"
+    # only metadata documents can be asked for, and never outside the root
+    source = RemoteSource(Fetcher(FAST), "https://example.org/x.zarr")
+    for path in ("0/c/0/0/0", "../other.zarr/zarr.json"):
+        with pytest.raises(ExtractionError):
+            source.get(path)
+    assert source.accessed == []

@@ -552,7 +552,7 @@ class Harvester:
 
     def _prune(self, sources: list[_Source], state: _RunState) -> int:
         """Remove the graphs of datasets below the walked directories and prefixes that were
-        not found."""
+        not found, and of datasets that a list named as a source no longer names."""
         prefixes: list[str] = []
         for source in sources:
             if source.kind == "dir":
@@ -566,12 +566,11 @@ class Harvester:
                 )
             elif source.kind == "s3":
                 prefixes.append(source.base_url or source.location)
-        if not prefixes:
-            return 0
+        stored = self.store.source_files()
         gone = [
             iri
-            for iri in self.store.source_files()
-            if iri.startswith(tuple(prefixes))
+            for iri in stored
+            if (prefixes and iri.startswith(tuple(prefixes)) or iri in state.listed_before)
             and iri not in state.datasets
             and iri not in state.list_iris
         ]
@@ -682,6 +681,9 @@ class Harvester:
             return
         state.list_iris.add(list_iri)
         if files:
+            if explicit:
+                # datasets this list named before: pruned (with --prune) unless found again
+                state.listed_before.update(row.url for row in self._stored_list(list_iri).rows)
             triples = sample_list_triples(list_iri, parsed)
             if files[0][2]:  # a validator to ask with next time
                 triples.append((rdf.iri(list_iri), _P_FILES, rdf.literal(json.dumps(files))))
@@ -784,6 +786,7 @@ class _RunState:
     done: int = 0
     known: dict[str, list[list[object]]] = field(default_factory=dict)
     list_iris: set[str] = field(default_factory=set)
+    listed_before: set[str] = field(default_factory=set)
 
     @property
     def run_term(self) -> str:

@@ -133,7 +133,8 @@ def split_url(url: str) -> tuple[str, str]:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https", "s3") or not parts.netloc:
         raise UsageError(f"not a remote URL: {url!r} (use https://, http:// or s3://)")
-    return f"{scheme}://{parts.netloc}", unquote(parts.path).lstrip("/")
+    host = parts.netloc if scheme == "s3" else parts.netloc.lower()
+    return f"{scheme}://{host}", unquote(parts.path).lstrip("/")
 
 
 def join_url(base: str, path: str) -> str:
