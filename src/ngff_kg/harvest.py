@@ -570,7 +570,7 @@ class Harvester:
         gone = [
             iri
             for iri in stored
-            if (prefixes and iri.startswith(tuple(prefixes)) or iri in state.listed_before)
+            if ((prefixes and iri.startswith(tuple(prefixes))) or iri in state.listed_before)
             and iri not in state.datasets
             and iri not in state.list_iris
         ]
