@@ -316,6 +316,15 @@ def test_s3_reharvest_prune_and_credentials(tmp_path: Path, tree: Path) -> None:
         remaining = set(catalog.query("find-datasets").column("dataset"))
         assert "https://" + ROOTS[3] + "/" not in remaining and len(remaining) == len(ROOTS) - 1
         catalog.close()
+        # with credentials in the environment, requests are signed (moto accepts any key)
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("AWS_ACCESS_KEY_ID", "ngff-kg-test")
+            env.setenv("AWS_SECRET_ACCESS_KEY", "ngff-kg-test")
+            signed = RemoteOptions(concurrency=4, endpoint_url=s3.endpoint_url, retries=0)
+            assert not signed.unsigned
+            with Catalog(None) as other:
+                report = other.harvest([source], remote=signed, base_url="https://")
+                assert report.ok and report.datasets_harvested == len(ROOTS) - 1
         # a bucket that does not exist is a clear error of the source
         result = CliRunner().invoke(
             app,

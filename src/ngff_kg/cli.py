@@ -114,7 +114,12 @@ def harvest(
         typer.Option("--prune", help="Remove datasets below the sources that are gone."),
     ] = False,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, help="Remote requests in flight at most.")
+        int,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            help="Remote datasets read at once (requests in flight: at most four times this).",
+        ),
     ] = 64,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.001, help="Seconds for one remote request.")
@@ -162,7 +167,8 @@ def harvest(
         ),
     ] = None,
 ) -> None:
-    """Harvest datasets into the store (each dataset's graph is replaced)."""
+    """Harvest datasets into the store (each dataset's graph is replaced), or into N-Quads
+    shards with --output."""
     if store is None and output is None:
         raise _fail("name a store (--store DIR) or an output directory (--output DIR)", 2)
     if executor not in ("local", "dask"):
