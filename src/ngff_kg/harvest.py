@@ -822,8 +822,14 @@ def process_root(
     organisms: frozenset[str] = frozenset()
     data: bytes | None = None
     prefetch = getattr(source, "prefetch", None)
-    if prefetch is not None and found.has_crate:
-        prefetch(CRATE_FILE)  # a remote crate arrives while the hierarchy is read
+    if prefetch is not None:
+        # a remote crate arrives while the hierarchy is read, with a bioformats2raw layout's
+        # first documents in the same batch
+        first = [CRATE_FILE] if found.has_crate else []
+        if "bioformats2raw.layout" in found.group.attributes:
+            document = "zarr.json" if found.group.zarr_format == 3 else ".zattrs"
+            first += [OME_XML, f"OME/{document}", f"0/{document}"]
+        prefetch(*first)
     deep = read_hierarchy(found, iri, source, max_nodes, executor)
     if found.has_crate:
         try:

@@ -357,7 +357,8 @@ class RemoteSource:
         self._names = frozenset(names) if names is not None else None
         self.accessed: list[tuple[str, int, int | str]] = []
         self.failed = False
-        self._prefetched: dict[str, Any] = {}
+        self._pending: dict[str, Any] = {}  # path → future of its prefetch batch
+        self._ready: dict[str, bytes | FetchError | None] = {}  # prefetched, not yet asked for
 
     def url(self, path: str) -> str:
         return join_url(self.base, path)
@@ -378,20 +379,44 @@ class RemoteSource:
             return exc
         return self._record(path, fetched)
 
-    def prefetch(self, path: str) -> None:
-        """Start fetching a document now; :meth:`get` of it waits for that fetch."""
-        path = check_path(path)
-        if self.might_have(path) and path not in self._prefetched:
-            coro = self._aget(path)
-            self._prefetched[path] = asyncio.run_coroutine_threadsafe(coro, self.fetcher.loop)
+    def prefetch(self, *paths: str) -> None:
+        """Start fetching documents now, together; :meth:`get` of any of them waits for the
+        whole batch once (one hand-over between threads instead of one per document)."""
+        wanted = []
+        for path in map(check_path, paths):
+            if self.might_have(path) and path not in self._ready and path not in self._pending:
+                wanted.append(path)
+        if not wanted:
+            return
+
+        async def batch() -> dict[str, bytes | FetchError | None]:
+            results = await asyncio.gather(*(self._aget(path) for path in wanted))
+            return dict(zip(wanted, results, strict=True))
+
+        future = asyncio.run_coroutine_threadsafe(batch(), self.fetcher.loop)
+        for path in wanted:
+            self._pending[path] = future
+
+    def _prefetched(self, path: str) -> tuple[bool, bytes | FetchError | None]:
+        """(True, result) for a prefetched document, waiting for its batch if need be."""
+        future = self._pending.get(path)
+        if future is not None:
+            results = future.result()
+            for name in results:
+                self._pending.pop(name, None)
+            self._ready.update(results)
+        if path in self._ready:
+            return True, self._ready.pop(path)
+        return False, None
 
     def get(self, path: str) -> bytes | None:
         path = check_path(path)
         if not self.might_have(path):
             self.accessed.append((path, -1, 0))
             return None
-        started = self._prefetched.pop(path, None)
-        result = started.result() if started is not None else self.fetcher.call(self._aget(path))
+        hit, result = self._prefetched(path)
+        if not hit:
+            result = self.fetcher.call(self._aget(path))
         if isinstance(result, FetchError):
             raise result
         return result
@@ -404,6 +429,9 @@ class RemoteSource:
                 checked.append(check_path(path))
             except ExtractionError as exc:
                 checked.append(exc)
+            else:
+                if path in self._pending:
+                    self._prefetched(path)  # the batch is in: its results move to _ready
 
         async def run() -> list[bytes | ExtractionError | None]:
             async def one(item: str | ExtractionError) -> bytes | ExtractionError | None:
@@ -412,9 +440,8 @@ class RemoteSource:
                 if not self.might_have(item):
                     self.accessed.append((item, -1, 0))
                     return None
-                started = self._prefetched.pop(item, None)
-                if started is not None:
-                    return await asyncio.wrap_future(started)  # type: ignore[no-any-return]
+                if item in self._ready:
+                    return self._ready.pop(item)
                 return await self._aget(item)
 
             return list(await asyncio.gather(*(one(item) for item in checked)))

@@ -117,8 +117,7 @@ class HierarchyReader:
         if prefetch is not None and "bioformats2raw.layout" in attrs:
             # a remote source fetches what a bioformats2raw layout needs first all at once
             document = "zarr.json" if self.v3 else ".zattrs"
-            for path in (OME_XML, f"OME/{document}", f"0/{document}"):
-                prefetch(path)
+            prefetch(OME_XML, f"OME/{document}", f"0/{document}")
         if not self.v3:
             self._load_zmetadata()
         if isinstance(attrs.get("multiscales"), list):
