@@ -395,3 +395,32 @@ def test_urls_options_and_messages() -> None:
         with pytest.raises(ExtractionError):
             source.get(path)
     assert source.accessed == []
+
+
+def test_a_walk_stopped_early_stops_its_producer() -> None:
+    import time
+
+    from ngff_kg.remote import Fetcher, iter_in_thread
+
+    produced: list[int] = []
+
+    async def numbers():  # type: ignore[no-untyped-def]
+        for n in range(100_000):
+            produced.append(n)
+            yield n
+
+    with Fetcher(FAST) as fetcher:
+        items = iter_in_thread(fetcher, numbers)
+        assert [next(items) for _ in range(3)] == [0, 1, 2]
+        items.close()  # the consumer stops
+        time.sleep(0.5)
+        stopped_at = len(produced)
+        time.sleep(0.3)
+        assert len(produced) == stopped_at < 100_000  # the producer stopped too
+
+        async def failing():  # type: ignore[no-untyped-def]
+            yield 1
+            raise ValueError("listing broke")
+
+        with pytest.raises(ValueError, match="listing broke"):
+            list(iter_in_thread(fetcher, failing))

@@ -275,8 +275,12 @@ class _Extraction:
             self._readers = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="ngff-kg-read")
         return self._readers
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *exc: object) -> None:
         try:
+            if kind is not None:  # interrupted: jobs not started are dropped
+                for future in self._inflight:
+                    future.cancel()
+                self._inflight = {f: p for f, p in self._inflight.items() if not f.cancelled()}
             while self._inflight:
                 self._collect()
             self.writer.close()

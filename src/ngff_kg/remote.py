@@ -456,18 +456,33 @@ def dataset_url(url: str) -> str:
 
 
 def iter_in_thread(fetcher: Fetcher, agen_factory: Any) -> Iterator[Any]:
-    """Items of an async generator running on the fetcher's loop, yielded in this thread."""
+    """Items of an async generator running on the fetcher's loop, yielded in this thread.
+
+    At most 1,024 items wait in between; when this thread stops early (an error, or it
+    stops iterating) the generator is stopped too.
+    """
     items: queue.Queue[Any] = queue.Queue(maxsize=1024)
+    stopped = threading.Event()
     done = object()
+
+    def put(item: Any) -> None:
+        while not stopped.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
     async def pump() -> None:
         try:
             async for item in agen_factory():
-                await asyncio.to_thread(items.put, item)
-        except BaseException as exc:  # handed to the consuming thread
-            await asyncio.to_thread(items.put, exc)
+                if stopped.is_set():
+                    return
+                await asyncio.to_thread(put, item)
+        except Exception as exc:  # handed to the consuming thread
+            await asyncio.to_thread(put, exc)
         finally:
-            await asyncio.to_thread(items.put, done)
+            await asyncio.to_thread(put, done)
 
     future = asyncio.run_coroutine_threadsafe(pump(), fetcher.loop)
     try:
@@ -479,6 +494,7 @@ def iter_in_thread(fetcher: Fetcher, agen_factory: Any) -> Iterator[Any]:
                 raise item
             yield item
     finally:
+        stopped.set()
         future.cancel()
 
 
