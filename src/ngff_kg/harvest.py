@@ -132,25 +132,34 @@ class DatasetOutcome:
     organisms: frozenset[str] = frozenset()  # N-Triples IRI terms
 
 
+#: Serialized graphs (characters) gathered before a batch is written. Large batches matter
+#: at scale: each bulk load adds files to the store's first level, and many small ones make
+#: the store spend its time compacting them (1M datasets: 19 min with batches of 1,000 graphs).
+BATCH_CHARS = 48 * 1024 * 1024
+
+
 class _Writer:
-    """Writes batches of graphs in a background thread, one batch in flight at a time."""
+    """Writes batches of graphs in a background thread, one batch in flight at a time. A
+    batch ends at ``batch_size`` graphs or :data:`BATCH_CHARS` characters."""
 
     def __init__(self, store: KnowledgeStore, batch_size: int) -> None:
         self.store = store
         self.batch_size = batch_size
         self.pending: list[GraphData] = []
+        self.chars = 0
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="ngff-kg-writer")
         self.future: Future[None] | None = None
 
     def add(self, graph: GraphData) -> None:
         self.pending.append(graph)
-        if len(self.pending) >= self.batch_size:
+        self.chars += len(graph.trig)
+        if len(self.pending) >= self.batch_size or self.chars >= BATCH_CHARS:
             self._submit()
 
     def _submit(self) -> None:
         if self.future is not None:
             self.future.result()
-        batch, self.pending = self.pending, []
+        batch, self.pending, self.chars = self.pending, [], 0
         self.future = self.executor.submit(self.store.write, batch) if batch else None
 
     def close(self) -> None:
@@ -333,7 +342,7 @@ class Harvester:
         store: KnowledgeStore,
         converter: JsonLdConverter | None = None,
         *,
-        batch_size: int = 1000,
+        batch_size: int = 100_000,
         progress: Progress | None = None,
         max_nodes_per_dataset: int = MAX_NODES,
         remote: RemoteOptions | None = None,

@@ -109,8 +109,8 @@ class KnowledgeStore:
             if new:
                 text = "".join(g.trig for g in new)
                 self._db.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.TRIG)
-            if existing:
-                self._db.update(_replace_update(existing))
+            for start in range(0, len(existing), 1000):  # updates parse their text whole
+                self._db.update(_replace_update(existing[start : start + 1000]))
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"writing {len(new) + len(existing)} graphs failed: {exc}") from exc
 
