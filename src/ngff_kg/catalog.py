@@ -23,7 +23,7 @@ from .extract.hierarchy import MAX_NODES
 from .harvest import Harvester, HarvestReport, Progress
 from .jsonld import ContextRegistry, JsonLdConverter
 from .ontology import Match, OntologyIndex
-from .queries import NamedQuery, QueryResult, functions_for, library, resolve_query
+from .queries import NamedQuery, QueryResult, bindings_for, library, resolve_query
 from .store import KnowledgeStore
 from .taxonomy import load_taxonomy
 
@@ -177,9 +177,13 @@ class Catalog:
 
     def raw_query(self, query: NamedQuery, params: Mapping[str, str]) -> Any:
         """The pyoxigraph result object (solutions, boolean or triples) of a query."""
-        functions = functions_for(query, params, lambda: self.ontology)
+        bindings = bindings_for(query, params, lambda: self.ontology)
         try:
-            return self.store.query(query.text, custom_functions=functions)
+            return self.store.query(
+                query.text,
+                custom_functions=bindings.custom_functions,
+                substitutions=bindings.substitutions,
+            )
         except SyntaxError as exc:
             raise QueryError(f"query {query.name!r} is not valid SPARQL: {exc}") from exc
         except (OSError, RuntimeError) as exc:
