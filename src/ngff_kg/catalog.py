@@ -160,7 +160,8 @@ class Catalog:
         if not isinstance(solutions, ox.QuerySolutions):
             raise QueryError(f"query {named.name!r} is not a SELECT query")
         columns = [v.value for v in solutions.variables]
-        return QueryResult(columns, [tuple(s[c] for c in columns) for s in solutions])
+        # a solution iterates over its values in the order of the variables (None if unbound)
+        return QueryResult(columns, [tuple(s) for s in solutions])
 
     def dataframe(
         self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
