@@ -170,7 +170,6 @@ def test_named_query_parameters_are_typed_by_the_header(examples_catalog) -> Non
     assert status == 200 and json.loads(body)["results"]["bindings"] == [{}]
 
 
-
 def test_variable_parameters_are_substituted(examples_catalog) -> None:
     store = examples_catalog.store.oxigraph
     text = library()["dataset-axes"].text  # declares ?dataset
@@ -182,6 +181,7 @@ def test_variable_parameters_are_substituted(examples_catalog) -> None:
     assert [b["name"]["value"] for b in rows] == [r["name"] for r in expected]
     status, body, _ = run(store, text, params={"dataset": "not an IRI"})
     assert status == 400 and "not an absolute IRI" in body
+
 
 # ---------------------------------------------------------------------- over HTTP
 
