@@ -170,6 +170,19 @@ def test_named_query_parameters_are_typed_by_the_header(examples_catalog) -> Non
     assert status == 200 and json.loads(body)["results"]["bindings"] == [{}]
 
 
+def test_variable_parameters_are_substituted(examples_catalog) -> None:
+    store = examples_catalog.store.oxigraph
+    text = library()["dataset-axes"].text  # declares ?dataset
+    status, body, _ = run(store, text, params={"dataset": MOUSE})
+    assert status == 200
+    rows = json.loads(body)["results"]["bindings"]
+    expected = examples_catalog.query("dataset-axes", dataset=MOUSE).values()
+    assert rows and [b["dataset"]["value"] for b in rows] == [r["dataset"] for r in expected]
+    assert [b["name"]["value"] for b in rows] == [r["name"] for r in expected]
+    status, body, _ = run(store, text, params={"dataset": "not an IRI"})
+    assert status == 400 and "not an absolute IRI" in body
+
+
 # ---------------------------------------------------------------------- over HTTP
 
 

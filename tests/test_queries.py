@@ -57,9 +57,13 @@ def test_query_is_documented_and_runs(name: str, examples_catalog: Catalog) -> N
     assert query.title and query.description and query.columns, f"{name}: header incomplete"
     result = examples_catalog.query(name)
     assert result.columns == list(query.columns)
-    # every declared parameter is used in the text, every used parameter is declared
+    # every declared parameter is used in the text, every used parameter is declared: a
+    # function parameter as param:NAME(), a variable parameter as ?NAME
     used = set(re.findall(r"param:([A-Za-z_]\w*)\(\)", query.text))
-    assert used == {p.name for p in query.params}
+    assert used == {p.name for p in query.params if not p.variable}
+    for p in query.params:
+        if p.variable:
+            assert re.search(rf"\?{p.name}\b", query.text), f"{name}: ?{p.name} is not used"
 
 
 @pytest.mark.parametrize("name", sorted(LIBRARY))
@@ -100,6 +104,41 @@ def test_required_parameter() -> None:
     assert catalog.query(text, who="https://example.org/a").values() == [
         {"x": "https://example.org/a"}
     ]
+
+
+def test_variable_parameters_are_substituted() -> None:
+    text = (
+        "# title: t\n# description: d\n# param: ?who (iri, optional): someone\n"
+        "# param: min (integer, optional): at least\n# columns: who, n\n"
+        "PREFIX param: <https://w3id.org/ngff-kg/param#>\n"
+        "SELECT ?who ?n WHERE { VALUES (?who ?n) { (<https://example.org/a> 1) "
+        "(<https://example.org/b> 2) } BIND(param:min() AS ?min) "
+        "FILTER(!BOUND(?min) || ?n >= ?min) }"
+    )
+    query = parse_query(text)
+    assert [(p.name, p.variable) for p in query.params] == [("who", True), ("min", False)]
+    catalog = Catalog(None)
+    assert len(catalog.query(text).rows) == 2  # not given: matched as usual
+    assert catalog.query(text, who="https://example.org/b").values() == [
+        {"who": "https://example.org/b", "n": 2}
+    ]
+    assert catalog.query(text, who="https://example.org/a", min="2").rows == []
+    with pytest.raises(QueryError, match="no parameter 'whom'"):
+        catalog.query(text, whom="https://example.org/a")
+    # a variable parameter must be selected: Oxigraph substitutes only selected variables
+    hidden = text.replace("SELECT ?who ?n", "SELECT ?n")
+    with pytest.raises(QueryError, match="who"):
+        catalog.query(hidden, who="https://example.org/a")
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, q in LIBRARY.items() if any(p.variable for p in q.params))
+)
+def test_variable_parameters_of_the_library_are_selected(name: str) -> None:
+    query = LIBRARY[name]
+    values = {"iri": "https://example.org/x", "string": "x", "term": "NCBITaxon:10090"}
+    given = {p.name: values.get(p.type, "1") for p in query.params if p.variable}
+    assert Catalog(None).query(name, given).rows == []
 
 
 def test_bad_header_and_bad_sparql(tmp_path) -> None:

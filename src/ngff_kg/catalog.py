@@ -24,7 +24,7 @@ from .extract.hierarchy import MAX_NODES
 from .harvest import Harvester, HarvestReport, Progress
 from .jsonld import ContextRegistry, JsonLdConverter
 from .ontology import Match, OntologyIndex
-from .queries import NamedQuery, QueryResult, functions_for, library, resolve_query
+from .queries import NamedQuery, QueryResult, bindings_for, library, resolve_query
 from .remote import RemoteOptions
 from .store import KnowledgeStore
 from .taxonomy import load_taxonomy
@@ -177,7 +177,8 @@ class Catalog:
         if not isinstance(solutions, ox.QuerySolutions):
             raise QueryError(f"query {named.name!r} is not a SELECT query")
         columns = [v.value for v in solutions.variables]
-        return QueryResult(columns, [tuple(s[c] for c in columns) for s in solutions])
+        # a solution iterates over its values in the order of the variables (None if unbound)
+        return QueryResult(columns, [tuple(s) for s in solutions])
 
     def dataframe(
         self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
@@ -194,9 +195,13 @@ class Catalog:
 
     def raw_query(self, query: NamedQuery, params: Mapping[str, str]) -> Any:
         """The pyoxigraph result object (solutions, boolean or triples) of a query."""
-        functions = functions_for(query, params, lambda: self.ontology)
+        bindings = bindings_for(query, params, lambda: self.ontology)
         try:
-            return self.store.query(query.text, custom_functions=functions)
+            return self.store.query(
+                query.text,
+                custom_functions=bindings.custom_functions,
+                substitutions=bindings.substitutions,
+            )
         except SyntaxError as exc:
             raise QueryError(f"query {query.name!r} is not valid SPARQL: {exc}") from exc
         except (OSError, RuntimeError) as exc:

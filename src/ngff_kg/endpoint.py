@@ -8,7 +8,8 @@ time limit. Results are written here, not by pyoxigraph, so that they stop at th
 Queries see the union of all graphs as the default graph, as ``ngff-kg query`` does, unless the
 request names ``default-graph-uri``\\ s. Named queries run unchanged: ``param:NAME()`` functions
 get their values from ``param.NAME`` request parameters (typed by the query's header) and are
-unbound otherwise. ``SERVICE`` (federated queries) is refused: the server makes no requests.
+unbound otherwise; a parameter declared as ``?NAME`` is substituted for that variable.
+``SERVICE`` (federated queries) is refused: the server makes no requests.
 
 This module needs no web framework: :class:`QueryPool` is called from the web app.
 """
@@ -30,7 +31,7 @@ import pyoxigraph as ox
 
 from .errors import NgffKgError
 from .export import PREFIXES
-from .queries import PARAM_NS, functions_for, parse_query
+from .queries import PARAM_NS, bindings_for, parse_query
 from .vocab import XSD_STRING
 
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -352,12 +353,16 @@ def execute(store: ox.Store, request: QueryRequest, limit: int) -> Response:
         return Response.error(403, "SERVICE (federated queries) is not allowed on this endpoint")
     try:
         named = parse_query(request.query, "query")
-        functions = functions_for(named, request.params, lambda: _ontology(store))
+        bindings = bindings_for(named, request.params, lambda: _ontology(store))
     except NgffKgError as exc:
         return Response.error(400, str(exc))
+    functions = bindings.custom_functions
     for name in _PARAM_CALL.findall(code):  # used but not declared: unbound
         functions.setdefault(ox.NamedNode(PARAM_NS + name), lambda: None)
-    options: dict[str, Any] = {"custom_functions": functions}
+    options: dict[str, Any] = {
+        "custom_functions": functions,
+        "substitutions": bindings.substitutions,
+    }
     try:
         if request.default_graphs:
             options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]

@@ -15,6 +15,12 @@ error, leaving the variable unbound, when the parameter was not given::
     BIND(param:organism() AS ?wanted)
     FILTER(!BOUND(?wanted) || ?organism = ?wanted)
 
+A parameter declared with a ``?`` before its name (``# param: ?dataset (iri, optional): …``)
+is instead substituted for the variable of that name, which the query must select: given, the
+variable is that term everywhere in the query (Oxigraph's ``substitutions``, SEP-0007), so its
+patterns are index lookups; not given, the variable is matched as usual. A function's value is
+only known while the query runs, so ``FILTER(?x = ?wanted)`` compares every row instead.
+
 Parameter types:
 
 - ``taxon``: an NCBITaxon term: identifier in any spelling, IRI, scientific or common name
@@ -26,7 +32,7 @@ Parameter types:
 - ``iri``, ``string``, ``integer``, ``number``.
 
 Names are resolved in Python against the loaded ontologies (an
-:class:`~ngff_kg.ontology.OntologyIndex`, passed to :func:`functions_for` as a function that
+:class:`~ngff_kg.ontology.OntologyIndex`, passed to :func:`bindings_for` as a function that
 builds it on first use) before binding; a name that is unknown or names several terms is a
 :class:`~ngff_kg.errors.TermError` listing close matches or the candidates.
 """
@@ -57,7 +63,7 @@ Resolver = Callable[[], OntologyIndex]
 
 _HEADER = re.compile(r"^#\s*([a-z]+)\s*:\s*(.*)$")
 _PARAM = re.compile(
-    r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<type>[a-z]+)(?:\s*,\s*(?P<opt>optional|required))?\)"
+    r"^(?P<var>\?)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<type>[a-z]+)(?:\s*,\s*(?P<opt>optional|required))?\)"
     r"\s*(?::\s*(?P<doc>.*))?$"
 )
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+\-.]*:[^\s<>\"{}|^`\\]*$")
@@ -69,6 +75,8 @@ class Param:
     type: str
     required: bool
     description: str
+    #: substituted for the selected variable ``?NAME`` instead of a ``param:NAME()`` function
+    variable: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,7 @@ def parse_query(text: str, name: str = "query", path: str | None = None) -> Name
             if not pm or pm.group("type") not in PARAM_TYPES:
                 raise QueryError(
                     f"{path or name}: bad param line {value!r}; expected "
-                    f"'NAME (TYPE[, optional]): description' with TYPE one of {PARAM_TYPES}"
+                    f"'[?]NAME (TYPE[, optional]): description' with TYPE one of {PARAM_TYPES}"
                 )
             params.append(
                 Param(
@@ -121,6 +129,7 @@ def parse_query(text: str, name: str = "query", path: str | None = None) -> Name
                     pm.group("type"),
                     pm.group("opt") != "optional",
                     (pm.group("doc") or "").strip(),
+                    bool(pm.group("var")),
                 )
             )
         else:
@@ -274,23 +283,48 @@ def to_python(term: Any) -> Any:
     return term.value
 
 
-def functions_for(
+@dataclass
+class Bindings:
+    """The parameter values of one run, as pyoxigraph ``Store.query`` keyword arguments."""
+
+    #: ``param:NAME()`` for every declared function parameter (``None`` when not given)
+    custom_functions: dict[ox.NamedNode, Any] = field(default_factory=dict)
+    #: ``?NAME`` for every given variable parameter
+    substitutions: dict[ox.Variable, ox.NamedNode | ox.Literal] = field(default_factory=dict)
+
+
+def bindings_for(
     query: NamedQuery, params: Mapping[str, str], resolver: Resolver | None = None
-) -> dict[ox.NamedNode, Any]:
-    """Custom functions ``param:NAME()`` for every declared parameter.
+) -> Bindings:
+    """The functions and substitutions that bind the given parameters of ``query``.
 
     :param resolver: gives the ontology index that resolves term names.
     :raises QueryError: an unknown parameter is given or a required one is missing.
     """
     for name in params:
         query.param(name)
-    functions: dict[ox.NamedNode, Any] = {}
+    bindings = Bindings()
     for p in query.params:
+        term: ox.NamedNode | ox.Literal | None = None
         if p.name in params and params[p.name] is not None and params[p.name] != "":
             term = bind_value(p, params[p.name], resolver)
-            functions[ox.NamedNode(PARAM_NS + p.name)] = lambda term=term: term
         elif p.required:
             raise QueryError(f"query {query.name!r} needs parameter {p.name!r}: {p.description}")
+        if p.variable:
+            if term is not None:
+                bindings.substitutions[ox.Variable(p.name)] = term
         else:
-            functions[ox.NamedNode(PARAM_NS + p.name)] = lambda: None
-    return functions
+            bindings.custom_functions[ox.NamedNode(PARAM_NS + p.name)] = lambda term=term: term
+    return bindings
+
+
+def functions_for(
+    query: NamedQuery, params: Mapping[str, str], resolver: Resolver | None = None
+) -> dict[ox.NamedNode, Any]:
+    """Custom functions ``param:NAME()`` for every declared function parameter (variable
+    parameters, substituted, are left out: see :func:`bindings_for`).
+
+    :param resolver: gives the ontology index that resolves term names.
+    :raises QueryError: an unknown parameter is given or a required one is missing.
+    """
+    return bindings_for(query, params, resolver).custom_functions

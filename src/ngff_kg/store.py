@@ -239,10 +239,15 @@ class KnowledgeStore:
         sparql: str,
         *,
         custom_functions: dict[ox.NamedNode, Any] | None = None,
+        substitutions: dict[ox.Variable, Any] | None = None,
     ) -> Any:
-        """Run a SPARQL query over the union of all graphs."""
+        """Run a SPARQL query over the union of all graphs; ``substitutions`` give selected
+        variables a value before the query runs."""
         return self._db.query(
-            sparql, use_default_graph_as_union=True, custom_functions=custom_functions
+            sparql,
+            use_default_graph_as_union=True,
+            custom_functions=custom_functions,
+            substitutions=substitutions,
         )
 
     def dataset_graph_count(self) -> int:
