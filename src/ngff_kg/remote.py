@@ -20,6 +20,7 @@ and at arrays, as the local walk does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import posixpath
@@ -183,9 +184,19 @@ class Fetcher:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def close(self) -> None:
+        """Cancel what is still running on the loop, then stop it."""
         with self._lock:
             loop, self._loop = self._loop, None
         if loop is not None:
+
+            async def cancel_all() -> None:
+                tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+            with contextlib.suppress(TimeoutError, RuntimeError):  # it is stopped anyway
+                asyncio.run_coroutine_threadsafe(cancel_all(), loop).result(timeout=10)
             loop.call_soon_threadsafe(loop.stop)
             if self._thread is not None:
                 self._thread.join(timeout=10)
@@ -482,7 +493,8 @@ def iter_in_thread(fetcher: Fetcher, agen_factory: Any) -> Iterator[Any]:
         except Exception as exc:  # handed to the consuming thread
             await asyncio.to_thread(put, exc)
         finally:
-            await asyncio.to_thread(put, done)
+            if not stopped.is_set():  # (when the consumer stopped, nobody waits for the end)
+                await asyncio.to_thread(put, done)
 
     future = asyncio.run_coroutine_threadsafe(pump(), fetcher.loop)
     try:
