@@ -47,7 +47,6 @@ from .remote import (
     RemoteSource,
     Unchanged,
     aroot,
-    dataset_url,
     is_remote,
     walk_s3,
 )
@@ -464,8 +463,8 @@ class Harvester:
                 if base_url is not None:
                     UrlMapper(Path("."), base_url)  # checks the base URL
                     base_url = base_url if base_url.endswith("/") else base_url + "/"
-                return _Source("s3", dataset_url(text), base_url=base_url)
-            return _Source("url", dataset_url(text))
+                return _Source("s3", normalize_url(text, directory=True), base_url=base_url)
+            return _Source("url", normalize_url(text, directory=True))
         path = Path(text)
         if not path.exists():
             raise SourceNotFoundError(f"source {path} does not exist")

@@ -35,7 +35,7 @@ from .discover import CRATE, ZARR_JSON, ZATTRS, FoundRoot, WalkError, classify_d
 from .errors import ExtractionError, FetchError, UsageError
 from .extract.ngff import OmeGroup
 from .sources import check_path
-from .urls import PATH_SAFE, normalize_url
+from .urls import PATH_SAFE
 
 T = TypeVar("T")
 
@@ -461,11 +461,6 @@ class RemoteSource:
 
 
 # ---------------------------------------------------------------------- sources named by URL
-def dataset_url(url: str) -> str:
-    """A dataset URL normalized: percent-encoded once, one trailing slash."""
-    return normalize_url(url, directory=True)
-
-
 def iter_in_thread(fetcher: Fetcher, agen_factory: Any) -> Iterator[Any]:
     """Items of an async generator running on the fetcher's loop, yielded in this thread.
 
@@ -524,10 +519,6 @@ class RemoteCsv:
 
     path: str
     listed: tuple[int, str] | None = None
-
-
-#: ``url → recorded documents`` of a root already in the store (None: not known).
-KnownRecords = Any
 
 
 async def aroot(fetcher: Fetcher, url: str, records: Any = None) -> FoundRoot | Unchanged:

@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from . import rdf
 from .errors import StoreError, UsageError
 from .store import GraphData, KnowledgeStore
@@ -87,7 +89,7 @@ class ShardWriter:
         (self.directory / "shared.nq").write_text(shared, encoding="utf-8")
         ontologies = KnowledgeStore(None)
         ontologies.ensure_ontologies()
-        text = ontologies.oxigraph.dump(format=_nquads()).decode("utf-8")
+        text = ontologies.oxigraph.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
         (self.directory / "ontologies.nq").write_text(text, encoding="utf-8")
         files = [
             *self.files,
@@ -98,17 +100,9 @@ class ShardWriter:
         (self.directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
-def _nquads():  # type: ignore[no-untyped-def]
-    import pyoxigraph as ox
-
-    return ox.RdfFormat.N_QUADS
-
-
 def load_shards(store: KnowledgeStore, directory: str | os.PathLike[str]) -> int:
     """Bulk-load every ``*.nq`` file of a shard directory into ``store``; returns the files
     loaded."""
-    import pyoxigraph as ox
-
     files = sorted(Path(directory).glob("*.nq"))
     for path in files:
         store.oxigraph.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)

@@ -113,11 +113,6 @@ class HierarchyReader:
     # ------------------------------------------------------------------ public
     def read(self) -> Hierarchy:
         attrs = self.group.attributes
-        prefetch = getattr(self.source, "prefetch", None)
-        if prefetch is not None and "bioformats2raw.layout" in attrs:
-            # a remote source fetches what a bioformats2raw layout needs first all at once
-            document = "zarr.json" if self.v3 else ".zattrs"
-            prefetch(OME_XML, f"OME/{document}", f"0/{document}")
         if not self.v3:
             self._load_zmetadata()
         if isinstance(attrs.get("multiscales"), list):
