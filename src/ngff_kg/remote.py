@@ -460,7 +460,7 @@ class RemoteSource:
         return self.fetcher.call(run())
 
 
-# ---------------------------------------------------------------------- sources named by URL
+# ---------------------------------------------------------------------- walks in this thread
 def iter_in_thread(fetcher: Fetcher, agen_factory: Any) -> Iterator[Any]:
     """Items of an async generator running on the fetcher's loop, yielded in this thread.
 
