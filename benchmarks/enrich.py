@@ -6,7 +6,8 @@
   read from the datasets, no store) rewrites every crate in place with its backup; the second
   run must change nothing. Wall-clock seconds of each run (target: the first in at most 30 s).
 * **validation** (``--validate``, needs ``pip install 'ngff-kg[validate]'``): roc-validator's
-  RO-Crate 1.1 checks at REQUIRED severity, offline (:class:`ngff_kg.validate.CrateValidator`),
+  RO-Crate 1.1 checks at REQUIRED severity, offline
+  (:class:`ngff_kg.enrich.validate.CrateValidator`),
   on the original and on the enriched crate of ``N`` datasets drawn at random (seeded), or of
   all of them. Prints how many pass before and after and which checks fail. Each validation
   takes about a second here, so ``all`` means hours.
@@ -75,7 +76,7 @@ def main() -> int:
 
 
 def validate(corpus: Path, copy: Path, crates: list[Path], how_many: str, seed: int) -> None:
-    from ngff_kg.validate import CrateValidator
+    from ngff_kg.enrich.validate import CrateValidator
 
     chosen = crates if how_many == "all" else random.Random(seed).sample(crates, int(how_many))
     counts = {"before": 0, "after": 0}

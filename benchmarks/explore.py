@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 from ngff_kg import Catalog, library
-from ngff_kg.datasets import dataset_detail, read_hierarchies, read_records
-from ngff_kg.endpoint import QueryPool, QueryRequest
-from ngff_kg.export import export
-from ngff_kg.facets import FacetIndex
+from ngff_kg.views.export import export
+from ngff_kg.views.facets import FacetIndex
+from ngff_kg.views.records import dataset_detail, read_hierarchies, read_records
+from ngff_kg.web.sparql import QueryPool, QueryRequest
 
 DEFAULT_CORPUS = (
     Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ome2024-ngff-challenge-metadata"

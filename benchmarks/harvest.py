@@ -38,7 +38,7 @@ import pyoxigraph as ox
 from pyld import jsonld
 
 from ngff_kg import Catalog
-from ngff_kg.jsonld import ContextRegistry, JsonLdConverter
+from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
 from ngff_kg.urls import UrlMapper
 
 DEFAULT_CORPUS = (

@@ -37,7 +37,7 @@ def roots(corpus: Path) -> list[str]:
     """Relative paths of the OME-Zarr roots of the corpus (directories with a root zarr.json
     or .zattrs that no root above holds), sorted."""
     sys.path.insert(0, str(ROOT / "src"))
-    from ngff_kg.discover import FoundRoot, walk
+    from ngff_kg.sources.walk import FoundRoot, walk
 
     return sorted(
         os.path.relpath(found.path, corpus)

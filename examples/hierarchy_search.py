@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from ngff_kg import Catalog
-from ngff_kg.datasets import read_hierarchies, read_records
-from ngff_kg.facets import FacetIndex
+from ngff_kg.views.facets import FacetIndex
+from ngff_kg.views.records import read_hierarchies, read_records
 
 EXAMPLES = Path(__file__).resolve().parent / "metadata"
 MAMMALIA = "http://purl.obolibrary.org/obo/NCBITaxon_40674"

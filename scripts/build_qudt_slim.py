@@ -3,7 +3,7 @@
     python scripts/build_qudt_slim.py [--check]
 
 The facts (label, symbol, quantity kind, conversion multiplier) are those QUDT states for
-each unit; they are kept in ``ngff_kg.units.QUDT_UNITS`` (checked against the QUDT data in
+each unit; they are kept in ``ngff_kg.normalize.units.QUDT_UNITS`` (checked against the QUDT data in
 qudtlib 7.1.0) and written here as Turtle so queries can convert between units.
 ``--check`` exits 1 when the file differs from what would be written.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ngff_kg.units import QUDT_UNITS  # noqa: E402
+from ngff_kg.normalize.units import QUDT_UNITS  # noqa: E402
 
 TARGET = ROOT / "ontologies" / "qudt-units.ttl"
 
@@ -29,7 +29,7 @@ HEADER = """\
 # Source: QUDT (http://qudt.org/vocab/unit/), as packaged in qudtlib 7.1.0 (npm
 #   @qudtlib/allunits 7.1.0). IRIs, labels, symbols and multipliers are QUDT's.
 # Licence: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/), QUDT.org.
-# Built with: python scripts/build_qudt_slim.py (from ngff_kg.units.QUDT_UNITS)
+# Built with: python scripts/build_qudt_slim.py (from ngff_kg.normalize.units.QUDT_UNITS)
 # Version: the QUDT data of qudtlib 7.1.0
 
 @prefix dcterms: <http://purl.org/dc/terms/> .

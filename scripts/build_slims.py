@@ -1203,11 +1203,11 @@ def build_fbbi(release_path: Path, edit_path: Path) -> tuple[str, FbbiBuild]:
 
 
 def TaxonIndex(db_dir: Path) -> Any:
-    """The taxoniq index reader of the package (``ngff_kg.taxonomy.TaxonomyDb``).
+    """The taxoniq index reader of the package (``ngff_kg.ontology.taxonomy.TaxonomyDb``).
 
     Imported here, not at the top: only the NCBITaxon build needs the project installed.
     """
-    from ngff_kg.taxonomy import TaxonomyDb
+    from ngff_kg.ontology.taxonomy import TaxonomyDb
 
     return TaxonomyDb(db_dir)
 

@@ -32,8 +32,8 @@ from ngff_kg import rdf
 from ngff_kg.enrich.crate import OWN_PREFIX, TERM_SETS, TOOL_IRI, enrich_document, ontology_labels
 from ngff_kg.enrich.facts import DatasetFacts
 from ngff_kg.extract.rocrate import CRATE_FILE, PROFILE_PATCH, extract_crate
-from ngff_kg.jsonld import JsonLdConverter
-from ngff_kg.terms import canonical_term, ontology_of
+from ngff_kg.normalize.jsonld import JsonLdConverter
+from ngff_kg.normalize.terms import canonical_term, ontology_of
 
 SCHEMA = "http://schema.org/"
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)

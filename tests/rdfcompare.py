@@ -10,7 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyld import jsonld
 
-from ngff_kg.jsonld import ContextRegistry
+from ngff_kg.normalize.jsonld import ContextRegistry
 
 _REGISTRY = ContextRegistry()
 

@@ -17,10 +17,10 @@ from conftest import DATA, EXAMPLES, OBO, ROOT, fbbi, taxon
 from typer.testing import CliRunner
 
 from ngff_kg import Catalog
-from ngff_kg.check import CELL_LINES, CHECKS, cell_lines_in
 from ngff_kg.cli import app
+from ngff_kg.ontology.taxonomy import load_taxonomy
 from ngff_kg.queries import library
-from ngff_kg.taxonomy import load_taxonomy
+from ngff_kg.views.check import CELL_LINES, CHECKS, cell_lines_in
 
 QUALITY = DATA / "quality"
 BASE = "https://q.example.org/"

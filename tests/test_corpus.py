@@ -17,7 +17,7 @@ from rdfcompare import canonical, ntriples_quads, pyld_quads
 from test_rocrate import check_nothing_lost
 
 from ngff_kg import Catalog
-from ngff_kg.jsonld import JsonLdConverter
+from ngff_kg.normalize.jsonld import JsonLdConverter
 from ngff_kg.urls import UrlMapper
 
 

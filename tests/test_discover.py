@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import TREE
 
-from ngff_kg.discover import FoundCsv, FoundRoot, WalkError, walk
+from ngff_kg.sources.walk import FoundCsv, FoundRoot, WalkError, walk
 from ngff_kg.urls import UrlMapper, normalize_url
 
 EXPECTED_ROOTS = [

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from ngff_kg import Catalog
 from ngff_kg.cli import app
-from ngff_kg.shards import load_shards, trig_to_nquads
-from ngff_kg.store import GraphData, KnowledgeStore
+from ngff_kg.store.knowledge import GraphData, KnowledgeStore
+from ngff_kg.store.shards import load_shards, trig_to_nquads
 
 distributed = pytest.importorskip("distributed")
 
@@ -52,7 +52,7 @@ def reference(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_a_dask_harvest_equals_a_local_one(
     cluster: object, tree: Path, reference: dict, tmp_path: Path
 ) -> None:
-    from ngff_kg.cluster import DaskJobs
+    from ngff_kg.sources.dask import DaskJobs
 
     jobs = DaskJobs(cluster)
     catalog = Catalog(tmp_path / "store")
@@ -68,7 +68,7 @@ def test_a_dask_harvest_equals_a_local_one(
 
 
 def test_dask_workers_fetch_remote_datasets(cluster: object, tree: Path, tmp_path: Path) -> None:
-    from ngff_kg.cluster import DaskJobs
+    from ngff_kg.sources.dask import DaskJobs
 
     with FixtureHttpServer(tree) as server:
         sources = [server.url + quoted(root) for root in ROOTS]

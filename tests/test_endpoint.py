@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from ngff_kg import Catalog, library
 from ngff_kg.cli import app
-from ngff_kg.endpoint import (
+from ngff_kg.web.sparql import (
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
     TRUNCATED_HEADER,
@@ -41,7 +41,7 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 @pytest.mark.parametrize(
     "name",
-    ["ngff_kg.endpoint", "ngff_kg.facets", "ngff_kg.web.server"],
+    ["ngff_kg.web.sparql", "ngff_kg.views.facets", "ngff_kg.web.server"],
 )
 def test_docstring_examples(name: str) -> None:
     failures, tried = doctest.testmod(importlib.import_module(name))

@@ -25,7 +25,7 @@ from ngff_kg.enrich import enrich_targets, serialize
 from ngff_kg.enrich.crate import license_name
 from ngff_kg.enrich.facts import Axis, DatasetFacts
 from ngff_kg.errors import ExtractionError, SourceNotFoundError, UsageError
-from ngff_kg.jsonld import JsonLdConverter
+from ngff_kg.normalize.jsonld import JsonLdConverter
 
 DS = "https://example.org/ds/"
 CRATE = "ro-crate-metadata.json"

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ngff_kg import Catalog, library
 from ngff_kg.cli import app
-from ngff_kg.export import COLUMNS, catalogue_rows, export
+from ngff_kg.views.export import COLUMNS, catalogue_rows, export
 
 MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
 

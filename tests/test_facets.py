@@ -10,9 +10,9 @@ from conftest import BY_HIERARCHY, ROOT, fbbi, taxon
 from corpus_reference import roots
 
 from ngff_kg import Catalog
-from ngff_kg.datasets import read_hierarchies, read_records
 from ngff_kg.errors import UsageError
-from ngff_kg.facets import FacetIndex, FacetValue, license_label
+from ngff_kg.views.facets import FacetIndex, FacetValue, license_label
+from ngff_kg.views.records import read_hierarchies, read_records
 
 MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
 PLATE = "https://data.example.org/Example%20Lab/screens/plate-1.ome.zarr/"

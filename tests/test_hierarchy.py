@@ -17,7 +17,7 @@ import pytest
 from conftest import NKG
 
 from ngff_kg import Catalog, UsageError
-from ngff_kg.sources import METADATA_NAMES
+from ngff_kg.sources.local import METADATA_NAMES
 
 BASE = "https://fx.example.org/"
 _OPENED: list[str] | None = None

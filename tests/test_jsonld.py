@@ -10,7 +10,7 @@ from conftest import CRATES
 from rdfcompare import canonical, load, ntriples_quads, pyld_quads
 
 from ngff_kg.errors import ExtractionError, UnknownContextError
-from ngff_kg.jsonld import ContextRegistry, JsonLdConverter
+from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
 
 BASE = "https://example.org/data/set%201.zarr/ro-crate-metadata.json"
 VALID = sorted(

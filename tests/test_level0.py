@@ -16,7 +16,7 @@ EM = "https://s3.example.net/ngff-public/v0.5/em-volume.ome.zarr/"
 
 
 def axes_of(catalog: Catalog, dataset: str) -> list[tuple]:
-    from ngff_kg.datasets import read_records
+    from ngff_kg.views.records import read_records
 
     record = next(r for r in read_records(catalog) if r.url == dataset)
     return [(a.name, a.unit, a.size, a.scale) for a in record.axes]

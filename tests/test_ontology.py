@@ -1,7 +1,7 @@
 """Term lookup and name resolution over the shipped ontologies, and the materialized hierarchy.
 
 Expected hierarchies are computed here from the Turtle files with pyoxigraph's parser and a
-plain breadth-first walk, independent of :mod:`ngff_kg.ontology`.
+plain breadth-first walk, independent of :mod:`ngff_kg.ontology.index`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from conftest import NKG, OBO, ROOT, fbbi, taxon
 
 from ngff_kg import Catalog, QueryError
 from ngff_kg.errors import TermError
-from ngff_kg.ontology import OntologyIndex, Term, closure, rank_iri
-from ngff_kg.store import KnowledgeStore
-from ngff_kg.taxonomy import load_taxonomy
+from ngff_kg.ontology.index import OntologyIndex, Term, closure, rank_iri
+from ngff_kg.ontology.taxonomy import load_taxonomy
+from ngff_kg.store.knowledge import KnowledgeStore
 from ngff_kg.vocab import CLOSURE_GRAPH
 
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"

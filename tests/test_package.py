@@ -16,7 +16,7 @@ from conftest import ROOT
 
 import ngff_kg
 from ngff_kg.queries import library
-from ngff_kg.store import resource_dir
+from ngff_kg.store.knowledge import resource_dir
 
 
 def test_wheel_contains_package_data(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_vocabulary_defines_every_term_used() -> None:
         used.update(re.findall(r"nkg:([A-Za-z][A-Za-z0-9]*)", text))
         used.update(re.findall(r'_p\("([A-Za-z][A-Za-z0-9]*)"\)', text))
         used.update(re.findall(r"\{NKG\}([A-Za-z][A-Za-z0-9]*)", text))
-    from ngff_kg.repairs import KINDS
+    from ngff_kg.normalize.repairs import KINDS
 
     used.update(local for local, _ in KINDS.values())
     missing = sorted(t for t in used if "https://w3id.org/ngff-kg/vocab#" + t not in defined)
@@ -69,11 +69,11 @@ def test_vocabulary_defines_every_term_used() -> None:
 
 MODULES = [
     "ngff_kg.catalog",
-    "ngff_kg.jsonld",
-    "ngff_kg.store",
-    "ngff_kg.terms",
+    "ngff_kg.normalize.jsonld",
+    "ngff_kg.store.knowledge",
+    "ngff_kg.normalize.terms",
     "ngff_kg.urls",
-    "ngff_kg.units",
+    "ngff_kg.normalize.units",
     "ngff_kg.extract.zarr_array",
 ]
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from ngff_kg import Catalog
 from ngff_kg.cli import app
-from ngff_kg.remote import RemoteOptions
+from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.vocab import NKG, PROV
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "metadata"
@@ -164,7 +164,7 @@ def test_unchanged_remote_lists_are_not_read_again_and_dropped_rows_are_pruned(
 def test_last_modified_is_used_where_there_is_no_etag(
     tree: Path, server: FixtureHttpServer
 ) -> None:
-    from ngff_kg.harvest import process_fetcher
+    from ngff_kg.harvest.run import process_fetcher
 
     fetcher = process_fetcher(FAST)
     url = server.url + quoted(ROOTS[1]) + "/zarr.json"
@@ -362,7 +362,7 @@ def test_cli_harvests_urls_with_its_options(
 
 def test_urls_options_and_messages() -> None:
     from ngff_kg.errors import ExtractionError, UsageError
-    from ngff_kg.remote import (
+    from ngff_kg.sources.remote import (
         Fetcher,
         RemoteSource,
         _message,
@@ -400,7 +400,7 @@ def test_urls_options_and_messages() -> None:
 def test_a_walk_stopped_early_stops_its_producer() -> None:
     import time
 
-    from ngff_kg.remote import Fetcher, iter_in_thread
+    from ngff_kg.sources.remote import Fetcher, iter_in_thread
 
     produced: list[int] = []
 

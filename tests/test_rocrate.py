@@ -9,8 +9,8 @@ from rdfcompare import load, ntriples_quads, pyld_quads
 
 from ngff_kg.errors import ExtractionError, UnknownContextError
 from ngff_kg.extract.rocrate import extract_crate, license_iri
-from ngff_kg.jsonld import JsonLdConverter
-from ngff_kg.repairs import Repair
+from ngff_kg.normalize.jsonld import JsonLdConverter
+from ngff_kg.normalize.repairs import Repair
 
 DS = "https://example.org/ds/"
 STD = {"undefined-term", "schema-https", "license-literal"}

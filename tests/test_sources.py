@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ngff_kg.errors import ExtractionError
-from ngff_kg.extract.hierarchy import HierarchyReader
 from ngff_kg.extract.ngff import ome_group_v2, ome_group_v3
-from ngff_kg.sources import LocalSource, check_path
+from ngff_kg.sources.hierarchy import HierarchyReader
+from ngff_kg.sources.local import LocalSource, check_path
 
 DS = "https://example.org/plate.zarr/"
 NKG = "https://w3id.org/ngff-kg/vocab#"

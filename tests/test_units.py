@@ -1,4 +1,4 @@
-"""Units: the QUDT slim matches ngff_kg.units, and unit names map to the right QUDT IRIs."""
+"""Units: the QUDT slim matches ngff_kg.normalize.units; unit names map to the right QUDT IRIs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT
 
-from ngff_kg.units import QUDT_UNITS, ome_length_in, qudt_iri, qudt_iri_for_symbol
+from ngff_kg.normalize.units import QUDT_UNITS, ome_length_in, qudt_iri, qudt_iri_for_symbol
 
 UNIT = "http://qudt.org/vocab/unit/"
 

@@ -24,7 +24,7 @@ EM = "s3.example.net/ngff-public/v0.5/em-volume.ome.zarr"
 
 
 def test_missing_dependency_is_a_clean_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ngff_kg.validate import CrateValidator
+    from ngff_kg.enrich.validate import CrateValidator
 
     monkeypatch.setitem(sys.modules, "rocrate_validator", None)
     with pytest.raises(MissingDependencyError, match=r"ngff-kg\[validate\]"):
@@ -34,7 +34,7 @@ def test_missing_dependency_is_a_clean_error(monkeypatch: pytest.MonkeyPatch) ->
 @pytest.fixture(scope="module")
 def validator():
     pytest.importorskip("rocrate_validator")
-    from ngff_kg.validate import CrateValidator
+    from ngff_kg.enrich.validate import CrateValidator
 
     with CrateValidator() as v:
         yield v
@@ -63,8 +63,8 @@ def test_examples_before_and_after(validator, tmp_path: Path) -> None:
 
 def test_the_context_comes_from_the_filled_cache(validator, tmp_path: Path) -> None:
     """Without the bundled contexts in its cache, the offline validator cannot read one."""
-    from ngff_kg.jsonld import ContextRegistry
-    from ngff_kg.validate import CrateValidator
+    from ngff_kg.enrich.validate import CrateValidator
+    from ngff_kg.normalize.jsonld import ContextRegistry
 
     copy = tmp_path / "spim"
     shutil.copytree(EXAMPLES / SPIM, copy)

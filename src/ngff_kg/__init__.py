@@ -7,10 +7,9 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .catalog import Catalog
-from .errors import (
+from ngff_kg._version import __version__
+from ngff_kg.catalog import Catalog
+from ngff_kg.errors import (
     ExtractionError,
     MissingDependencyError,
     NgffKgError,
@@ -21,8 +20,9 @@ from .errors import (
     UnknownContextError,
     UsageError,
 )
-from .harvest import HarvestReport
-from .queries import NamedQuery, QueryResult, library
+from ngff_kg.harvest.run import HarvestReport
+from ngff_kg.queries import NamedQuery, QueryResult, library
+from ngff_kg.reports import Problem
 
 __all__ = [
     "Catalog",
@@ -31,6 +31,7 @@ __all__ = [
     "MissingDependencyError",
     "NamedQuery",
     "NgffKgError",
+    "Problem",
     "QueryError",
     "QueryNotFoundError",
     "QueryResult",

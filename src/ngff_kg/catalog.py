@@ -17,17 +17,18 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .check import CheckReport, check_store
-from .enrich import DiffSink, Enricher, EnrichReport
-from .errors import QueryError, UsageError
-from .extract.hierarchy import MAX_NODES
-from .harvest import Harvester, HarvestReport, Progress
-from .jsonld import ContextRegistry, JsonLdConverter
-from .ontology import Match, OntologyIndex
-from .queries import NamedQuery, QueryResult, bindings_for, library, resolve_query
-from .remote import RemoteOptions
-from .store import KnowledgeStore
-from .taxonomy import load_taxonomy
+from ngff_kg.enrich import DiffSink, Enricher, EnrichReport
+from ngff_kg.errors import QueryError, UsageError
+from ngff_kg.harvest.run import Harvester, HarvestReport
+from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
+from ngff_kg.ontology.index import Match, OntologyIndex
+from ngff_kg.ontology.taxonomy import load_taxonomy
+from ngff_kg.queries import NamedQuery, QueryResult, bindings_for, library, resolve_query
+from ngff_kg.reports import Progress
+from ngff_kg.sources.hierarchy import MAX_NODES
+from ngff_kg.sources.remote import RemoteOptions
+from ngff_kg.store.knowledge import KnowledgeStore
+from ngff_kg.views.check import CheckReport, check_store
 
 #: Values of ``ontology`` accepted by :meth:`Catalog.terms`.
 TERM_ONTOLOGIES = ("fbbi", "ncbitaxon")
@@ -99,10 +100,10 @@ class Catalog:
             arrays) below one root; a dataset that has more gets a warning in the report.
         :param remote: how remote documents are fetched (concurrency, timeout, retries, S3
             endpoint and signing); the defaults of :class:`RemoteOptions` otherwise.
-        :param executor: run dataset jobs on this executor (``ngff_kg.cluster.dask_executor``
+        :param executor: run dataset jobs on this executor (``ngff_kg.sources.dask.dask_executor``
             gives one for a Dask cluster).
         :param output: write N-Quads shards to this new or empty directory instead of the
-            store (see ``ngff_kg.shards``).
+            store (see ``ngff_kg.store.shards``).
         :raises SourceNotFoundError: a source does not exist.
         :raises UsageError: a bad ``base_url``, ``max_nodes_per_dataset`` or source.
         """
@@ -148,7 +149,7 @@ class Catalog:
     def check(self) -> CheckReport:
         """A metadata-quality report of the store: datasets missing organism, modality, license
         or name; unknown, obsolete or wrong-ontology terms; organisms that do not fit the cell
-        line a dataset names; the repairs applied (see :mod:`ngff_kg.check`).
+        line a dataset names; the repairs applied (see :mod:`ngff_kg.views.check`).
 
         >>> Catalog(None).check().ok
         True

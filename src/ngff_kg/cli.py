@@ -18,15 +18,21 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__
-from .catalog import Catalog
-from .check import CHECKS, CheckReport, Finding
-from .cluster import dask_executor
-from .errors import NgffKgError, QueryError, QueryNotFoundError, SourceNotFoundError, UsageError
-from .extract.hierarchy import MAX_NODES
-from .queries import QueryResult, library, resolve_query
-from .remote import RemoteOptions
-from .terms import curie
+from ngff_kg._version import __version__
+from ngff_kg.catalog import Catalog
+from ngff_kg.errors import (
+    NgffKgError,
+    QueryError,
+    QueryNotFoundError,
+    SourceNotFoundError,
+    UsageError,
+)
+from ngff_kg.normalize.terms import curie
+from ngff_kg.queries import QueryResult, library, resolve_query
+from ngff_kg.sources.dask import dask_executor
+from ngff_kg.sources.hierarchy import MAX_NODES
+from ngff_kg.sources.remote import RemoteOptions
+from ngff_kg.views.check import CHECKS, CheckReport, Finding
 
 app = typer.Typer(
     name="ngff-kg",
@@ -352,9 +358,9 @@ def serve(
         raise _fail(
             "--timeout must be positive, --limit and --workers at least 1, --port 0-65535", 2
         )
-    from .errors import MissingDependencyError, StoreError
-    from .web import serve as run_server
-    from .web.server import is_loopback
+    from ngff_kg.errors import MissingDependencyError, StoreError
+    from ngff_kg.web import serve as run_server
+    from ngff_kg.web.server import is_loopback
 
     if not is_loopback(host):
         err.print(
@@ -407,9 +413,9 @@ def export(
     ] = None,
 ) -> None:
     """Export the graph (N-Quads, TriG, Turtle) or the dataset catalogue (Parquet, CSV)."""
-    from .errors import MissingDependencyError
-    from .export import FORMATS
-    from .export import export as run_export
+    from ngff_kg.errors import MissingDependencyError
+    from ngff_kg.views.export import FORMATS
+    from ngff_kg.views.export import export as run_export
 
     if fmt not in FORMATS:
         raise _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", 2)
@@ -667,8 +673,8 @@ def enrich(
 
     catalog = None
     try:
-        from .enrich import enrich_targets
-        from .jsonld import ContextRegistry, JsonLdConverter
+        from ngff_kg.enrich import enrich_targets
+        from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
 
         if store is not None:
             catalog = Catalog(store, read_only=True, contexts=contexts or ())

@@ -32,7 +32,7 @@ Parameter types:
 - ``iri``, ``string``, ``integer``, ``number``.
 
 Names are resolved in Python against the loaded ontologies (an
-:class:`~ngff_kg.ontology.OntologyIndex`, passed to :func:`bindings_for` as a function that
+:class:`~ngff_kg.ontology.index.OntologyIndex`, passed to :func:`bindings_for` as a function that
 builds it on first use) before binding; a name that is unknown or names several terms is a
 :class:`~ngff_kg.errors.TermError` listing close matches or the candidates.
 """
@@ -47,11 +47,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import QueryError, QueryNotFoundError, TermError, require
-from .ontology import OntologyIndex, rank_iri
-from .store import resource_dir
-from .terms import canonical_iri, ontology_of
-from .vocab import XSD
+from ngff_kg._resources import resource_dir
+from ngff_kg.errors import QueryError, QueryNotFoundError, TermError, require
+from ngff_kg.normalize.terms import canonical_iri, ontology_of
+from ngff_kg.ontology.index import OntologyIndex, rank_iri
+from ngff_kg.vocab import XSD
 
 PARAM_NS = "https://w3id.org/ngff-kg/param#"
 PARAM_TYPES = ("term", "taxon", "method", "rank", "iri", "string", "integer", "number")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from .errors import UsageError
+from ngff_kg.errors import UsageError
 
 #: Characters left as they are in a path (RFC 3986 pchar plus "/").
 PATH_SAFE = "/:@!$&'()*+,;=-._~"

@@ -6,9 +6,9 @@ reads a dataset's facts from its graph, :mod:`.run` finds datasets and writes cr
 
 from __future__ import annotations
 
-from .crate import enrich_document, serialize
-from .facts import DatasetFacts
-from .run import DiffSink, Enricher, EnrichReport, enrich_targets
+from ngff_kg.enrich.crate import enrich_document, serialize
+from ngff_kg.enrich.facts import DatasetFacts
+from ngff_kg.enrich.run import DiffSink, Enricher, EnrichReport, enrich_targets
 
 __all__ = [
     "DatasetFacts",

@@ -34,13 +34,13 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import ExtractionError
-from ..extract.rocrate import CRATE_FILE, PROFILE_PATCH, extract_crate, license_iri
-from ..jsonld import ActiveContext, JsonLdConverter, Unsupported
-from ..jsonld import _resolve as resolve
-from ..terms import canonical_term, curie, ontology_of
-from ..vocab import DCT, NKG, OBO, SCHEMA
-from .facts import DatasetFacts
+from ngff_kg.enrich.facts import DatasetFacts
+from ngff_kg.errors import ExtractionError
+from ngff_kg.extract.rocrate import CRATE_FILE, PROFILE_PATCH, extract_crate, license_iri
+from ngff_kg.normalize.jsonld import ActiveContext, JsonLdConverter, Unsupported
+from ngff_kg.normalize.jsonld import _resolve as resolve
+from ngff_kg.normalize.terms import canonical_term, curie, ontology_of
+from ngff_kg.vocab import DCT, NKG, OBO, SCHEMA
 
 #: IRI of ngff-kg as the instrument of the enrichment action.
 TOOL_IRI = "https://w3id.org/ngff-kg"
@@ -597,7 +597,7 @@ def ontology_labels() -> dict[str, str]:
     """``rdfs:label`` of every term of the shipped FBbi and NCBITaxon slims."""
     import pyoxigraph as ox
 
-    from ..store import resource_dir
+    from ngff_kg._resources import resource_dir
 
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     out: dict[str, str] = {}

@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .. import rdf
-from ..discover import FoundRoot
-from ..extract.ngff import ngff_triples
-from ..vocab import NKG, SCHEMA, XSD_DOUBLE, XSD_INTEGER
+from ngff_kg import rdf
+from ngff_kg.extract.ngff import ngff_triples
+from ngff_kg.sources.walk import FoundRoot
+from ngff_kg.vocab import NKG, SCHEMA, XSD_DOUBLE, XSD_INTEGER
 
 _QUDT_VALUE = "<http://qudt.org/schema/qudt/numericValue>"
 
@@ -141,7 +141,7 @@ def facts_from_triples(dataset_iri: str, triples: Iterable[rdf.Triple]) -> Datas
 
 def facts_in_memory(found: FoundRoot, dataset_iri: str) -> DatasetFacts:
     """The facts of a dataset root read now, as a harvest would state them."""
-    from ..harvest import read_hierarchy
+    from ngff_kg.sources.hierarchy import read_hierarchy
 
     _kind, triples, _errors = ngff_triples(dataset_iri, found.group)
     triples.extend(read_hierarchy(found, dataset_iri).triples)

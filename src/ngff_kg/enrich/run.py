@@ -26,22 +26,20 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from .. import __version__
-from ..discover import FoundRoot, WalkError, walk
-from ..errors import ExtractionError, SourceNotFoundError, UsageError
-from ..extract.rocrate import CRATE_FILE, license_iri
-from ..harvest import Problem
-from ..jsonld import JsonLdConverter
-from ..store import KnowledgeStore
-from ..urls import PATH_SAFE, UrlMapper, file_url
-from ..vocab import NKG
-from .crate import RO_CRATE, enrich_document, ontology_labels, serialize
-from .facts import DatasetFacts, facts_from_triples, facts_in_memory
+from ngff_kg._version import __version__
+from ngff_kg.enrich.crate import RO_CRATE, enrich_document, ontology_labels, serialize
+from ngff_kg.enrich.facts import DatasetFacts, facts_from_triples, facts_in_memory
+from ngff_kg.errors import ExtractionError, SourceNotFoundError, UsageError
+from ngff_kg.extract.rocrate import CRATE_FILE, license_iri
+from ngff_kg.normalize.jsonld import JsonLdConverter
+from ngff_kg.reports import Problem, Progress
+from ngff_kg.sources.walk import FoundRoot, WalkError, walk
+from ngff_kg.store.knowledge import KnowledgeStore
+from ngff_kg.urls import PATH_SAFE, UrlMapper, file_url
+from ngff_kg.vocab import NKG
 
 BACKUP_SUFFIX = ".orig"
 
-#: Progress callback: number of datasets done.
-Progress = Callable[[int], None]
 #: Receives the unified diff of each crate in a dry run: (crate path, diff text).
 DiffSink = Callable[[str, str], None]
 

@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 import orjson
 
-from .. import rdf
-from ..errors import ExtractionError
-from ..units import QUDT, qudt_iri
-from ..vocab import NKG, RDF_TYPE, SCHEMA
+from ngff_kg import rdf
+from ngff_kg.errors import ExtractionError
+from ngff_kg.normalize.units import QUDT, qudt_iri
+from ngff_kg.vocab import NKG, RDF_TYPE, SCHEMA
 
 #: Keys whose presence makes a Zarr v2 group an NGFF group.
 NGFF_KEYS = (

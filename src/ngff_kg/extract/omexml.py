@@ -25,10 +25,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-from .. import rdf
-from ..errors import ExtractionError
-from ..units import QUDT, ome_length_in, qudt_iri_for_symbol
-from ..vocab import NKG, RDF_TYPE, SCHEMA, XSD_DATETIME
+from ngff_kg import rdf
+from ngff_kg.errors import ExtractionError
+from ngff_kg.normalize.units import QUDT, ome_length_in, qudt_iri_for_symbol
+from ngff_kg.vocab import NKG, RDF_TYPE, SCHEMA, XSD_DATETIME
 
 OME_2016_06 = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
 ORIGINAL_METADATA = "openmicroscopy.org/OriginalMetadata"

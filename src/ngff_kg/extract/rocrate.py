@@ -1,6 +1,7 @@
 """RO-Crate extractor: a crate's JSON-LD → triples of the dataset graph, with profile repair.
 
-The crate is expanded exactly as a standard JSON-LD processor would (see :mod:`ngff_kg.jsonld`)
+The crate is expanded exactly as a standard JSON-LD processor would (see
+:mod:`ngff_kg.normalize.jsonld`)
 with one addition, the *challenge profile patch*: term definitions for the terms the OME 2024
 NGFF challenge crates use but never define (``fbbi_id``, ``resultOf``, ``image_acquisition``,
 and the spelling ``licence``). The patch only fills gaps: a crate that defines these terms
@@ -9,7 +10,7 @@ itself keeps its own definitions, and no repair is recorded for it.
 After expansion, value repairs make the graph use one form for each thing (canonical OBO PURLs
 for NCBITaxon and FBbi terms, license IRIs, ``http://schema.org/``). Then the dataset is linked
 directly to its organisms, imaging methods and license. Every repair is returned as a
-:class:`~ngff_kg.repairs.Repair`; nothing is changed silently.
+:class:`~ngff_kg.normalize.repairs.Repair`; nothing is changed silently.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import rdf
-from ..errors import ExtractionError
-from ..jsonld import JsonLdConverter
-from ..repairs import Repair
-from ..terms import canonical_iri, ontology_iri, ontology_of
-from ..vocab import (
+from ngff_kg import rdf
+from ngff_kg.errors import ExtractionError
+from ngff_kg.normalize.jsonld import JsonLdConverter
+from ngff_kg.normalize.repairs import Repair
+from ngff_kg.normalize.terms import canonical_iri, ontology_iri, ontology_of
+from ngff_kg.vocab import (
     NCBITAXON,
     OBI_IMAGING_ASSAY,
     RDF_TYPE,

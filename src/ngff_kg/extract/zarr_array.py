@@ -18,9 +18,9 @@ from typing import Any
 
 import orjson
 
-from .. import rdf
-from ..errors import ExtractionError
-from ..vocab import NKG
+from ngff_kg import rdf
+from ngff_kg.errors import ExtractionError
+from ngff_kg.vocab import NKG
 
 
 @dataclass(frozen=True, slots=True)

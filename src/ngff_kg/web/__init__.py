@@ -6,6 +6,6 @@ Needs ``pip install 'ngff-kg[serve]'`` (Starlette and Uvicorn). :func:`serve` ru
 
 from __future__ import annotations
 
-from .server import serve
+from ngff_kg.web.server import serve
 
 __all__ = ["serve"]

@@ -2,7 +2,7 @@
 
 Routes:
 
-- ``GET|POST /sparql``: SPARQL 1.1 Protocol queries (see :mod:`ngff_kg.endpoint`); updates 403.
+- ``GET|POST /sparql``: SPARQL 1.1 Protocol queries (see :mod:`ngff_kg.web.sparql`); updates 403.
 - ``GET /api/search``: faceted search (``organism``, ``modality``, ``license``, ``host``,
   ``kind`` repeated as needed, ``q`` free text, ``offset``, ``limit``).
 - ``GET /api/dataset?iri=``: every triple and repair of one dataset.
@@ -29,15 +29,21 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import __version__
-from ..catalog import Catalog
-from ..datasets import DatasetRecord, Hierarchy, dataset_detail, read_hierarchies, read_records
-from ..endpoint import QueryPool, QueryRequest, parse_request
-from ..endpoint import Response as ProtocolResponse
-from ..errors import UsageError
-from ..facets import FACET_TITLES, FACETS, HIERARCHICAL, FacetIndex, license_label
-from ..queries import library
-from ..terms import curie
+from ngff_kg._version import __version__
+from ngff_kg.catalog import Catalog
+from ngff_kg.errors import UsageError
+from ngff_kg.normalize.terms import curie
+from ngff_kg.queries import library
+from ngff_kg.views.facets import FACET_TITLES, FACETS, HIERARCHICAL, FacetIndex, license_label
+from ngff_kg.views.records import (
+    DatasetRecord,
+    Hierarchy,
+    dataset_detail,
+    read_hierarchies,
+    read_records,
+)
+from ngff_kg.web.sparql import QueryPool, QueryRequest, parse_request
+from ngff_kg.web.sparql import Response as ProtocolResponse
 
 STATIC = Path(__file__).parent / "static"
 VALIDATOR = "https://ome.github.io/ome-ngff-validator/?source="

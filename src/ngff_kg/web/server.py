@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError, require
+from ngff_kg.errors import UsageError, require
 
 
 def is_loopback(host: str) -> bool:
@@ -65,7 +65,7 @@ def serve(
     """
     uvicorn: Any = require("uvicorn", "serve")
     require("starlette", "serve")
-    from .app import create_app
+    from ngff_kg.web.app import create_app
 
     sock = bind(host, port)
     try:

@@ -15,10 +15,10 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from . import rdf
-from .errors import ExtractionError
-from .urls import normalize_url
-from .vocab import DCAT, DCT, NKG, RDF_TYPE, SCHEMA
+from ngff_kg import rdf
+from ngff_kg.errors import ExtractionError
+from ngff_kg.urls import normalize_url
+from ngff_kg.vocab import DCAT, DCT, NKG, RDF_TYPE, SCHEMA
 
 
 @dataclass(frozen=True, slots=True)

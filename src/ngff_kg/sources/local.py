@@ -15,8 +15,8 @@ from collections.abc import Collection
 from typing import Protocol
 from urllib.parse import quote
 
-from .errors import ExtractionError
-from .urls import PATH_SAFE
+from ngff_kg.errors import ExtractionError
+from ngff_kg.urls import PATH_SAFE
 
 #: The only file names a source hands out: Zarr v3/v2 metadata, consolidated metadata, OME-XML,
 #: the RO-Crate metadata file.

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import curies
 
-from .vocab import EDAM, FBBI, NCBITAXON, OBO
+from ngff_kg.vocab import EDAM, FBBI, NCBITAXON, OBO
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import MissingDependencyError
-from .jsonld import ContextRegistry
+from ngff_kg.errors import MissingDependencyError
+from ngff_kg.normalize.jsonld import ContextRegistry
 
 #: The profile of the RO-Crate 1.1 metadata checks.
 RO_CRATE_11 = "ro-crate-1.1"

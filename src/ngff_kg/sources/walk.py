@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import jsonio
-from .extract.ngff import OmeGroup, ome_group_v2, ome_group_v3
+from ngff_kg import jsonio
+from ngff_kg.extract.ngff import OmeGroup, ome_group_v2, ome_group_v3
 
 ZARR_JSON = "zarr.json"
 ZATTRS = ".zattrs"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import rdf
-from .errors import StoreError, UsageError
-from .store import GraphData, KnowledgeStore
+from ngff_kg import rdf
+from ngff_kg.errors import StoreError, UsageError
+from ngff_kg.store.knowledge import GraphData, KnowledgeStore
 
 #: Graphs per dataset shard, unless set otherwise.
 GRAPHS_PER_SHARD = 10_000

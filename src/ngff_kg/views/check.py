@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from .ontology import OntologyIndex
-from .terms import ONTOLOGIES, curie, ontology_of
-from .vocab import NCBITAXON
+from ngff_kg.normalize.terms import ONTOLOGIES, curie, ontology_of
+from ngff_kg.ontology.index import OntologyIndex
+from ngff_kg.vocab import NCBITAXON
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .catalog import Catalog
+    from ngff_kg.catalog import Catalog
 
 #: Check name → what a finding of it means.
 CHECKS: dict[str, str] = {

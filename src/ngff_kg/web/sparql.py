@@ -29,10 +29,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from .errors import NgffKgError
-from .export import PREFIXES
-from .queries import PARAM_NS, bindings_for, parse_query
-from .vocab import XSD_STRING
+from ngff_kg.errors import NgffKgError
+from ngff_kg.queries import PARAM_NS, bindings_for, parse_query
+from ngff_kg.views.export import PREFIXES
+from ngff_kg.vocab import XSD_STRING
 
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
@@ -337,8 +337,8 @@ def _ontology(store: ox.Store) -> Any:
     """The ontology index of the store (built once per worker), to resolve term names."""
     index = _ONTOLOGIES.get(id(store))
     if index is None:
-        from .ontology import OntologyIndex
-        from .taxonomy import load_taxonomy
+        from ngff_kg.ontology.index import OntologyIndex
+        from ngff_kg.ontology.taxonomy import load_taxonomy
 
         index = _ONTOLOGIES[id(store)] = OntologyIndex.from_store(store, load_taxonomy())
     return index

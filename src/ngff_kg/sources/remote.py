@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
-from .discover import CRATE, ZARR_JSON, ZATTRS, FoundRoot, WalkError, classify_document
-from .errors import ExtractionError, FetchError, UsageError
-from .extract.ngff import OmeGroup
-from .sources import check_path
-from .urls import PATH_SAFE
+from ngff_kg.errors import ExtractionError, FetchError, UsageError
+from ngff_kg.extract.ngff import OmeGroup
+from ngff_kg.sources.local import check_path
+from ngff_kg.sources.walk import CRATE, ZARR_JSON, ZATTRS, FoundRoot, WalkError, classify_document
+from ngff_kg.urls import PATH_SAFE
 
 T = TypeVar("T")
 
@@ -354,7 +354,7 @@ class Fetcher:
 
 
 class RemoteSource:
-    """The documents of one remote root (a :class:`~ngff_kg.sources.MetadataSource`).
+    """The documents of one remote root (a :class:`~ngff_kg.sources.local.MetadataSource`).
 
     ``names`` (the root's top-level entries, from an S3 listing) answers documents below a
     missing entry without a request. Every request is recorded in :attr:`accessed` as

@@ -32,9 +32,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import TermError
-from .terms import ONTOLOGIES, canonical_iri, curie, ontology_of
-from .vocab import NCBITAXON, NCBITAXON_RANK, OBO, OBO_IN_OWL, ONTOLOGY_GRAPH, OWL, RDFS
+from ngff_kg.errors import TermError
+from ngff_kg.normalize.terms import ONTOLOGIES, canonical_iri, curie, ontology_of
+from ngff_kg.vocab import NCBITAXON, NCBITAXON_RANK, OBO, OBO_IN_OWL, ONTOLOGY_GRAPH, OWL, RDFS
 
 #: NCBI Taxonomy ranks (as in the taxdump of 2024, before "superkingdom" became "domain").
 RANKS = (
@@ -234,7 +234,7 @@ class OntologyIndex:
     """Labels, synonyms and hierarchy of the loaded ontology terms, for lookups.
 
     :param terms: the terms by IRI.
-    :param taxonomy: an optional full NCBI Taxonomy (:class:`ngff_kg.taxonomy.TaxonomyDb`)
+    :param taxonomy: an optional full NCBI Taxonomy (:class:`ngff_kg.ontology.taxonomy.TaxonomyDb`)
         consulted for taxa the slims do not hold.
     """
 
@@ -267,7 +267,7 @@ class OntologyIndex:
     @classmethod
     def from_files(cls, folder: Any = None, taxonomy: Any = None) -> OntologyIndex:
         """An index of the shipped ``ontologies/*.ttl`` (no store needed)."""
-        from .store import resource_dir
+        from ngff_kg._resources import resource_dir
 
         folder = folder if folder is not None else resource_dir("ontologies")
         triples: list[tuple[str, str, str]] = []

@@ -22,12 +22,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from .datasets import DatasetRecord, Hierarchy, read_hierarchies, read_records
-from .errors import UsageError, require
-from .facets import license_label
+from ngff_kg.errors import UsageError, require
+from ngff_kg.views.facets import license_label
+from ngff_kg.views.records import DatasetRecord, Hierarchy, read_hierarchies, read_records
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
+    from ngff_kg.catalog import Catalog
 
 RDF_FORMATS = {
     "nquads": ox.RdfFormat.N_QUADS,

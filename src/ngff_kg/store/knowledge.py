@@ -12,16 +12,16 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import rdf
-from .errors import StoreError
-from .ontology import closure
-from .vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
+from ngff_kg import rdf
+from ngff_kg._resources import resource_dir
+from ngff_kg.errors import StoreError
+from ngff_kg.ontology.index import closure
+from ngff_kg.vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
 
 _META_GRAPH = NKG_GRAPH + "meta"
 
@@ -36,20 +36,6 @@ class GraphData:
     @classmethod
     def from_triples(cls, iri: str, triples: Iterable[rdf.Triple]) -> GraphData:
         return cls(iri, rdf.trig_block(iri, triples))
-
-
-def resource_dir(name: str) -> Any:
-    """A directory shipped inside the package (``queries``, ``ontologies``, ``contexts``).
-
-    In a source checkout (editable install) the top-level folders are used.
-    """
-    packaged = resources.files("ngff_kg") / name
-    if packaged.is_dir():
-        return packaged
-    checkout = Path(__file__).resolve().parents[2] / name
-    if checkout.is_dir():
-        return checkout
-    raise StoreError(f"package data folder {name!r} is missing from the installation")
 
 
 class KnowledgeStore:

@@ -6,7 +6,7 @@ Values chosen within one facet are alternatives; facets combine with AND; free t
 every word. The counts of a facet apply the text and every *other* facet's choice, so each count
 says how many datasets choosing that value (too) would show.
 
->>> from ngff_kg.datasets import DatasetRecord
+>>> from ngff_kg.views.records import DatasetRecord
 >>> index = FacetIndex([DatasetRecord("https://a.org/x/", kind="image")], {})
 >>> result = index.search({"kind": ["image"]})
 >>> result.total, [(v.value, v.count) for v in result.facets["kind"]]
@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .datasets import DatasetRecord, Hierarchy
-from .errors import UsageError
-from .terms import curie
+from ngff_kg.errors import UsageError
+from ngff_kg.normalize.terms import curie
+from ngff_kg.views.records import DatasetRecord, Hierarchy
 
 FACETS = ("organism", "modality", "license", "host", "kind")
 HIERARCHICAL = ("organism", "modality")

@@ -3,7 +3,7 @@
 Directories are never walked: the reader goes where the metadata points (multiscales
 dataset paths, plate wells, well images, ``labels`` lists, bioformats2raw series from
 ``OME/zarr.json`` or ``0/``, ``1/``… until one is missing) and reads only metadata documents
-through a :class:`~ngff_kg.sources.MetadataSource`. Consolidated metadata (v3
+through a :class:`~ngff_kg.sources.local.MetadataSource`. Consolidated metadata (v3
 ``consolidated_metadata``, v2 ``.zmetadata``) is used where a root has it.
 
 Work proceeds in rounds: every document one round needs is read together (on a thread pool
@@ -25,13 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .. import jsonio, rdf
-from ..errors import ExtractionError, FetchError
-from ..sources import MetadataSource
-from ..urls import PATH_SAFE
-from ..vocab import NKG, PROV, RDF_TYPE, SCHEMA, XSD_DATETIME
-from .ngff import OmeGroup, image_triples
-from .zarr_array import array_triples, parse_array_v2, parse_array_v3
+from ngff_kg import jsonio, rdf
+from ngff_kg.errors import ExtractionError, FetchError
+from ngff_kg.extract.ngff import OmeGroup, image_triples
+from ngff_kg.extract.omexml import omexml_triples, parse_omexml
+from ngff_kg.extract.zarr_array import array_triples, parse_array_v2, parse_array_v3
+from ngff_kg.sources.local import LocalSource, MetadataSource
+from ngff_kg.sources.walk import FoundRoot
+from ngff_kg.urls import PATH_SAFE
+from ngff_kg.vocab import NKG, PROV, RDF_TYPE, SCHEMA, XSD_DATETIME
 
 #: Default bound on the node documents read for one dataset.
 MAX_NODES = 100_000
@@ -530,3 +532,43 @@ def ome_image_iris(
         return f"{reader.iri}#ome-{quote(ident, safe=':')}"
 
     return image_iri
+
+
+@dataclass(slots=True)
+class DeepRead:
+    triples: list[rdf.Triple]
+    errors: list[str]
+    warnings: list[str]
+    documents: list[bytes]
+
+
+def read_hierarchy(
+    found: FoundRoot,
+    iri: str,
+    source: MetadataSource | None = None,
+    max_nodes: int = MAX_NODES,
+    executor: Executor | None = None,
+) -> DeepRead:
+    """The nodes below the root, and the root's OME-XML (bioformats2raw layouts), read from
+    ``source`` (default: the local directory ``found.path``)."""
+    if source is None:
+        source = LocalSource(found.path, found.names)
+    root_doc = None
+    if found.group.zarr_format == 3 and b"consolidated_metadata" in found.metadata_bytes:
+        root_doc = jsonio.loads(found.metadata_bytes)
+    reader = HierarchyReader(
+        source, iri, found.group, root_doc=root_doc, max_nodes=max_nodes, executor=executor
+    )
+    hierarchy = reader.read()
+    deep = DeepRead(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
+    if hierarchy.ome_xml is not None:
+        try:
+            doc = parse_omexml(hierarchy.ome_xml)
+        except ExtractionError as exc:
+            deep.errors.append(f"{OME_XML}: {exc}")
+        else:
+            deep.warnings.extend(f"{OME_XML}: {message}" for message in doc.warnings)
+            names = ome_image_iris(reader, hierarchy, doc.ome.plates)
+            deep.triples.extend(omexml_triples(doc, iri, names))
+            deep.triples.append((f"<{iri}>", f"<{NKG}omeXmlSource>", rdf.iri(iri + OME_XML)))
+    return deep

@@ -17,11 +17,11 @@ from urllib.parse import unquote
 
 import pyoxigraph as ox
 
-from .errors import UsageError
-from .vocab import NCBITAXON, NKG, NKG_GRAPH, RDF_TYPE
+from ngff_kg.errors import UsageError
+from ngff_kg.vocab import NCBITAXON, NKG, NKG_GRAPH, RDF_TYPE
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
+    from ngff_kg.catalog import Catalog
 
 #: NCBI Taxonomy ranks shown in the organism hierarchy (others are skipped, not their taxa's
 #: datasets): the Linnaean ranks, plus the newer top ranks.

@@ -32,15 +32,24 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from . import __version__, jsonio, rdf
-from .discover import FoundCsv, FoundRoot, KnownRoot, WalkError, root_at, walk
-from .errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
-from .extract.hierarchy import MAX_NODES, OME_XML, HierarchyReader, ome_image_iris
-from .extract.ngff import ngff_triples
-from .extract.omexml import omexml_triples, parse_omexml
-from .extract.rocrate import CRATE_FILE, extract_crate
-from .jsonld import ContextRegistry, JsonLdConverter
-from .remote import (
+from ngff_kg import jsonio, rdf
+from ngff_kg._version import __version__
+from ngff_kg.errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
+from ngff_kg.extract.ngff import ngff_triples
+from ngff_kg.extract.omexml import omexml_triples, parse_omexml
+from ngff_kg.extract.rocrate import CRATE_FILE, extract_crate
+from ngff_kg.extract.samples import SampleList, SampleRow, parse_sample_list, sample_list_triples
+from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
+from ngff_kg.normalize.repairs import Repair, repair_set_description, repair_set_iri
+from ngff_kg.ontology.taxonomy import LINEAGE_GRAPH_NAME, load_taxonomy
+from ngff_kg.reports import Problem, Progress
+from ngff_kg.sources.hierarchy import (
+    MAX_NODES,
+    OME_XML,
+    read_hierarchy,
+)
+from ngff_kg.sources.local import LocalSource, MetadataSource, file_state, unchanged
+from ngff_kg.sources.remote import (
     Fetcher,
     RemoteCsv,
     RemoteOptions,
@@ -50,14 +59,11 @@ from .remote import (
     is_remote,
     walk_s3,
 )
-from .repairs import Repair, repair_set_description, repair_set_iri
-from .samples import SampleList, SampleRow, parse_sample_list, sample_list_triples
-from .shards import ShardWriter
-from .sources import LocalSource, MetadataSource, file_state, unchanged
-from .store import GraphData, KnowledgeStore
-from .taxonomy import LINEAGE_GRAPH_NAME, load_taxonomy
-from .urls import PATH_SAFE, UrlMapper, normalize_url
-from .vocab import (
+from ngff_kg.sources.walk import FoundCsv, FoundRoot, KnownRoot, WalkError, root_at, walk
+from ngff_kg.store.knowledge import GraphData, KnowledgeStore
+from ngff_kg.store.shards import ShardWriter
+from ngff_kg.urls import PATH_SAFE, UrlMapper, normalize_url
+from ngff_kg.vocab import (
     NCBITAXON,
     NKG,
     PROV,
@@ -77,17 +83,8 @@ _P_HASH = f"<{NKG}contentHash>"
 _P_GENERATED = f"<{PROV}wasGeneratedBy>"
 _P_ENGINE = f"<{NKG}jsonldEngine>"
 _P_FILES = f"<{NKG}sourceFiles>"
-_P_OME_XML = f"<{NKG}omeXmlSource>"
 #: Threads reading the documents of one dataset (bounded: plates list thousands of wells).
 READ_THREADS = 8
-
-
-@dataclass
-class Problem:
-    """A dataset or file that could not be read completely."""
-
-    path: str
-    reason: str
 
 
 @dataclass
@@ -112,10 +109,6 @@ class HarvestReport:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-#: Progress callback, called with the number of datasets read so far.
-Progress = Callable[[int], None]
 
 
 @dataclass(slots=True)
@@ -893,46 +886,6 @@ def process_root(
     return DatasetOutcome(
         found.path, graph, frozenset(repairs), errors, warnings, has_crate, organisms
     )
-
-
-@dataclass(slots=True)
-class _Deep:
-    triples: list[rdf.Triple]
-    errors: list[str]
-    warnings: list[str]
-    documents: list[bytes]
-
-
-def read_hierarchy(
-    found: FoundRoot,
-    iri: str,
-    source: MetadataSource | None = None,
-    max_nodes: int = MAX_NODES,
-    executor: Executor | None = None,
-) -> _Deep:
-    """The nodes below the root, and the root's OME-XML (bioformats2raw layouts), read from
-    ``source`` (default: the local directory ``found.path``)."""
-    if source is None:
-        source = LocalSource(found.path, found.names)
-    root_doc = None
-    if found.group.zarr_format == 3 and b"consolidated_metadata" in found.metadata_bytes:
-        root_doc = jsonio.loads(found.metadata_bytes)
-    reader = HierarchyReader(
-        source, iri, found.group, root_doc=root_doc, max_nodes=max_nodes, executor=executor
-    )
-    hierarchy = reader.read()
-    deep = _Deep(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
-    if hierarchy.ome_xml is not None:
-        try:
-            doc = parse_omexml(hierarchy.ome_xml)
-        except ExtractionError as exc:
-            deep.errors.append(f"{OME_XML}: {exc}")
-        else:
-            deep.warnings.extend(f"{OME_XML}: {message}" for message in doc.warnings)
-            names = ome_image_iris(reader, hierarchy, doc.ome.plates)
-            deep.triples.extend(omexml_triples(doc, iri, names))
-            deep.triples.append((f"<{iri}>", _P_OME_XML, rdf.iri(iri + OME_XML)))
-    return deep
 
 
 def process_omexml_file(path: Path, iri: str, run_term: str) -> DatasetOutcome:

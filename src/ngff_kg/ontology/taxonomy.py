@@ -20,10 +20,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import rdf
-from .errors import UsageError
-from .ontology import EXACT, LABEL, RELATED, Term, name_key
-from .vocab import NCBITAXON, NCBITAXON_RANK, OBO_IN_OWL, OWL, RDF_TYPE, RDFS
+from ngff_kg import rdf
+from ngff_kg.errors import UsageError
+from ngff_kg.ontology.index import EXACT, LABEL, RELATED, Term, name_key
+from ngff_kg.vocab import NCBITAXON, NCBITAXON_RANK, OBO_IN_OWL, OWL, RDF_TYPE, RDFS
 
 #: Rank codes of ``taxa.marisa``: code N is ``RANK_CODES[N - 1]`` (taxoniq's enumeration).
 RANK_CODES = (
@@ -125,7 +125,7 @@ class TaxonomyDb:
 
     # ------------------------------------------------------------------ as ontology terms
     def term(self, iri: str) -> Term | None:
-        """The taxon as a :class:`~ngff_kg.ontology.Term`, or ``None`` when unknown."""
+        """The taxon as a :class:`~ngff_kg.ontology.index.Term`, or ``None`` when unknown."""
         if iri not in self._terms:
             self._terms[iri] = self._make_term(iri)
         return self._terms[iri]
@@ -158,7 +158,7 @@ class TaxonomyDb:
 
     def by_name(self, text: str) -> list[tuple[Term, int, str]]:
         """Taxa whose scientific name (exactly as written) or common name (any case) is
-        ``text``: ``(term, tier, name)`` with the tiers of :mod:`ngff_kg.ontology`."""
+        ``text``: ``(term, tier, name)`` with the tiers of :mod:`ngff_kg.ontology.index`."""
         found: list[tuple[Term, int, str]] = []
         for (taxid,) in self._by_name.get(text.strip(), ()):
             term = self.term(f"{NCBITAXON}{taxid}")

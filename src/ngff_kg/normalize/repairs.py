@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from . import rdf
-from .vocab import NKG, RDF_TYPE
+from ngff_kg import rdf
+from ngff_kg.vocab import NKG, RDF_TYPE
 
 #: Repair kinds: code → (IRI local name, one-line description). Documented in ngff-kg.ttl.
 KINDS: dict[str, tuple[str, str]] = {

@@ -16,8 +16,8 @@ from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from typing import Any
 
-from .errors import require
-from .jsonld import ContextRegistry
+from ngff_kg.errors import require
+from ngff_kg.normalize.jsonld import ContextRegistry
 
 
 class DaskJobs(Executor):

@@ -32,9 +32,9 @@ from typing import Any
 
 from pyld.iri_resolver import resolve as _pyld_resolve
 
-from . import rdf
-from .errors import ExtractionError, UnknownContextError
-from .vocab import RDF_TYPE, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING
+from ngff_kg import rdf
+from ngff_kg.errors import ExtractionError, UnknownContextError
+from ngff_kg.vocab import RDF_TYPE, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING
 
 _RDF_TYPE_TERM = f"<{RDF_TYPE}>"
 _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):[^\s]*$")
