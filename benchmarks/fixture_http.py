@@ -22,7 +22,7 @@ from pathlib import Path
 
 import obstore
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 from servers import FixtureHttpServer
 
 

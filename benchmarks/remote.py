@@ -47,7 +47,7 @@ def roots(corpus: Path) -> list[str]:
 
 
 def serve(corpus: str, latency: float, pipe: object) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "support"))
     from servers import FixtureHttpServer
 
     with FixtureHttpServer(Path(corpus), latency=latency) as server:

@@ -17,7 +17,7 @@ import pytest
 from ngff_kg import Catalog
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data"
+DATA = ROOT / "tests" / "support" / "data"
 CRATES = DATA / "crates"
 TREE = DATA / "tree"
 EXAMPLES = ROOT / "examples" / "metadata"
@@ -43,6 +43,29 @@ SELECT DISTINCT ?dataset WHERE {
   FILTER(?organism = param:organism() && ?modality = param:modality())
 }
 """
+
+
+#: Modules whose every test is slow: a real browser driving the served catalogue, harvests on
+#: a Dask cluster of worker processes, harvests from loopback HTTP and S3 servers, the example
+#: scripts (each a harvest in a subprocess).
+SLOW_MODULES = {"test_browser.py", "test_distributed.py", "test_remote.py", "test_examples.py"}
+#: Single slow tests elsewhere: a second RDF parser (rdflib) reading whole dumps.
+SLOW_TESTS = {"test_another_parser_reads_the_dumps"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that reads the 15K-dataset corpus (it asks for the ``corpus``
+    fixture, directly or through ``corpus_catalog``) and those of :data:`SLOW_MODULES` and
+    :data:`SLOW_TESTS`; ``python -m pytest -m "not slow"`` is then the quick subset
+    (docs/development.md)."""
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        if (
+            "corpus" in getattr(item, "fixturenames", ())
+            or item.path.name in SLOW_MODULES
+            or name in SLOW_TESTS
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 def taxon(n: int) -> str:

@@ -33,6 +33,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert install in script and run in script
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("NGFF_KG_SKIP_INSTALL_TEST") == "1", reason="NGFF_KG_SKIP_INSTALL_TEST=1"
 )

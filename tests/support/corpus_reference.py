@@ -18,7 +18,7 @@ the directory ``<tree>/<host>/<path>`` is published at
 
 Usage as a script (for eyeballing)::
 
-    python tests/corpus_reference.py /path/to/ome2024-ngff-challenge-metadata
+    python tests/support/corpus_reference.py /path/to/ome2024-ngff-challenge-metadata
 """
 
 from __future__ import annotations

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import re
 import subprocess
 import sys
@@ -11,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pyoxigraph as ox
-import pytest
 from conftest import ROOT
 
 import ngff_kg
@@ -65,24 +62,6 @@ def test_vocabulary_defines_every_term_used() -> None:
     used.update(local for local, _ in KINDS.values())
     missing = sorted(t for t in used if "https://w3id.org/ngff-kg/vocab#" + t not in defined)
     assert not missing, f"terms used but not defined in ontologies/ngff-kg.ttl: {missing}"
-
-
-MODULES = [
-    "ngff_kg.catalog",
-    "ngff_kg.normalize.jsonld",
-    "ngff_kg.store.knowledge",
-    "ngff_kg.normalize.terms",
-    "ngff_kg.urls",
-    "ngff_kg.normalize.units",
-    "ngff_kg.extract.zarr_array",
-]
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name: str) -> None:
-    module = importlib.import_module(name)
-    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert tried > 0 and failures == 0
 
 
 def test_public_names_have_docstrings() -> None:

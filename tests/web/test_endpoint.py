@@ -7,8 +7,6 @@ compare with ``ngff-kg query`` on the same store.
 from __future__ import annotations
 
 import csv
-import doctest
-import importlib
 import io
 import json
 import urllib.error
@@ -37,15 +35,6 @@ MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
 JSON = "application/sparql-results+json"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["ngff_kg.web.sparql", "ngff_kg.views.facets", "ngff_kg.web.server"],
-)
-def test_docstring_examples(name: str) -> None:
-    failures, tried = doctest.testmod(importlib.import_module(name))
-    assert tried > 0 and failures == 0
 
 
 # ---------------------------------------------------------------------- without a server

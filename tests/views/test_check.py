@@ -1,4 +1,5 @@
-"""``ngff-kg check`` and ``ngff-kg terms`` on the ``tests/data/quality`` fixtures (see its README).
+"""``ngff-kg check`` and ``ngff-kg terms`` on the ``tests/support/data/quality`` fixtures (see
+its README).
 
 The full NCBI Taxonomy (taxonomy extra) is switched off here so that the results do not
 depend on what is installed; ``test_taxonomy.py`` covers it.

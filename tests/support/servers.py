@@ -14,7 +14,7 @@ them, or the pytest fixtures at the end of this module, by module name::
 
     from servers import FixtureHttpServer, http_server, http_server_factory, s3_server
 
-(pytest puts ``tests/`` on ``sys.path``, as for ``ngff_fixtures``; importing a fixture into
+(pytest puts ``tests/support/`` on ``sys.path``, as for ``ngff_fixtures``; importing a fixture into
 a test module makes it available there; name the fixtures in the module's ``__all__`` so
 that ruff sees them used, as ``test_servers.py`` does).
 """

