@@ -14,7 +14,7 @@
 * **datePublished**: the number of original crates whose root has one, counted on the raw
   JSON of every crate (a root without it fails the REQUIRED check 8.4).
 
-Timings are not asserted anywhere: run this by hand and record the figures in the README.
+Timings are not asserted anywhere: run this by hand and record the figures in docs/performance.md.
 """
 
 from __future__ import annotations

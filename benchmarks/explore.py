@@ -12,7 +12,7 @@ Harvests the corpus into a temporary store, then measures (wall-clock seconds, t
 * **SPARQL**: a named query through a worker of the query pool (process round trip);
 * **exports**: Parquet, CSV, N-Quads and TriG of the whole store.
 
-No timing is asserted anywhere: run it by hand and record the figures in the README.
+No timing is asserted anywhere: run it by hand and record the figures in docs/performance.md.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@
 
 Everything is timed as wall-clock seconds in this process. Targets (issue #2): full corpus
 in at most 10 s, at least 10 times faster than the pyld path. Timings are not asserted
-anywhere: run this by hand and record the figures in the README.
+anywhere: run this by hand and record the figures in docs/performance.md.
 """
 
 from __future__ import annotations

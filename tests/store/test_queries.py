@@ -151,20 +151,21 @@ def test_bad_header_and_bad_sparql(tmp_path) -> None:
     assert resolve_query(str(broken)).name == "broken"
 
 
-def test_readme_lists_every_query_with_its_columns_and_parameters() -> None:
+def test_docs_list_every_query_with_its_columns_and_parameters() -> None:
     from conftest import ROOT
 
     rows = {}
-    for line in (ROOT / "README.md").read_text("utf-8").splitlines():
+    for line in (ROOT / "docs" / "queries.md").read_text("utf-8").splitlines():
         match = re.match(r"^\| `([a-z0-9-]+)` \|\s*([^|]*?)\s*\|\s*([^|]*?)\s*\|$", line)
         if match:
             rows[match.group(1)] = (match.group(2), match.group(3))
     for name, query in LIBRARY.items():
-        assert name in rows, f"README's query table lacks {name}"
+        assert name in rows, f"docs/queries.md's query table lacks {name}"
         columns, params = rows[name]
         names = [c.strip().split(" ")[0] for c in re.sub(r"\([^)]*\)", "", columns).split(",")]
-        assert names == list(query.columns), f"README columns of {name}: {columns}"
+        assert names == list(query.columns), f"docs/queries.md columns of {name}: {columns}"
         documented = set(re.findall(r"([a-z_]+)\?", params)) | set(
             re.findall(r"^([a-z_]+)(?: |$)", params.strip())
         )
-        assert {p.name for p in query.params} <= documented | {""}, f"README params of {name}"
+        params_ok = {p.name for p in query.params} <= documented | {""}
+        assert params_ok, f"docs/queries.md params of {name}"

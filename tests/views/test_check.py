@@ -238,13 +238,14 @@ def test_repairs_query_counts_datasets_like_a_plain_join(quality_store: Path) ->
     assert sorted(fast, key=key) == sorted(slow, key=key) and len(fast) > 10
 
 
-def test_readme_documents_queries_commands_and_cell_lines() -> None:
-    readme = (ROOT / "README.md").read_text("utf-8")
+def test_docs_document_queries_commands_and_cell_lines() -> None:
+    queries = (ROOT / "docs" / "queries.md").read_text("utf-8")
     for name in library():
-        assert f"| `{name}` |" in readme, f"README's query table lacks {name}"
+        assert f"| `{name}` |" in queries, f"docs/queries.md's query table lacks {name}"
+    ontologies = (ROOT / "docs" / "ontologies.md").read_text("utf-8")
     for command in ("ngff-kg terms TEXT", "ngff-kg check --store DIR", "ngff-kg[taxonomy]"):
-        assert command in readme
-    assert f"a table of {len(CELL_LINES)}:" in readme
+        assert command in ontologies
+    assert f"a table of {len(CELL_LINES)}:" in ontologies
 
 
 def test_nothing_touches_the_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
