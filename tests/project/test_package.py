@@ -34,6 +34,7 @@ def test_wheel_contains_package_data(tmp_path: Path) -> None:
         assert f"ngff_kg/contexts/{context.name}" in names
     for asset in (ROOT / "src" / "ngff_kg" / "web" / "static").iterdir():
         assert f"ngff_kg/web/static/{asset.name}" in names
+    assert "ngff_kg/py.typed" in names  # PEP 561: users' type checkers read the annotations
 
 
 def test_resources_are_found() -> None:
