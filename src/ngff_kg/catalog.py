@@ -221,7 +221,7 @@ class Catalog:
         on_diff: DiffSink | None = None,
     ) -> EnrichReport:
         """Rewrite the RO-Crate of every dataset root below ``targets`` with what the store
-        knows of it (see the README's Enrich section); :func:`ngff_kg.enrich.enrich_targets`
+        knows of it (see docs/enrich.md); :func:`ngff_kg.enrich.enrich_targets`
         does the same without a store.
 
         :param base_url: the base URL the targets were harvested with; without it, datasets
