@@ -13,6 +13,7 @@ import typer.main
 from conftest import ROOT
 
 from ngff_kg.cli import app
+from ngff_kg.queries import library
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
@@ -136,3 +137,34 @@ def test_markers_used_in_the_docs_are_registered() -> None:
     # every module's docstring examples run: the package is collected with --doctest-modules
     assert "--doctest-modules" in pytest_config["addopts"]
     assert "src/ngff_kg" in pytest_config["testpaths"]
+
+
+def test_named_queries_in_examples_exist() -> None:
+    names = set(library())
+    for document in documents():
+        text = document.read_text("utf-8")
+        for name in re.findall(r"ngff-kg query ([a-z][a-z0-9-]+)", text):
+            assert name in names, f"{document.name} runs ngff-kg query {name}: no such query"
+        for name in re.findall(r"\.(?:query|dataframe)\(\"([a-z][a-z0-9-]+)\"", text):
+            assert name in names, f"{document.name} runs the query {name}: no such query"
+
+
+def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README's Python block, run as written from a directory holding the examples."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text("utf-8"), flags=re.S)
+    assert blocks
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
+    printed: list[str] = []
+    exec(blocks[0], {"print": lambda *a: printed.append(" ".join(map(str, a)))})
+    assert (tmp_path / "kg-store").is_dir()
+    # Mammalia, from the crates' raw JSON: house mouse (10090) and human (9606) are mammals,
+    # zebrafish (7955) and baker's yeast (4932) are not (NCBI Taxonomy)
+    mammals, others = set(), set()
+    for crate in (ROOT / "examples" / "metadata").rglob("ro-crate-metadata.json"):
+        text = crate.read_text("utf-8")
+        is_mammal = "txid10090" in text or "txid9606" in text
+        (mammals if is_mammal else others).add(crate.parent.name)
+    assert mammals and others
+    assert all(f"/{name}/" in printed[0] for name in mammals), printed
+    assert not any(f"/{name}/" in printed[0] for name in others), printed
