@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, quote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -42,6 +43,7 @@ from ngff_kg.views.records import (
     read_hierarchies,
     read_records,
 )
+from ngff_kg.web.guard import MAX_BODY_BYTES, MAX_QUERY_STRING_BYTES, Guard
 from ngff_kg.web.sparql import QueryPool, QueryRequest, parse_request
 from ngff_kg.web.sparql import Response as ProtocolResponse
 
@@ -267,9 +269,16 @@ def _page(name: str) -> Any:
 
 
 def create_app(
-    store: str | Path, *, timeout: float = 30.0, limit: int = 10_000, workers: int = 2
+    store: str | Path,
+    *,
+    timeout: float = 30.0,
+    limit: int = 10_000,
+    workers: int = 2,
+    max_body: int = MAX_BODY_BYTES,
+    max_query_string: int = MAX_QUERY_STRING_BYTES,
 ) -> Starlette:
-    """The ASGI application serving ``store`` (read-only).
+    """The ASGI application serving ``store`` (read-only), behind :class:`Guard` (security
+    headers, CORS on ``/sparql``, request-size limits ``max_body`` and ``max_query_string``).
 
     :raises StoreError: the store cannot be opened.
     """
@@ -295,6 +304,9 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(Guard, max_body=max_body, max_query_string=max_query_string),
+        ],
     )
     app.state.catalogue = state
     return app

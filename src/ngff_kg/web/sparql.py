@@ -129,26 +129,42 @@ class Response:
 # ---------------------------------------------------------------------- content negotiation
 
 
-def parse_accept(header: str) -> list[tuple[str, float]]:
-    """Media ranges with their quality, as an ``Accept`` header lists them.
+_QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
-    >>> parse_accept("text/csv;q=0.5, application/json")
-    [('text/csv', 0.5), ('application/json', 1.0)]
+
+def parse_accept(header: str) -> list[tuple[str, float]]:
+    """Media ranges with their weight, as an ``Accept`` header lists them (RFC 9110 12.5.1).
+
+    A range that is not ``type/subtype``, ``type/*`` or ``*/*`` is skipped. A weight that is
+    not a valid qvalue (``0`` to ``1``, at most three decimals) is ignored: the range counts
+    with the default weight 1, as if it had none. A range with media-type parameters other
+    than ``charset`` is skipped too (no result here has such parameters).
+
+    >>> parse_accept("text/csv;q=0.5, application/json, */*;q=abc, bad")
+    [('text/csv', 0.5), ('application/json', 1.0), ('*/*', 1.0)]
     """
     out = []
     for part in header.split(","):
         pieces = [p.strip() for p in part.split(";")]
-        if not pieces[0]:
+        media = pieces[0].lower()
+        kind, slash, subtype = media.partition("/")
+        if not (slash and _TOKEN.fullmatch(kind) and _TOKEN.fullmatch(subtype)):
             continue
-        quality = 1.0
+        if kind == "*" and subtype != "*":
+            continue
+        quality, usable = 1.0, True
         for piece in pieces[1:]:
             key, _, value = piece.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    quality = 0.0
-        out.append((pieces[0].lower(), quality))
+            key, value = key.strip().lower(), value.strip()
+            if key == "q":
+                if _QVALUE.fullmatch(value):
+                    quality = float(value)
+                break  # what follows the weight are accept-extensions: not about the media type
+            if key and key != "charset":
+                usable = False
+        if usable:
+            out.append((media, quality))
     return out
 
 
@@ -156,31 +172,46 @@ def negotiate(
     accept: str, formats: tuple[ResultFormat, ...], name: str | None = None
 ) -> ResultFormat | None:
     """The format to answer with: the one named (by name, alias or media type, as the
-    ``format`` request parameter gives it), else the best the ``Accept`` header allows (the
-    first of ``formats`` on a tie or without a header); ``None`` when none is acceptable.
+    ``format`` request parameter gives it), else the best the ``Accept`` header allows;
+    ``None`` when none is acceptable (every range matching it has weight 0, or none matches).
+
+    Each format gets the weight of the most specific range that matches one of its media
+    types (exact type, then ``type/*``, then ``*/*``); the highest weight wins, then the more
+    specific match, then the first of ``formats``.
 
     >>> negotiate("text/csv", SOLUTION_FORMATS).name
     'csv'
     >>> negotiate("*/*", GRAPH_FORMATS).name
     'turtle'
+    >>> negotiate("text/csv, */*", SOLUTION_FORMATS).name
+    'csv'
     """
     if name:
         return next((f for f in formats if f.named(name)), None)
     ranges = parse_accept(accept) if accept.strip() else [("*/*", 1.0)]
-    best: tuple[float, int, ResultFormat] | None = None
+    best: tuple[float, int, int, ResultFormat] | None = None
     for position, fmt in enumerate(formats):
-        # the most specific range that matches decides (RFC 9110: text/csv;q=0 excludes CSV)
-        kind = fmt.accepts[0].partition("/")[0]
+        kind = fmt.media_type.partition("/")[0]  # the type the response would have
         quality, specificity = 0.0, -1
         for media, q in ranges:
-            rank = 2 if media in fmt.accepts else 1 if media == f"{kind}/*" else 0
-            if (rank == 0 and media != "*/*") or rank < specificity:
+            if media in fmt.accepts:
+                rank = 2
+            elif media == kind + "/*":
+                rank = 1
+            elif media == "*/*":
+                rank = 0
+            else:
                 continue
-            quality = q if rank > specificity else max(quality, q)
-            specificity = rank
-        if quality > 0 and (best is None or quality > best[0]):
-            best = (quality, position, fmt)
-    return best[2] if best else None
+            if rank > specificity:
+                quality, specificity = q, rank
+            elif rank == specificity:
+                quality = max(quality, q)
+        if quality <= 0:
+            continue
+        key = (quality, specificity, -position, fmt)
+        if best is None or key[:3] > best[:3]:
+            best = key
+    return best[3] if best else None
 
 
 # ---------------------------------------------------------------------- result writers
