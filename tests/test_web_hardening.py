@@ -4,17 +4,33 @@ queries answered beside runaway ones, and a newer harvest noticed while serving.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
+import re
+import shutil
 import socket
+import subprocess
+import sys
+import threading
+import time
 import urllib.parse
+from collections.abc import Iterator
+from http.client import HTTPConnection
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_endpoint import COUNT, JSON, http, sparql_get
+from conftest import EXAMPLES
+from test_endpoint import COUNT, JSON, SLOW, http, sparql_get
 
+from ngff_kg import Catalog
 from ngff_kg.web.guard import MAX_BODY_BYTES, MAX_QUERY_STRING_BYTES
 from ngff_kg.web.sparql import SOLUTION_FORMATS, negotiate, parse_accept
 
+LAB = EXAMPLES / "data.example.org" / "Example Lab"
+DATASETS = """PREFIX nkg: <https://w3id.org/ngff-kg/vocab#>
+SELECT ?dataset WHERE { ?dataset a nkg:OmeZarrDataset }"""
 PAGES = ["", "dataset", "editor", "static/common.js", "api/status", "no-such-page"]
 
 
@@ -178,3 +194,139 @@ def test_endpoint_answers_a_browser_accept_with_a_bad_weight(live_server: str) -
     assert status == 200 and headers["content-type"].startswith(JSON)
     assert json.loads(body)["results"]["bindings"]
     assert sparql_get(live_server, COUNT, "*/*;q=0")[0] == 406
+
+
+# ---------------------------------------------------------------------- servers of our own
+
+
+@contextlib.contextmanager
+def serving(store: Path, log: Path, *options: str) -> Iterator[str]:
+    """``ngff-kg serve`` for ``store`` on a free loopback port, as in ``conftest.live_server``."""
+    for module in ("starlette", "uvicorn"):
+        pytest.importorskip(module, reason=f"{module} (the serve extra) is not installed")
+    command = [sys.executable, "-m", "ngff_kg.cli", "serve", "--store", str(store), "--port", "0"]
+    command += list(options)
+    if shutil.which("timeout"):
+        command = ["timeout", "-k", "10", "600", *command]
+    with log.open("w") as errors:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=errors, text=True, start_new_session=True
+        )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout],  # type: ignore[union-attr]
+        daemon=True,
+    ).start()
+    url = None
+    deadline = time.monotonic() + 180
+    try:
+        while url is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            match = re.search(r"catalogue: (http://127\.0\.0\.1:\d+/)", line)
+            url = match.group(1) if match else None
+        if url is None:
+            process.kill()
+            pytest.fail(f"ngff-kg serve did not start: {log.read_text()}")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(20)
+        process.stdout.close()  # type: ignore[union-attr]
+
+
+def from_address(base: str, source: str, path: str, accept: str = JSON) -> tuple[int, bytes]:
+    """GET ``path`` from a connection whose source address is ``source`` (another client)."""
+    address = urlsplit(base)
+    connection = HTTPConnection(
+        address.hostname, address.port, timeout=120, source_address=(source, 0)
+    )
+    try:
+        connection.request("GET", path, headers={"Accept": accept})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_one_client_with_runaway_queries_cannot_starve_another(
+    examples_store: Path, tmp_path: Path
+) -> None:
+    try:  # a second loopback address for the second client (all of 127/8 is loopback)
+        socket.create_server(("127.0.0.2", 0)).close()
+    except OSError as exc:
+        pytest.skip(f"127.0.0.2 is not usable here: {exc}")
+    options = ("--timeout", "10", "--workers", "2")
+    with serving(examples_store, tmp_path / "log.txt", *options) as base:
+        slow_path = "/sparql?" + urllib.parse.urlencode({"query": SLOW})
+        ask_path = "/sparql?" + urllib.parse.urlencode({"query": "ASK {}"})
+        finished: list[tuple[float, int]] = []
+
+        def slow() -> None:
+            status, _ = from_address(base, "127.0.0.1", slow_path)
+            finished.append((time.monotonic(), status))
+
+        threads = [threading.Thread(target=slow) for _ in range(9)]  # one more than allowed
+        for thread in threads:
+            thread.start()
+        time.sleep(2)  # the slow queries hold a worker or wait for one
+        status, body = from_address(base, "127.0.0.2", ask_path)
+        answered = time.monotonic()
+        assert status == 200 and json.loads(body)["boolean"] is True
+        for thread in threads:
+            thread.join(120)
+        statuses = sorted(s for _, s in finished)
+        # 8 may run or wait (4 per worker); the 9th is told to come back later
+        assert statuses.count(429) == 1, statuses
+        ran = [t for t, s in finished if s != 429]
+        assert answered < min(ran), "the ASK waited for the slow queries"
+        assert set(statuses) <= {429, 503}  # none of the runaway queries finished
+        status, _ = from_address(base, "127.0.0.1", ask_path)  # the first client goes on
+        assert status == 200
+
+
+def test_a_harvest_while_serving_is_served_once_it_is_done(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with Catalog(store) as catalog:
+        assert catalog.harvest([LAB / "images"], base_url="https://").ok
+    with Catalog(store, read_only=True) as catalog:
+        before = set(catalog.query(DATASETS).column("dataset"))
+    with serving(store, tmp_path / "log.txt") as base:
+        status, headers, body = http(base + "api/status")
+        assert status == 200
+        assert json.loads(body)["datasets"] == len(before) > 0
+        assert headers["ngff-kg-snapshot"].startswith("0;")
+        with Catalog(store) as catalog:  # the server holds no lock: a harvest can write
+            report = catalog.harvest([LAB / "screens"], base_url="https://")
+            assert report.ok and report.datasets_harvested > 0
+        with Catalog(store, read_only=True) as catalog:
+            after = set(catalog.query(DATASETS).column("dataset"))
+        assert after > before
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            _, headers, body = sparql_get(base, DATASETS)
+            served = {b["dataset"]["value"] for b in json.loads(body)["results"]["bindings"]}
+            if served == after:
+                break
+            time.sleep(0.5)
+        assert served == after, "the server still answers from the older snapshot"
+        assert not headers["ngff-kg-snapshot"].startswith("0;")
+        # the catalogue (read at start-up) was re-read as well
+        total = json.loads(http(base + "api/search?limit=1")[2])["total"]
+        assert total == len(after)
+        assert json.loads(http(base + "api/status")[2])["snapshot"]["generation"] >= 1
+
+
+def test_a_store_that_does_not_change_is_not_reopened(examples_store: Path) -> None:
+    from ngff_kg.web.app import store_fingerprint
+
+    first = store_fingerprint(examples_store)
+    with Catalog(examples_store, read_only=True) as catalog:
+        assert catalog.query(DATASETS).rows  # reading leaves the files as they were
+    assert first and store_fingerprint(examples_store) == first

@@ -69,6 +69,7 @@ class Guard:
 
     :param max_body: the most bytes a request body may have (413 beyond).
     :param max_query_string: the most bytes a query string may have (414 beyond).
+    :param dynamic: more headers for every response, asked for each request.
     """
 
     def __init__(
@@ -77,12 +78,14 @@ class Guard:
         *,
         max_body: int = MAX_BODY_BYTES,
         max_query_string: int = MAX_QUERY_STRING_BYTES,
+        dynamic: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         if max_body < 1 or max_query_string < 1:
             raise ValueError("request-size limits must be at least 1 byte")
         self.app = app
         self.max_body = max_body
         self.max_query_string = max_query_string
+        self.dynamic = dynamic
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,6 +93,8 @@ class Guard:
             return
         cors = scope["path"] == CORS_PATH
         extra = {**SECURITY_HEADERS, **(CORS_HEADERS if cors else {})}
+        if self.dynamic is not None:
+            extra.update({k.lower(): v for k, v in self.dynamic().items()})
         if cors and scope["method"] == "OPTIONS":
             await _plain(send, 204, b"", {**extra, **PREFLIGHT_HEADERS})
             return
