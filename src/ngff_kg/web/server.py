@@ -78,6 +78,7 @@ def serve(
     workers: int = 2,
     max_body: int | None = None,
     max_query_string: int | None = None,
+    watch: float = 2.0,
     announce: Callable[[str, Any], None] | None = None,
 ) -> None:
     """Serve ``store`` until interrupted: SPARQL at ``/sparql``, the catalogue at ``/``.
@@ -86,6 +87,7 @@ def serve(
         ``NGFF_KG_MAX_BODY_BYTES``, else 1 MiB).
     :param max_query_string: the most bytes a query string may have (default:
         ``NGFF_KG_MAX_QUERY_STRING_BYTES``, else 64 KiB).
+    :param watch: seconds between two looks for a newer harvest of the store (0: never).
     :param announce: called with the base URL and the app's state once the server accepts
         connections (the catalogue index is built by then).
     :raises MissingDependencyError: Starlette or Uvicorn is not installed.
@@ -109,6 +111,7 @@ def serve(
             workers=workers,
             max_body=max_body,
             max_query_string=max_query_string,
+            watch=watch,
         )
         bound = sock.getsockname()
         shown = f"[{bound[0]}]" if sock.family == socket.AF_INET6 else bound[0]
