@@ -341,3 +341,12 @@ def test_a_store_that_does_not_change_is_not_reopened(tmp_path: Path) -> None:
     assert first and now == first, set(first) ^ set(now)
     harvest(store, LAB / "screens")
     assert store_fingerprint(store) != first
+
+
+def test_docstring_examples_of_the_app() -> None:
+    import doctest
+
+    import ngff_kg.web.app
+
+    failures, tried = doctest.testmod(ngff_kg.web.app)
+    assert tried > 0 and failures == 0

@@ -2,7 +2,8 @@
 
 Routes:
 
-- ``GET|POST /sparql``: SPARQL 1.1 Protocol queries (see :mod:`ngff_kg.web.sparql`); updates 403.
+- ``GET|POST /sparql``: SPARQL 1.1 Protocol queries (see :mod:`ngff_kg.web.sparql`); updates 403;
+  ``OPTIONS /sparql``: the CORS preflight.
 - ``GET /api/search``: faceted search (``organism``, ``modality``, ``license``, ``host``,
   ``kind`` repeated as needed, ``q`` free text, ``offset``, ``limit``).
 - ``GET /api/dataset?iri=``: every triple and repair of one dataset.
@@ -43,7 +44,7 @@ from starlette.staticfiles import StaticFiles
 
 from ngff_kg._version import __version__
 from ngff_kg.catalog import Catalog
-from ngff_kg.errors import NgffKgError, UsageError
+from ngff_kg.errors import UsageError
 from ngff_kg.normalize.terms import curie
 from ngff_kg.queries import library
 from ngff_kg.views.facets import FACET_TITLES, FACETS, HIERARCHICAL, FacetIndex, license_label
@@ -59,6 +60,8 @@ from ngff_kg.web.sparql import QueryPool, QueryRequest, parse_request
 from ngff_kg.web.sparql import Response as ProtocolResponse
 
 STATIC = Path(__file__).parent / "static"
+VALIDATOR = "https://ome.github.io/ome-ngff-validator/?source="
+VIZARR = "https://hms-dbmi.github.io/vizarr/?source="
 #: Seconds between two looks at the store's files for a newer harvest.
 WATCH_SECONDS = 2.0
 #: Response header naming the snapshot of the store that answered: its generation (0 for the
@@ -87,10 +90,6 @@ def store_fingerprint(store: Path) -> tuple[Any, ...]:
             continue
         out.append((entry.name, info.st_size, info.st_mtime_ns))
     return tuple(sorted(out))
-
-
-VALIDATOR = "https://ome.github.io/ome-ngff-validator/?source="
-VIZARR = "https://hms-dbmi.github.io/vizarr/?source="
 
 
 def links(url: str) -> list[dict[str, str]]:
@@ -210,7 +209,7 @@ class CatalogueApp:
         self.fingerprint = fingerprint  # not again until the store changes again
         try:
             snapshot = await anyio.to_thread.run_sync(_read_snapshot, self.store)
-        except (NgffKgError, OSError, RuntimeError) as exc:
+        except Exception as exc:  # a store caught mid-write, unreadable: serve on what we have
             print(f"ngff-kg serve: keeping the older snapshot: {exc}", file=sys.stderr)
             return
         self._use(snapshot)  # requests reading the older one keep it until they finish
