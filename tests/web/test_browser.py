@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BY_HIERARCHY, fbbi, taxon
+from conftest import BY_HIERARCHY, EXAMPLES, fbbi, taxon
 
 from ngff_kg import Catalog
 
@@ -67,11 +68,18 @@ def page(browser, live_server: str) -> Iterator:
     errors: list[str] = []
     tab.on("request", lambda request: requests.append(request.url))
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: blocked(message, errors))
     yield tab
     tab.close()
     outside = [u for u in requests if not u.startswith((live_server, "data:"))]
     assert not outside, f"requests outside the server: {outside}"
     assert not errors, f"JavaScript errors: {errors}"
+
+
+def blocked(message, errors: list[str]) -> None:
+    """Collect what the server's Content-Security-Policy blocked (Chromium logs it)."""
+    if message.type == "error" and "Content Security Policy" in message.text:
+        errors.append(message.text)
 
 
 def choose(page, facet: str, label: str) -> None:
@@ -160,3 +168,63 @@ def test_editor_runs_a_named_query_with_a_parameter(page, live_server: str) -> N
     page.locator("#query").fill("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
     page.locator("#run").click()
     expect(page.locator("#error")).to_contain_text("403")
+
+
+# ---------------------------------------------------------------------- hostile metadata
+
+HOSTILE = "javascript:alert(document.domain)"
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A store whose sample list gives the mouse brain a ``javascript:`` origin, served."""
+    from test_web_hardening import serving
+
+    tree = tmp_path_factory.mktemp("hostile")
+    lab = tree / "data.example.org" / "Example Lab" / "images"
+    shutil.copytree(EXAMPLES / "data.example.org" / "Example Lab" / "images", lab)
+    samples = tree / "raw.example.com" / "samples"
+    samples.mkdir(parents=True)
+    (samples / "samples.csv").write_text(f"url,written,origin\n{MOUSE},1000,{HOSTILE}\n")
+    store = tmp_path_factory.mktemp("hostile-store") / "store"
+    with Catalog(store) as catalog:
+        assert catalog.harvest([tree], base_url="https://").ok
+    with serving(store, store.parent / "log.txt") as base:
+        yield base
+
+
+def test_metadata_values_that_are_not_http_links_are_shown_as_text(browser, hostile_server):
+    tab = browser.new_page()
+    errors: list[str] = []
+    dialogs: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: blocked(message, errors))
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        tab.goto(hostile_server)
+        result = tab.locator(f'.result[data-url="{MOUSE}"]')
+        expect(result).to_contain_text("origin: " + HOSTILE)  # shown, as text
+        detail = hostile_server + "dataset?iri=" + urllib.parse.quote(MOUSE, safe="")
+        tab.goto(detail)
+        expect(tab.locator("#dataset")).to_contain_text("origin: " + HOSTILE)
+        expect(tab.locator("#triples")).to_contain_text(HOSTILE)
+        for page_url in (hostile_server, detail):
+            tab.goto(page_url)
+            expect(tab.locator("#dataset, #results .result").first).to_contain_text(HOSTILE)
+            hrefs = tab.eval_on_selector_all(
+                "[href], [src]", "nodes => nodes.map(n => n.href || n.src)"
+            )
+            assert hrefs and all(h.startswith(("http://", "https://", "data:")) for h in hrefs)
+            # what the pages build links with refuses other schemes however it is called
+            made = tab.evaluate(
+                """() => [el("a", {href: "javascript:alert(1)"}).hasAttribute("href"),
+                          el("a", {href: " JavaScript:alert(1)"}).hasAttribute("href"),
+                          el("img", {src: "data:text/html,x"}).hasAttribute("src"),
+                          outLink("vbscript:x", "t").tagName,
+                          outLink("https://a.example/", "t").tagName,
+                          el("a", {href: "/dataset?iri=x"}).hasAttribute("href")]"""
+            )
+            assert made == [False, False, False, "SPAN", "A", True]
+        assert not dialogs and not errors, (dialogs, errors)
+    finally:
+        tab.close()

@@ -2,28 +2,41 @@
 
 Routes:
 
-- ``GET|POST /sparql``: SPARQL 1.1 Protocol queries (see :mod:`ngff_kg.web.sparql`); updates 403.
+- ``GET|POST /sparql``: SPARQL 1.1 Protocol queries (see :mod:`ngff_kg.web.sparql`); updates 403;
+  ``OPTIONS /sparql``: the CORS preflight.
 - ``GET /api/search``: faceted search (``organism``, ``modality``, ``license``, ``host``,
   ``kind`` repeated as needed, ``q`` free text, ``offset``, ``limit``).
 - ``GET /api/dataset?iri=``: every triple and repair of one dataset.
 - ``GET /api/queries``: the named queries with their text and parameters.
 - ``GET /``, ``/dataset``, ``/editor``: the pages; ``/static/``: their scripts and styles.
 
-The catalogue index (one record per dataset, and the ontology hierarchies) is read once at
-start-up: the store is opened read-only, so it cannot change under the server.
+The store is opened read-only, which gives a snapshot: the catalogue index (one record per
+dataset, and the ontology hierarchies) is read from it at start-up. When a harvest writes to
+the store while it is served, the server notices (its files change; it looks every few
+seconds) and, once the change has settled, reopens the store, re-reads the index and has its
+query workers reopen it; the ``NGFF-KG-Snapshot`` header and ``/api/status`` say which
+snapshot answered. Every response passes :class:`ngff_kg.web.guard.Guard` (security headers,
+CORS on ``/sparql``, request-size limits).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import sys
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -42,12 +55,41 @@ from ngff_kg.views.records import (
     read_hierarchies,
     read_records,
 )
+from ngff_kg.web.guard import MAX_BODY_BYTES, MAX_QUERY_STRING_BYTES, Guard
 from ngff_kg.web.sparql import QueryPool, QueryRequest, parse_request
 from ngff_kg.web.sparql import Response as ProtocolResponse
 
 STATIC = Path(__file__).parent / "static"
 VALIDATOR = "https://ome.github.io/ome-ngff-validator/?source="
 VIZARR = "https://hms-dbmi.github.io/vizarr/?source="
+#: Seconds between two looks at the store's files for a newer harvest.
+WATCH_SECONDS = 2.0
+#: Response header naming the snapshot of the store that answered: its generation (0 for the
+#: store as opened at start-up, 1 after the first reload...) and when it was opened.
+SNAPSHOT_HEADER = "NGFF-KG-Snapshot"
+
+
+def store_fingerprint(store: Path) -> tuple[Any, ...]:
+    """Name, size and modification time of the store's files (its info logs left out): what
+    changes when anything writes to the store, and never when it is only read.
+
+    >>> store_fingerprint(Path("/nonexistent/store"))
+    ()
+    """
+    try:
+        entries = list(os.scandir(store))
+    except OSError:
+        return ()
+    out = []
+    for entry in entries:
+        if entry.name.startswith("LOG"):
+            continue
+        try:
+            info = entry.stat()
+        except OSError:  # removed meanwhile (a compaction): the next look sees the change
+            continue
+        out.append((entry.name, info.st_size, info.st_mtime_ns))
+    return tuple(sorted(out))
 
 
 def links(url: str) -> list[dict[str, str]]:
@@ -107,18 +149,31 @@ def _term_json(term: Any) -> dict[str, Any]:
     return {"type": "other", "value": str(term)}
 
 
+def _read_snapshot(store: Path) -> tuple[Any, ...]:
+    """The store opened read-only (a snapshot of it) with its datasets indexed: catalog,
+    records, hierarchies, facet index, records by URL, when it was opened."""
+    catalog = Catalog(store, read_only=True)
+    records = read_records(catalog)
+    hierarchies = read_hierarchies(catalog)
+    index = FacetIndex(records, hierarchies)
+    opened = datetime.now(UTC).isoformat(timespec="seconds")
+    return catalog, records, hierarchies, index, {r.url: r for r in records}, opened
+
+
 class CatalogueApp:
     """The state behind the routes: the read-only catalog, its index, the query workers."""
 
     def __init__(self, store: Path, *, timeout: float, limit: int, workers: int) -> None:
         started = time.perf_counter()
         self.store = store
-        self.catalog = Catalog(store, read_only=True)
-        self.records = read_records(self.catalog)
-        self.hierarchies = read_hierarchies(self.catalog)
-        self.index = FacetIndex(self.records, self.hierarchies)
-        self.urls = {r.url: r for r in self.records}
+        self.fingerprint = store_fingerprint(store)
+        self.generation = 0
+        self._open_snapshot()
         self.pool = QueryPool(str(store), workers=workers, timeout=timeout, limit=limit)
+        #: queries one client may have running or waiting for a worker at once
+        self.per_client = 4 * workers
+        self._in_flight: dict[str, int] = {}
+        self._query_threads: Any = None  # made in the event loop, on first use
         try:
             self.pool.check()
         except OSError:
@@ -126,9 +181,44 @@ class CatalogueApp:
             raise
         self.seconds = time.perf_counter() - started
 
+    def _open_snapshot(self) -> None:
+        self._use(_read_snapshot(self.store))
+
+    def _use(self, snapshot: tuple[Any, ...]) -> None:
+        """Serve ``snapshot`` (swapped in at once: in the event loop, so no request sees a mix)."""
+        self.catalog, self.records, self.hierarchies, self.index, self.urls, self.opened = snapshot
+
     def close(self) -> None:
         self.pool.close()
         self.catalog.close()
+
+    async def watch(self, interval: float) -> None:
+        """Reopen the store when its files have changed (a harvest wrote to it) and stayed
+        unchanged for ``interval`` seconds (the harvest is done, or paused between batches).
+        Until then, requests are answered from the snapshot being served."""
+        seen = self.fingerprint
+        while True:
+            await anyio.sleep(interval)
+            now = await anyio.to_thread.run_sync(store_fingerprint, self.store)
+            if now != self.fingerprint and now == seen:
+                await self.reload(now)
+            seen = now
+
+    async def reload(self, fingerprint: tuple[Any, ...]) -> None:
+        """Serve a fresh snapshot of the store (the old one is kept when it cannot be read)."""
+        self.fingerprint = fingerprint  # not again until the store changes again
+        try:
+            snapshot = await anyio.to_thread.run_sync(_read_snapshot, self.store)
+        except Exception as exc:  # a store caught mid-write, unreadable: serve on what we have
+            print(f"ngff-kg serve: keeping the older snapshot: {exc}", file=sys.stderr)
+            return
+        self._use(snapshot)  # requests reading the older one keep it until they finish
+        self.generation += 1
+        self.pool.reopen()
+
+    def snapshot_headers(self) -> dict[str, str]:
+        """What every response says about the snapshot it was answered from."""
+        return {SNAPSHOT_HEADER: f"{self.generation}; opened={self.opened}"}
 
     # ------------------------------------------------------------------ API
     async def search(self, request: Request) -> Response:
@@ -214,10 +304,34 @@ class CatalogueApp:
                 "datasets": len(self.records),
                 "timeout": self.pool.timeout,
                 "limit": self.pool.limit,
+                "snapshot": {"generation": self.generation, "opened": self.opened},
             }
         )
 
     # ------------------------------------------------------------------ SPARQL protocol
+    async def _run_query(self, query: QueryRequest, client: str) -> ProtocolResponse:
+        """Run a query in a thread of its own pool (a query waiting for a worker holds no thread
+        the pages need); a client with too many queries running or waiting gets 429."""
+        if self._in_flight.get(client, 0) >= self.per_client:
+            response = ProtocolResponse.error(
+                429,
+                f"too many queries from {client or 'this client'}: at most {self.per_client} "
+                "may run or wait at once",
+            )
+            response.headers["Retry-After"] = str(max(1, round(self.pool.timeout)))
+            return response
+        if self._query_threads is None:
+            self._query_threads = anyio.CapacityLimiter(256)
+        self._in_flight[client] = self._in_flight.get(client, 0) + 1
+        try:
+            return await anyio.to_thread.run_sync(
+                self.pool.run, query, client, limiter=self._query_threads
+            )
+        finally:
+            self._in_flight[client] -= 1
+            if not self._in_flight[client]:
+                del self._in_flight[client]
+
     async def sparql(self, request: Request) -> Response:
         accept = request.headers.get("accept", "")
         params: dict[str, list[str]] = {}
@@ -245,7 +359,7 @@ class CatalogueApp:
             return RedirectResponse("/editor", status_code=303)
         parsed = parse_request(params, accept)
         if isinstance(parsed, QueryRequest):
-            parsed = await run_in_threadpool(self.pool.run, parsed)
+            parsed = await self._run_query(parsed, request.client.host if request.client else "")
         return _protocol(parsed)
 
 
@@ -267,9 +381,19 @@ def _page(name: str) -> Any:
 
 
 def create_app(
-    store: str | Path, *, timeout: float = 30.0, limit: int = 10_000, workers: int = 2
+    store: str | Path,
+    *,
+    timeout: float = 30.0,
+    limit: int = 10_000,
+    workers: int = 2,
+    max_body: int = MAX_BODY_BYTES,
+    max_query_string: int = MAX_QUERY_STRING_BYTES,
+    watch: float = WATCH_SECONDS,
 ) -> Starlette:
-    """The ASGI application serving ``store`` (read-only).
+    """The ASGI application serving ``store`` (read-only), behind :class:`Guard` (security
+    headers, CORS on ``/sparql``, request-size limits ``max_body`` and ``max_query_string``).
+    Every ``watch`` seconds (0: never) the server looks whether the store has changed on disk
+    and, once the change has settled, serves a fresh snapshot of it.
 
     :raises StoreError: the store cannot be opened.
     """
@@ -277,9 +401,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(state.watch(watch)) if watch > 0 else None
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             state.close()
 
     app = Starlette(
@@ -295,6 +424,14 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(
+                Guard,
+                max_body=max_body,
+                max_query_string=max_query_string,
+                dynamic=state.snapshot_headers,
+            ),
+        ],
     )
     app.state.catalogue = state
     return app

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import queue
 import re
 import signal
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,26 +129,42 @@ class Response:
 # ---------------------------------------------------------------------- content negotiation
 
 
-def parse_accept(header: str) -> list[tuple[str, float]]:
-    """Media ranges with their quality, as an ``Accept`` header lists them.
+_QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
-    >>> parse_accept("text/csv;q=0.5, application/json")
-    [('text/csv', 0.5), ('application/json', 1.0)]
+
+def parse_accept(header: str) -> list[tuple[str, float]]:
+    """Media ranges with their weight, as an ``Accept`` header lists them (RFC 9110 12.5.1).
+
+    A range that is not ``type/subtype``, ``type/*`` or ``*/*`` is skipped. A weight that is
+    not a valid qvalue (``0`` to ``1``, at most three decimals) is ignored: the range counts
+    with the default weight 1, as if it had none. A range with media-type parameters other
+    than ``charset`` is skipped too (no result here has such parameters).
+
+    >>> parse_accept("text/csv;q=0.5, application/json, */*;q=abc, bad")
+    [('text/csv', 0.5), ('application/json', 1.0), ('*/*', 1.0)]
     """
     out = []
     for part in header.split(","):
         pieces = [p.strip() for p in part.split(";")]
-        if not pieces[0]:
+        media = pieces[0].lower()
+        kind, slash, subtype = media.partition("/")
+        if not (slash and _TOKEN.fullmatch(kind) and _TOKEN.fullmatch(subtype)):
             continue
-        quality = 1.0
+        if kind == "*" and subtype != "*":
+            continue
+        quality, usable = 1.0, True
         for piece in pieces[1:]:
             key, _, value = piece.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    quality = 0.0
-        out.append((pieces[0].lower(), quality))
+            key, value = key.strip().lower(), value.strip()
+            if key == "q":
+                if _QVALUE.fullmatch(value):
+                    quality = float(value)
+                break  # what follows the weight are accept-extensions: not about the media type
+            if key and key != "charset":
+                usable = False
+        if usable:
+            out.append((media, quality))
     return out
 
 
@@ -156,31 +172,46 @@ def negotiate(
     accept: str, formats: tuple[ResultFormat, ...], name: str | None = None
 ) -> ResultFormat | None:
     """The format to answer with: the one named (by name, alias or media type, as the
-    ``format`` request parameter gives it), else the best the ``Accept`` header allows (the
-    first of ``formats`` on a tie or without a header); ``None`` when none is acceptable.
+    ``format`` request parameter gives it), else the best the ``Accept`` header allows;
+    ``None`` when none is acceptable (every range matching it has weight 0, or none matches).
+
+    Each format gets the weight of the most specific range that matches one of its media
+    types (exact type, then ``type/*``, then ``*/*``); the highest weight wins, then the more
+    specific match, then the first of ``formats``.
 
     >>> negotiate("text/csv", SOLUTION_FORMATS).name
     'csv'
     >>> negotiate("*/*", GRAPH_FORMATS).name
     'turtle'
+    >>> negotiate("text/csv, */*", SOLUTION_FORMATS).name
+    'csv'
     """
     if name:
         return next((f for f in formats if f.named(name)), None)
     ranges = parse_accept(accept) if accept.strip() else [("*/*", 1.0)]
-    best: tuple[float, int, ResultFormat] | None = None
+    best: tuple[float, int, int, ResultFormat] | None = None
     for position, fmt in enumerate(formats):
-        # the most specific range that matches decides (RFC 9110: text/csv;q=0 excludes CSV)
-        kind = fmt.accepts[0].partition("/")[0]
+        kind = fmt.media_type.partition("/")[0]  # the type the response would have
         quality, specificity = 0.0, -1
         for media, q in ranges:
-            rank = 2 if media in fmt.accepts else 1 if media == f"{kind}/*" else 0
-            if (rank == 0 and media != "*/*") or rank < specificity:
+            if media in fmt.accepts:
+                rank = 2
+            elif media == kind + "/*":
+                rank = 1
+            elif media == "*/*":
+                rank = 0
+            else:
                 continue
-            quality = q if rank > specificity else max(quality, q)
-            specificity = rank
-        if quality > 0 and (best is None or quality > best[0]):
-            best = (quality, position, fmt)
-    return best[2] if best else None
+            if rank > specificity:
+                quality, specificity = q, rank
+            elif rank == specificity:
+                quality = max(quality, q)
+        if quality <= 0:
+            continue
+        key = (quality, specificity, -position, fmt)
+        if best is None or key[:3] > best[:3]:
+            best = key
+    return best[3] if best else None
 
 
 # ---------------------------------------------------------------------- result writers
@@ -428,6 +459,10 @@ def _not_acceptable(formats: tuple[ResultFormat, ...]) -> Response:
 # ---------------------------------------------------------------------- worker processes
 
 
+#: The message that makes a worker open the store afresh (read-only handles are snapshots).
+_REOPEN = "reopen"
+
+
 def _worker_main(store_path: str, conn: Any, limit: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
     try:
@@ -441,6 +476,16 @@ def _worker_main(store_path: str, conn: Any, limit: int) -> None:
             request = conn.recv()
         except (EOFError, OSError):
             return  # the server has gone
+        if request == _REOPEN:
+            try:
+                fresh = ox.Store.read_only(store_path)
+            except (OSError, RuntimeError) as exc:  # keep the old snapshot
+                conn.send(("error", f"cannot reopen store at {store_path}: {exc}"))
+                continue
+            _ONTOLOGIES.pop(id(store), None)
+            store = fresh
+            conn.send(("ready", None))
+            continue
         try:
             response = execute(store, request, limit)
         except Exception as exc:  # keep serving; the server reports it as a 500
@@ -457,6 +502,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.ready = False
+        self.generation = 0
 
     def wait_ready(self, timeout: float) -> None:
         if self.ready:
@@ -477,6 +523,11 @@ class _Worker:
 
 class QueryPool:
     """Worker processes answering queries, each query bounded by ``timeout`` seconds.
+
+    One worker is held back for clients that have no query running: a client (an address)
+    whose queries already run may take a worker only while another one stays free, so however
+    many slow queries one client sends, another client's query finds a worker (with
+    ``workers`` at least 2). Queries wait up to ``timeout`` seconds for a worker, then get 503.
 
     :param store_path: a store directory (opened read-only by every worker).
     :param workers: how many queries may run at once.
@@ -499,67 +550,116 @@ class QueryPool:
         self.timeout = timeout
         self.limit = limit
         self.start_timeout = start_timeout
+        self.workers = workers
         self._context = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._all: set[_Worker] = set()
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: list[_Worker] = []
+        self._running: dict[str, int] = {}  # client -> queries it has running
+        self._generation = 0  # bumped when the store changed: workers reopen it
         self._closed = False
         for _ in range(workers):
-            self._idle.put(self._spawn())
+            self._idle.append(self._spawn())
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._context, self.store_path, self.limit)
+        worker.generation = self._generation
         with self._lock:
             self._all.add(worker)
         return worker
 
-    def _replace(self, worker: _Worker) -> None:
+    def _release(self, worker: _Worker | None, client: str) -> None:
+        """Give back a worker (``None``: it was killed; start a fresh one) and the client's slot."""
+        if worker is None and not self._closed:
+            worker = self._spawn()
         with self._lock:
-            self._all.discard(worker)
-        worker.stop()
-        if not self._closed:
-            self._idle.put(self._spawn())
+            count = self._running.get(client, 0) - 1
+            if count > 0:
+                self._running[client] = count
+            else:
+                self._running.pop(client, None)
+            if worker is not None and not self._closed:
+                self._idle.append(worker)
+            self._lock.notify_all()
+
+    def _acquire(self, client: str, wait: float) -> _Worker | None:
+        """A free worker for ``client``, waiting at most ``wait`` seconds (``None``: none)."""
+        deadline = time.monotonic() + wait
+        with self._lock:
+            while True:
+                running = self._running.get(client, 0)
+                reserve = 1 if self.workers > 1 and running else 0
+                if not self._closed and len(self._idle) > reserve:
+                    self._running[client] = running + 1
+                    return self._idle.pop(0)
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return None
+                self._lock.wait(left)
 
     def check(self) -> None:
         """Wait until one worker has opened the store.
 
         :raises OSError: the store cannot be opened, or no worker started in time.
         """
-        worker = self._idle.get()
+        worker = self._acquire("", self.start_timeout)
+        if worker is None:
+            raise OSError("no query worker is free")
         try:
             worker.wait_ready(self.start_timeout)
         finally:
-            self._idle.put(worker)
+            self._release(worker, "")
 
-    def run(self, request: QueryRequest) -> Response:
-        """Answer one request (blocking: call it from a thread)."""
-        try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
+    def reopen(self) -> None:
+        """Make every worker reopen the store before its next query (a newer snapshot)."""
+        with self._lock:
+            self._generation += 1
+
+    def run(self, request: QueryRequest, client: str = "") -> Response:
+        """Answer one request for ``client`` (its address; blocking: call it from a thread)."""
+        worker = self._acquire(client, self.timeout)
+        if worker is None:
             return Response.error(
                 503, f"the server is busy: no query slot freed in {self.timeout:g} s"
             )
         try:
             worker.wait_ready(self.start_timeout)
+            if worker.generation != self._generation:
+                generation = self._generation
+                worker.conn.send(_REOPEN)
+                if not worker.conn.poll(self.start_timeout):
+                    raise TimeoutError("the query worker did not reopen the store")
+                worker.conn.recv()  # ("error", ...): the worker keeps its older snapshot
+                worker.generation = generation
             worker.conn.send(request)
             if not worker.conn.poll(self.timeout):
-                self._replace(worker)
+                worker.stop()
+                self._forget(worker)
+                self._release(None, client)
                 return Response.error(
                     503, f"the query ran longer than the time limit of {self.timeout:g} s"
                 )
             response = worker.conn.recv()
         except (OSError, EOFError, TimeoutError) as exc:
-            self._replace(worker)
+            worker.stop()
+            self._forget(worker)
+            self._release(None, client)
             return Response.error(500, f"the query worker failed: {exc}")
-        self._idle.put(worker)
+        self._release(worker, client)
         return response
+
+    def _forget(self, worker: _Worker) -> None:
+        with self._lock:
+            self._all.discard(worker)
 
     def close(self) -> None:
         """Stop every worker."""
-        self._closed = True
         with self._lock:
+            self._closed = True
             workers = list(self._all)
             self._all.clear()
+            self._idle.clear()
+            self._lock.notify_all()
         for worker in workers:
             worker.stop()
 

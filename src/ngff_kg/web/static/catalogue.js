@@ -211,7 +211,7 @@ function resultItem(r) {
     "li",
     { class: "result", "data-url": r.url },
     el("h3", {}, el("a", { href: datasetPage(r.url) }, r.name || lastSegment(r.url))),
-    el("p", { class: "url" }, r.url.startsWith("http") ? outLink(r.url, r.url) : r.url),
+    el("p", { class: "url" }, outLink(r.url, r.url)),
     tags,
     facts,
   );

@@ -19,11 +19,29 @@ const PREFIXES = [
 
 const UNITS = { micrometer: "µm", nanometer: "nm", millimeter: "mm", angstrom: "Å", second: "s", millisecond: "ms" };
 
-/** Create an element: el("a", {href: "/"}, "text", childNode). */
+const LINK_ATTRIBUTES = new Set(["href", "src", "action", "formaction"]);
+
+/** Whether a value may become a link: an absolute http(s) URL (not "javascript:", "data:"...). */
+function isHttpUrl(value) {
+  return typeof value === "string" && /^https?:\/\/[^\s]/i.test(value.trim());
+}
+
+/** Whether an href or src may be set: http(s), absolute or relative to this server. */
+function safeLink(value) {
+  try {
+    return ["http:", "https:"].includes(new URL(String(value), location.href).protocol);
+  } catch (e) {
+    return false;
+  }
+}
+
+/** Create an element: el("a", {href: "/"}, "text", childNode). An href or src that is not
+ * http(s) is left out, so no metadata value can become a script link. */
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
+    if (LINK_ATTRIBUTES.has(key.toLowerCase()) && !safeLink(value)) continue;
     node.setAttribute(key, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
@@ -87,8 +105,10 @@ async function getJSON(url) {
   return data;
 }
 
-/** A link that leaves this server: opens in a new tab, sends no referrer. */
+/** A link that leaves this server: opens in a new tab, sends no referrer. A value that is not
+ * an http(s) URL is shown as text instead. */
 function outLink(href, text, attrs) {
+  if (!isHttpUrl(href)) return el("span", Object.assign({ class: "not-a-link" }, attrs || {}), text);
   return el("a", Object.assign({ href, target: "_blank", rel: "noopener noreferrer" }, attrs || {}), text);
 }
 
@@ -114,6 +134,6 @@ function recordParts(r) {
 
   const links = el("ul", { class: "links" });
   for (const link of r.links) links.append(el("li", {}, outLink(link.href, link.label)));
-  if (r.origin) links.append(el("li", {}, outLink(r.origin, "origin")));
+  if (r.origin) links.append(el("li", {}, isHttpUrl(r.origin) ? outLink(r.origin, "origin") : outLink(r.origin, "origin: " + r.origin)));
   return { tags, facts, links };
 }

@@ -6,7 +6,7 @@ function term(t, self) {
   if (t.type === "uri") {
     if (t.value === self) return el("strong", { title: t.value }, "this dataset");
     if (t.value.startsWith(self)) return el("span", { class: "iri", title: t.value }, "<" + t.value.slice(self.length) + ">");
-    if (/^https?:/.test(t.value)) return outLink(t.value, curie(t.value), { title: t.value });
+    if (isHttpUrl(t.value)) return outLink(t.value, curie(t.value), { title: t.value });
     return el("span", { class: "iri", title: t.value }, curie(t.value));
   }
   if (t.type === "bnode") return el("span", { class: "bnode" }, "_:" + t.value);
@@ -44,7 +44,7 @@ async function main() {
   document.title = "ngff-kg · " + (r.name || lastSegment(r.url));
   document.getElementById("title").textContent = r.name || lastSegment(r.url);
   const { tags, facts, links } = recordParts(r);
-  article.append(el("p", { class: "url" }, r.url.startsWith("http") ? outLink(r.url, r.url) : r.url), tags, facts);
+  article.append(el("p", { class: "url" }, outLink(r.url, r.url)), tags, facts);
   if (r.description) article.append(el("p", { class: "description full" }, r.description));
   article.append(links);
 

@@ -58,7 +58,7 @@ function choose(name) {
 function cell(binding) {
   if (!binding) return "";
   if (binding.type === "uri") {
-    return /^https?:/.test(binding.value) ? outLink(binding.value, curie(binding.value), { title: binding.value }) : curie(binding.value);
+    return isHttpUrl(binding.value) ? outLink(binding.value, curie(binding.value), { title: binding.value }) : curie(binding.value);
   }
   if (binding.type === "bnode") return "_:" + binding.value;
   return binding.value;
