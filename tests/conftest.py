@@ -124,13 +124,13 @@ def examples_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def live_server(examples_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``ngff-kg serve`` on 127.0.0.1 (a free port) for the examples store, as a user runs it:
-    query timeout 5 s, at most 5000 rows. Stopped after the session; ``timeout`` bounds it."""
+    query timeout 5 s, at most 5000 rows. Stopped after the session; ``timeout`` bounds it (to CI's 90 minutes: a slow machine may take 18 minutes to reach the last test that uses it)."""
     for module in ("starlette", "uvicorn"):
         pytest.importorskip(module, reason=f"{module} (the serve extra) is not installed")
     command = [sys.executable, "-m", "ngff_kg.cli", "serve", "--store", str(examples_store)]
     command += ["--port", "0", "--timeout", "5", "--limit", "5000", "--workers", "2"]
     if shutil.which("timeout"):
-        command = ["timeout", "-k", "10", "900", *command]
+        command = ["timeout", "-k", "10", "5400", *command]
     log = tmp_path_factory.mktemp("server") / "stderr.txt"
     errors = log.open("w")
     process = subprocess.Popen(
