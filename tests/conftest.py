@@ -124,7 +124,8 @@ def examples_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def live_server(examples_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``ngff-kg serve`` on 127.0.0.1 (a free port) for the examples store, as a user runs it:
-    query timeout 5 s, at most 5000 rows. Stopped after the session; ``timeout`` bounds it (to CI's 90 minutes: a slow machine may take 18 minutes to reach the last test that uses it)."""
+    query timeout 5 s, at most 5000 rows. Stopped after the session; ``timeout`` bounds it to
+    CI's 90 minutes (a loaded machine took 18 minutes to reach the last test that uses it)."""
     for module in ("starlette", "uvicorn"):
         pytest.importorskip(module, reason=f"{module} (the serve extra) is not installed")
     command = [sys.executable, "-m", "ngff_kg.cli", "serve", "--store", str(examples_store)]
