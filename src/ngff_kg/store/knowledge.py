@@ -114,6 +114,32 @@ class KnowledgeStore:
         if self._db.contains_named_graph(node):
             self._db.remove_graph(node)
 
+    def discard_graph(self, iri: str) -> None:
+        """Remove the graph ``iri`` when there is one (an IRI the store cannot hold names
+        none)."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return
+        if self._db.contains_named_graph(node):
+            self._db.remove_graph(node)
+
+    def list_members(self, list_iri: str) -> tuple[list[str], list[str]]:
+        """What a sample list named when it was harvested (its graph): the URLs of the
+        datasets it lists (sorted) and of the lists it includes."""
+        node = ox.NamedNode(list_iri)
+        rows = [
+            quad.subject.value
+            for quad in self._db.quads_for_pattern(None, ox.NamedNode(f"{NKG}listedIn"), node, node)
+        ]
+        lists = [
+            quad.object.value
+            for quad in self._db.quads_for_pattern(
+                node, ox.NamedNode(f"{NKG}includesList"), None, node
+            )
+        ]
+        return sorted(rows), lists
+
     def source_files(self) -> dict[str, list[list[object]]]:
         """Per dataset IRI, the files its last harvest read: [path, size, mtime ns] lists."""
         found: dict[str, list[list[object]]] = {}
