@@ -88,10 +88,10 @@ class KnowledgeStore:
         """Replace each graph's content (create it when new)."""
         new: list[GraphData] = []
         existing: list[GraphData] = []
-        for graph in graphs:
-            target = existing if self.has_graph(graph.iri) else new
-            target.append(graph)
         try:
+            for graph in graphs:  # ValueError: a graph name the store cannot hold
+                target = existing if self.has_graph(graph.iri) else new
+                target.append(graph)
             if new:
                 text = "".join(g.trig for g in new)
                 self._db.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.TRIG)

@@ -49,13 +49,15 @@ def salvage(graph: GraphData) -> tuple[GraphData | None, int, str]:
     reason = ""
     for line in lines:
         try:
-            ox.parse(line.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+            list(ox.parse(line.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))  # lazy: consume
         except (SyntaxError, ValueError) as exc:  # ValueError: a lone surrogate
             dropped += 1
-            reason = reason or f"{type(exc).__name__}: {exc}"
+            if not reason:
+                shown = line if len(line) <= 400 else line[:400] + "…"
+                reason = f"{_printable(shown)} ({type(exc).__name__}: {exc})"
             continue
         kept.append(line)
-    note = f"write: {dropped} triples rejected by the store ({reason})"
+    note = f"write: {dropped} triples rejected by the store, first: {reason}"
     error = f"<{graph.iri}> <{NKG}extractionError> {rdf.literal(_printable(note))} .\n"
     text = f"<{graph.iri}> {{\n" + "".join(line + "\n" for line in kept) + error + "}\n"
     return GraphData(graph.iri, text), dropped, reason or "rejected"
@@ -85,6 +87,8 @@ def write_isolated(store: KnowledgeStore, graphs: list[GraphData], rejected: Rej
         cause = exc.__cause__ or exc
     graph = graphs[0]
     kept, dropped, reason = salvage(graph)
+    if kept is not None and not dropped:  # every line parses alone: the graph is not at fault
+        kept = graph
     if kept is not None:
         try:
             store.write([kept])
@@ -92,9 +96,9 @@ def write_isolated(store: KnowledgeStore, graphs: list[GraphData], rejected: Rej
             kept, reason = None, str(exc.__cause__ or exc)
     if kept is None:
         store.discard_graph(graph.iri)  # no half-loaded graph is left behind
-        rejected(graph.iri, f"the store rejected the dataset's graph: {reason}")
-        return
-    rejected(graph.iri, f"the store rejected {dropped} triples: {reason or cause}")
+        rejected(graph.iri, f"the store rejected the dataset's graph: {reason or cause}")
+    elif kept is not graph:
+        rejected(graph.iri, f"the store rejected {dropped} triples: {reason}")
 
 
 class BatchWriter:
