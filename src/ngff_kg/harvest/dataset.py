@@ -190,7 +190,7 @@ def _crate(
     try:
         doc = jsonio.loads(data)
     except Exception as exc:
-        reason = f"invalid JSON: {describe(exc)}" if isinstance(exc, ValueError) else describe(exc)
+        reason = f"invalid JSON: {exc}" if isinstance(exc, ValueError) else describe(exc)
         errors.append(StageError("parse", f"{CRATE_FILE}: {reason}"))
         return None
     bnode_prefix = "b" + hashlib.sha1(iri.encode()).hexdigest()[:12]
