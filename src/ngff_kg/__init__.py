@@ -34,7 +34,7 @@ from ngff_kg.errors import (
     UnknownContextError,
     UsageError,
 )
-from ngff_kg.harvest.run import HarvestReport
+from ngff_kg.harvest import HarvestReport
 from ngff_kg.queries import NamedQuery, QueryResult, library
 from ngff_kg.reports import Problem
 

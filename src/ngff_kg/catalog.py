@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from ngff_kg.enrich import DiffSink, Enricher, EnrichReport
 from ngff_kg.errors import QueryError, UsageError
-from ngff_kg.harvest.run import Harvester, HarvestReport
+from ngff_kg.harvest import Harvester, HarvestOptions, HarvestReport
 from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
 from ngff_kg.ontology.index import Match, OntologyIndex
 from ngff_kg.ontology.taxonomy import load_taxonomy
@@ -83,6 +83,7 @@ class Catalog:
         remote: RemoteOptions | None = None,
         executor: Executor | None = None,
         output: str | os.PathLike[str] | None = None,
+        options: HarvestOptions | None = None,
     ) -> HarvestReport:
         """Harvest local directories (walked for OME-Zarr roots), CSV sample lists (the
         datasets they list are harvested from their URLs), ``.ome.xml`` files, dataset URLs
@@ -104,20 +105,25 @@ class Catalog:
             gives one for a Dask cluster).
         :param output: write N-Quads shards to this new or empty directory instead of the
             store (see ``ngff_kg.store.shards``).
+        :param options: all the settings at once (then ``base_url``, ``max_nodes_per_dataset``,
+            ``force``, ``prune``, ``remote`` and ``output`` are not used).
         :raises SourceNotFoundError: a source does not exist.
         :raises UsageError: a bad ``base_url``, ``max_nodes_per_dataset`` or source.
         """
+        if options is None:
+            options = HarvestOptions(
+                base_url=base_url,
+                max_nodes_per_dataset=max_nodes_per_dataset,
+                force=force,
+                prune=prune,
+                remote=remote or RemoteOptions(),
+                output=Path(output) if output is not None else None,
+            )
         harvester = Harvester(
-            self.store,
-            self.converter,
-            progress=progress,
-            max_nodes_per_dataset=max_nodes_per_dataset,
-            remote=remote,
-            executor=executor,
-            output=Path(output) if output is not None else None,
+            self.store, self.converter, options, progress=progress, executor=executor
         )
         try:
-            return harvester.harvest(list(sources), base_url, force=force, prune=prune)
+            return harvester.harvest(list(sources))
         finally:
             self._ontology = None  # lineages may have been added
 

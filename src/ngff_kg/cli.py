@@ -181,8 +181,17 @@ def harvest(
         raise _fail(f"--executor must be 'local' or 'dask', got {executor!r}", 2)
     if scheduler is not None and executor != "dask":
         raise _fail("--scheduler needs --executor dask", 2)
+    from ngff_kg.harvest import HarvestOptions  # here: the rest of the CLI needs no harvest
+
     try:
-        remote = RemoteOptions(concurrency, timeout, retries, endpoint_url, anonymous)
+        options = HarvestOptions(
+            base_url=base_url,
+            max_nodes_per_dataset=max_nodes,
+            force=force,
+            prune=prune,
+            remote=RemoteOptions(concurrency, timeout, retries, endpoint_url, anonymous),
+            output=output,
+        )
         catalog = Catalog(store if output is None else None, contexts=contexts or ())
     except NgffKgError as exc:
         raise _fail(str(exc), 2) from None
@@ -207,17 +216,7 @@ def harvest(
     try:
         with progress, dask_executor(executor, scheduler, workers) as jobs:
             task = progress.add_task("harvesting", total=None, rate="")
-            report = catalog.harvest(
-                sources,
-                base_url=base_url,
-                progress=advance,
-                max_nodes_per_dataset=max_nodes,
-                force=force,
-                prune=prune,
-                remote=remote,
-                executor=jobs,
-                output=output,
-            )
+            report = catalog.harvest(sources, progress=advance, executor=jobs, options=options)
     except (SourceNotFoundError, UsageError) as exc:
         raise _fail(str(exc), 2) from None
     except NgffKgError as exc:

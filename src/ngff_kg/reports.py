@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 @dataclass
 class Problem:
-    """A dataset or file that could not be read completely."""
+    """A dataset or file that could not be read completely; ``stage`` names where it went
+    wrong (``read``, ``parse``, ``jsonld``, ``ngff``, ``omexml``, ``rdf``, ``write``) when
+    known."""
 
     path: str
     reason: str
+    stage: str = ""
 
 
 #: Progress callback, called with the number of datasets read so far.

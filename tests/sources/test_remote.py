@@ -164,7 +164,7 @@ def test_unchanged_remote_lists_are_not_read_again_and_dropped_rows_are_pruned(
 def test_last_modified_is_used_where_there_is_no_etag(
     tree: Path, server: FixtureHttpServer
 ) -> None:
-    from ngff_kg.harvest.run import process_fetcher
+    from ngff_kg.harvest import process_fetcher
 
     fetcher = process_fetcher(FAST)
     url = server.url + quoted(ROOTS[1]) + "/zarr.json"

@@ -34,10 +34,12 @@ class SampleList:
     rows: list[SampleRow] = field(default_factory=list)
     lists: list[tuple[str | None, str]] = field(default_factory=list)  # (source name, CSV URL)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # rows left out: their URL is unusable
 
 
 def parse_sample_list(text: str) -> SampleList:
-    """Rows and nested lists of one CSV sample list.
+    """Rows and nested lists of one CSV sample list. A row whose URL cannot be read is
+    left out with an error (``errors``); the other rows are kept.
 
     :raises ExtractionError: the CSV has no ``url`` column.
     """
@@ -55,8 +57,13 @@ def parse_sample_list(text: str) -> SampleList:
                 out.warnings.append(f"line {number}: no url")
             continue
         source = (row.get("source") or "").strip() or None
+        try:
+            normal = normalize_url(url, directory=not url.lower().endswith(".csv"))
+        except ValueError as exc:
+            out.errors.append(f"line {number}: url {url!r} cannot be read: {exc}")
+            continue
         if url.lower().endswith(".csv"):
-            out.lists.append((source, normalize_url(url, directory=False)))
+            out.lists.append((source, normal))
             continue
         size = None
         written = (row.get("written") or "").strip()
@@ -66,7 +73,7 @@ def parse_sample_list(text: str) -> SampleList:
             except ValueError:
                 out.warnings.append(f"line {number}: written={written!r} is not a number")
         origin = (row.get("origin") or "").strip() or None
-        out.rows.append(SampleRow(normalize_url(url, directory=True), size, origin, source))
+        out.rows.append(SampleRow(normal, size, origin, source))
     return out
 
 

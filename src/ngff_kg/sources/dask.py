@@ -2,8 +2,9 @@
 
 Workers run the extraction (walk results, or dataset URLs whose metadata they fetch
 themselves) and send back each dataset's graph as serialized quads; the client writes them
-into the store or into N-Quads shards. The JSON-LD context registry is scattered to the
-workers once instead of being sent with every job. Workers need ngff-kg installed (the same
+into the store or into N-Quads shards. Job arguments whose class sets ``broadcast = True``
+(the harvest's job settings, with its JSON-LD context registry) are scattered to the workers
+once instead of being sent with every job. Workers need ngff-kg installed (the same
 version as the client).
 """
 
@@ -17,7 +18,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from ngff_kg.errors import require
-from ngff_kg.normalize.jsonld import ContextRegistry
 
 
 class DaskJobs(Executor):
@@ -26,10 +26,10 @@ class DaskJobs(Executor):
     def __init__(self, client: Any) -> None:
         self.client = client
         self._executor = client.get_executor(pure=False)
-        self._scattered: dict[int, tuple[ContextRegistry, Any]] = {}
+        self._scattered: dict[int, tuple[Any, Any]] = {}
 
     def _arg(self, value: Any) -> Any:
-        if isinstance(value, ContextRegistry):
+        if getattr(type(value), "broadcast", False) is True:
             entry = self._scattered.get(id(value))
             if entry is None or entry[0] is not value:
                 future = self.client.scatter(value, broadcast=True, hash=False)

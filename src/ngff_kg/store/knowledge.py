@@ -88,10 +88,10 @@ class KnowledgeStore:
         """Replace each graph's content (create it when new)."""
         new: list[GraphData] = []
         existing: list[GraphData] = []
-        for graph in graphs:
-            target = existing if self.has_graph(graph.iri) else new
-            target.append(graph)
         try:
+            for graph in graphs:  # ValueError: a graph name the store cannot hold
+                target = existing if self.has_graph(graph.iri) else new
+                target.append(graph)
             if new:
                 text = "".join(g.trig for g in new)
                 self._db.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.TRIG)
@@ -113,6 +113,32 @@ class KnowledgeStore:
         node = ox.NamedNode(iri)
         if self._db.contains_named_graph(node):
             self._db.remove_graph(node)
+
+    def discard_graph(self, iri: str) -> None:
+        """Remove the graph ``iri`` when there is one (an IRI the store cannot hold names
+        none)."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return
+        if self._db.contains_named_graph(node):
+            self._db.remove_graph(node)
+
+    def list_members(self, list_iri: str) -> tuple[list[str], list[str]]:
+        """What a sample list named when it was harvested (its graph): the URLs of the
+        datasets it lists (sorted) and of the lists it includes."""
+        node = ox.NamedNode(list_iri)
+        rows = [
+            quad.subject.value
+            for quad in self._db.quads_for_pattern(None, ox.NamedNode(f"{NKG}listedIn"), node, node)
+        ]
+        lists = [
+            quad.object.value
+            for quad in self._db.quads_for_pattern(
+                node, ox.NamedNode(f"{NKG}includesList"), None, node
+            )
+        ]
+        return sorted(rows), lists
 
     def source_files(self) -> dict[str, list[list[object]]]:
         """Per dataset IRI, the files its last harvest read: [path, size, mtime ns] lists."""
