@@ -86,6 +86,8 @@ _VALUE_ERRORS = frozenset(
         "SCHEMAV_CVC_ELT_1",
     }
 )
+#: a general entity reference, not one of XML's five predefined ones
+_ENTITY_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z_][\w.\-]*);")
 _ATTRIBUTE = re.compile(r"attribute '([^']+)'")
 _PASSES = 4  # each pass leaves out the invalid values libxml2 reported; a few always suffice
 _SHOWN = 5  # values named in the warning; the rest are counted
@@ -110,6 +112,7 @@ def _leave_out_invalid_values(root: Any, notes: list[str]) -> None:
     schema = _schema()
     tree = root.getroottree()
     left_out: list[str] = []
+    prefixes: dict[str, str] = {}
     # NaN passes the schema's ranges (no comparison holds for it) but not ome-types' ones
     for attribute in root.xpath("//@*[normalize-space(.) = 'NaN']"):
         element = attribute.getparent()
@@ -125,13 +128,25 @@ def _leave_out_invalid_values(root: Any, notes: list[str]) -> None:
             first = errors[0]
         removed = 0
         for error in errors:
-            if error.type_name not in _VALUE_ERRORS or not error.path:
+            if not error.path or (
+                error.type_name not in _VALUE_ERRORS
+                and error.type_name != "SCHEMAV_ELEMENT_CONTENT"
+            ):
                 continue
-            found = tree.xpath(error.path)
+            found = _at(tree, error.path, prefixes)
             if not found or not isinstance(found[0].tag, str):
                 continue
             element = found[0]
             local = element.tag.rsplit("}", 1)[-1]
+            if error.type_name == "SCHEMAV_ELEMENT_CONTENT":
+                # an element of another namespace where the schema allows none (xi:include):
+                # ome-types would refuse the whole document for it
+                parent = element.getparent()
+                if parent is not None and not element.tag.startswith(f"{{{OME_2016_06}}}"):
+                    parent.remove(element)
+                    left_out.append(f"element {element.tag} (line {error.line})")
+                    removed += 1
+                continue
             match = _ATTRIBUTE.search(error.message)
             if match:
                 name = match.group(1)
@@ -162,9 +177,29 @@ def _leave_out_invalid_values(root: Any, notes: list[str]) -> None:
     notes.append(message)
 
 
-def _short(text: str, limit: int = 60) -> str:
-    """``text`` quoted, cut to ``limit`` characters: warnings stay small for huge values."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
+def _at(tree: Any, path: str, prefixes: dict[str, str]) -> list[Any]:
+    """The nodes at a schema error's XPath, which names elements by their prefixes."""
+    from lxml import etree
+
+    try:
+        return tree.xpath(path, namespaces=prefixes)
+    except etree.XPathError:
+        if prefixes:
+            return []
+    for element in tree.getroot().iter(tag=etree.Element):
+        for prefix, uri in element.nsmap.items():
+            if prefix:
+                prefixes.setdefault(prefix, uri)
+    try:
+        return tree.xpath(path, namespaces=prefixes)
+    except etree.XPathError:
+        return []
+
+
+def _short(text: str, limit: int = 60, quoted: bool = True) -> str:
+    """``text`` (quoted) cut to ``limit`` characters: warnings stay small for huge values."""
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return repr(cut) if quoted else cut
 
 
 def parse_omexml(data: bytes) -> OmeXml:
@@ -199,9 +234,20 @@ def parse_omexml(data: bytes) -> OmeXml:
             parent.text = (parent.text or "") + tail
         if parent is not None:
             parent.remove(entity)
-    if entities:
-        names = sorted({e.name for e in entities})
-        notes.append(f"entity references not resolved and left out: {', '.join(names)}")
+    names = {e.name for e in entities}
+    if root.getroottree().docinfo.internalDTD is not None:
+        # lxml keeps a reference in an attribute value as its text (``&name;``) when it
+        # serialises: the references are left out there too, and the rest parsed again
+        text = etree.tostring(root, encoding="utf-8")
+        found = _ENTITY_REFERENCE.findall(text)
+        if found:
+            names.update(name.decode("utf-8", "replace") for name in found)
+            try:
+                root = etree.fromstring(_ENTITY_REFERENCE.sub(b"", text), parser)
+            except etree.XMLSyntaxError as exc:
+                raise ExtractionError(f"OME-XML is not well-formed XML: {exc}") from exc
+    if names:
+        notes.append(f"entity references not resolved and left out: {', '.join(sorted(names))}")
     if not isinstance(root.tag, str) or not root.tag.startswith("{"):
         raise ExtractionError("not OME-XML: the root element has no namespace")
     namespace = root.tag[1:].split("}", 1)[0]
@@ -213,12 +259,15 @@ def parse_omexml(data: bytes) -> OmeXml:
         except Exception as exc:  # ValueError (unknown namespace), lxml XSLT errors
             raise ExtractionError(
                 f"OME-XML in namespace {namespace} cannot be converted: "
-                f"{_short(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 200)}"
+                + _short(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 200, False)
             ) from exc
         if root is None or root.tag != f"{{{OME_2016_06}}}OME":
             raise ExtractionError(f"OME-XML in namespace {namespace} cannot be converted")
         notes.append(f"OME-XML in namespace {namespace} is converted to 2016-06 by ome-types")
-    _leave_out_invalid_values(root, notes)
+    try:
+        _leave_out_invalid_values(root, notes)
+    except Exception as exc:  # never expected; the document is then read as it is
+        notes.append(f"OME-XML not checked against the schema: {type(exc).__name__}: {exc}")
     clean = etree.tostring(root, encoding="utf-8")
     from ome_types import from_xml
 
@@ -227,7 +276,10 @@ def parse_omexml(data: bytes) -> OmeXml:
             warnings.simplefilter("ignore")
             ome = from_xml(clean, validate=False)
     except Exception as exc:  # ome-types raises pydantic, xsdata and ValueError errors
-        raise ExtractionError(f"OME-XML cannot be read: {str(exc).splitlines()[0]}") from exc
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExtractionError(
+            f"OME-XML cannot be read: {_short(first, 300, quoted=False)}"
+        ) from exc
     notes.extend(_non_finite(ome))
     return OmeXml(ome, notes)
 
