@@ -1,16 +1,27 @@
 """OME-XML (``OME/METADATA.ome.xml``, ``.ome.xml`` files) → triples, with ome-types.
 
+Every schema release ome-types reads is accepted (2008-09, 2009-09, 2010-04, 2010-06, 2011-06,
+2012-06, 2013-06, 2015-01, 2016-06, and the older ones its transforms know): documents of an
+older release are converted to 2016-06 by ome-types' XSLT transforms (lxml).
+
 The document is parsed by lxml with external entities, DTD loading and network access all
-off: an entity reference stays unresolved and is dropped, with a warning. The tree is then
-validated against the OME 2016-06 schema that ome-types ships; a document that does not
-validate (bioformats2raw output sometimes lacks ``MetadataOnly``) is still read, leniently,
-and the failure is recorded as a warning.
+off: an entity reference stays unresolved and is dropped, with a warning; libxml2's limits
+(10 MB per value, 256 levels of nesting, entity amplification) bound the work. The tree is
+then validated against the OME 2016-06 schema that ome-types ships. A value the schema
+rejects (a word where a number belongs, an unknown enumeration value, a negative size, NaN)
+and an element of another namespace where the schema allows none are left out, with a
+warning, since ome-types would refuse the whole document for them; a document whose
+structure does not validate (bioformats2raw output sometimes lacks ``MetadataOnly``) is still
+read, leniently, and the failure is recorded as a warning. A number that is not finite
+(``INF``) is never written: an ``xsd:double`` of the graph is always a finite number. What
+ome-types still cannot read is an :class:`~ngff_kg.errors.ExtractionError`.
 
 Per Image: name, acquisition date, Pixels (sizes, physical sizes with QUDT units, dimension
-order, pixel type, significant bits), Channels (name, fluor, wavelengths in nanometres,
-illumination type, contrast method, acquisition mode), the instrument (microscope, objectives,
-detectors) and objective used, plate wells, and structured annotations: MapAnnotation
-key–value pairs, and the vendor key–value pairs Bio-Formats keeps as OriginalMetadata.
+order, pixel type, significant bits), Channels (name, fluor, wavelengths in nanometres, colour
+as hex ``RRGGBB`` or ``RRGGBBAA``, illumination type, contrast method, acquisition mode), the
+instrument (microscope, objectives, detectors) and objective used, plate wells, and structured
+annotations: MapAnnotation key–value pairs, and the vendor key–value pairs Bio-Formats keeps
+as OriginalMetadata.
 Annotations referenced by an image are linked to it; the others to the dataset.
 """
 
