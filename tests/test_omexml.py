@@ -408,3 +408,35 @@ def test_wrong_namespace_case_is_read_as_ome_types_reads_it() -> None:
     ome = reference(data)
     image = facts(store, image_iri(0, "Image:0"))
     assert one(image, SCHEMA + "name") == ome.images[0].name == "release 2010-06"
+
+
+def test_standalone_files_of_every_release_and_hostile_ones_are_datasets(tmp_path: Path) -> None:
+    """Through the harvester's ``.ome.xml`` path: a file of each release is a dataset with its
+    images; a hostile or unreadable file is a dataset with its error, never an exception."""
+    from ngff_kg.harvest.run import process_omexml_file
+
+    files = {release: (DATA / f"{release}.ome.xml").read_bytes() for release in RELEASES}
+    hostile = {
+        "truncated": files["2016-06"][:600],
+        "unknown-release": files["2010-06"].replace(b"/2010-06", b"/2099-01"),
+        "nan": _minimal(
+            'PhysicalSizeX="NaN"', 'EmissionWavelength="INF"', 'NominalMagnification="NaN"'
+        ),
+        "no-pixels": b'<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">'
+        b'<Image ID="Image:0"/></OME>',
+    }
+    for name, data in {**files, **hostile}.items():
+        path = tmp_path / f"{name}.ome.xml"
+        path.write_bytes(data)
+        iri = f"http://example.org/{name}.ome.xml"
+        outcome = process_omexml_file(path, iri, "<http://example.org/run>")
+        store = pyoxigraph.Store()
+        store.load(outcome.graph.trig.encode(), pyoxigraph.RdfFormat.TRIG)
+        images = list(store.quads_for_pattern(None, pyoxigraph.NamedNode(NKG + "image"), None))
+        if name in files or name == "nan":
+            assert outcome.errors == [] and len(images) == 1, (name, outcome.errors)
+        else:
+            assert len(outcome.errors) == 1 and images == [], name
+            error = pyoxigraph.NamedNode(NKG + "extractionError")
+            errors = store.quads_for_pattern(None, error, None)
+            assert [q.object.value for q in errors] == outcome.errors
