@@ -1,6 +1,6 @@
 """OME-XML of every schema release ome-types converts, checked against ome-types itself.
 
-The fixtures in ``tests/data/omexml/`` are small documents written for these tests, one per
+The fixtures in ``tests/support/data/omexml/`` are small documents written for these tests, one per
 schema release (2008-09 … 2016-06), in the shape each release's schema gives. The reference
 is ome-types' own reading of the same bytes (``ome_types.from_xml``, which converts older
 releases with its XSLT transforms): every value written as a triple is compared with it,
@@ -28,7 +28,7 @@ from ngff_kg.vocab import NKG, SCHEMA
 
 __all__ = ["http_server"]
 
-DATA = Path(__file__).parent / "data" / "omexml"
+DATA = Path(__file__).parents[1] / "support" / "data" / "omexml"
 RELEASES = [
     "2008-09",
     "2009-09",
