@@ -413,7 +413,7 @@ def test_wrong_namespace_case_is_read_as_ome_types_reads_it() -> None:
 def test_standalone_files_of_every_release_and_hostile_ones_are_datasets(tmp_path: Path) -> None:
     """Through the harvester's ``.ome.xml`` path: a file of each release is a dataset with its
     images; a hostile or unreadable file is a dataset with its error, never an exception."""
-    from ngff_kg.harvest.run import process_omexml_file
+    from ngff_kg.harvest.dataset import process_omexml_file
 
     files = {release: (DATA / f"{release}.ome.xml").read_bytes() for release in RELEASES}
     hostile = {
@@ -439,4 +439,4 @@ def test_standalone_files_of_every_release_and_hostile_ones_are_datasets(tmp_pat
             assert len(outcome.errors) == 1 and images == [], name
             error = pyoxigraph.NamedNode(NKG + "extractionError")
             errors = store.quads_for_pattern(None, error, None)
-            assert [q.object.value for q in errors] == outcome.errors
+            assert [q.object.value for q in errors] == [e.message for e in outcome.errors]
