@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pyoxigraph as ox
-
 from ngff_kg import jsonio, rdf
 from ngff_kg._version import __version__
 from ngff_kg.errors import ExtractionError, SourceNotFoundError, StoreError, UsageError
@@ -713,14 +711,10 @@ class Harvester:
 
     def _stored_list(self, list_iri: str) -> SampleList:
         """The datasets and lists a sample list named when it was harvested (its graph)."""
-        node = ox.NamedNode(list_iri)
-        db = self.store.oxigraph
+        datasets, lists = self.store.sample_list_members(list_iri)
         parsed = SampleList()
-        for quad in db.quads_for_pattern(None, ox.NamedNode(f"{NKG}listedIn"), node, node):
-            parsed.rows.append(SampleRow(quad.subject.value, None, None, None))
-        for quad in db.quads_for_pattern(node, ox.NamedNode(f"{NKG}includesList"), None, node):
-            parsed.lists.append((None, quad.object.value))
-        parsed.rows.sort(key=lambda row: row.url)
+        parsed.rows.extend(SampleRow(url, None, None, None) for url in datasets)
+        parsed.lists.extend((None, url) for url in lists)
         return parsed
 
     def _listed_dataset(
