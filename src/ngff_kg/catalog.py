@@ -13,22 +13,30 @@ import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-import pyoxigraph as ox
-
-from ngff_kg.enrich import DiffSink, Enricher, EnrichReport
+from ngff_kg.enrich import Enricher, EnrichOptions, EnrichReport
 from ngff_kg.errors import QueryError, UsageError
 from ngff_kg.harvest import Harvester, HarvestOptions, HarvestReport
 from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
 from ngff_kg.ontology.index import Match, OntologyIndex
 from ngff_kg.ontology.taxonomy import load_taxonomy
-from ngff_kg.queries import NamedQuery, QueryResult, bindings_for, library, resolve_query
+from ngff_kg.queries import (
+    NamedQuery,
+    QueryResult,
+    ResultFormat,
+    bindings_for,
+    library,
+    resolve_query,
+    write_results,
+)
 from ngff_kg.reports import Progress
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
-from ngff_kg.store.knowledge import KnowledgeStore
+from ngff_kg.store.knowledge import KnowledgeStore, RdfFormat
 from ngff_kg.views.check import CheckReport, check_store
+from ngff_kg.views.export import ExportFormat
+from ngff_kg.views.export import export as write_export
 
 #: Values of ``ontology`` accepted by :meth:`Catalog.terms`.
 TERM_ONTOLOGIES = ("fbbi", "ncbitaxon")
@@ -132,7 +140,7 @@ class Catalog:
         """The ontology terms of the store (the shipped slims where it has none), with the
         full NCBI Taxonomy when the ``ngff-kg[taxonomy]`` extra is installed."""
         if self._ontology is None:
-            self._ontology = OntologyIndex.from_store(self.store.oxigraph, load_taxonomy())
+            self._ontology = self.store.ontology_index(load_taxonomy())
         return self._ontology
 
     def terms(self, text: str, ontology: str | None = None, limit: int = 10) -> list[Match]:
@@ -152,6 +160,27 @@ class Catalog:
             raise UsageError(f"limit must be at least 1, not {limit}")
         return self.ontology.search(text, ontology.lower() if ontology else None, limit)
 
+    def term_rows(
+        self, text: str, ontology: str | None = None, limit: int = 10
+    ) -> list[dict[str, str]]:
+        """The matches of :meth:`terms` as rows of text: ``id`` (CURIE), ``label``,
+        ``ontology``, ``rank_or_parent``, ``match`` (how it matched) and ``iri``.
+
+        :raises UsageError: an unknown ``ontology`` or a ``limit`` below 1.
+        """
+        matches = self.terms(text, ontology, limit)
+        return [
+            {
+                "id": m.term.curie,
+                "label": m.term.label or "",
+                "ontology": m.term.prefix,
+                "rank_or_parent": self.ontology.context(m.term),
+                "match": m.how if m.tier == 0 else f"{m.how}: {m.matched}",
+                "iri": m.term.iri,
+            }
+            for m in matches
+        ]
+
     def check(self) -> CheckReport:
         """A metadata-quality report of the store: datasets missing organism, modality, license
         or name; unknown, obsolete or wrong-ontology terms; organisms that do not fit the cell
@@ -160,7 +189,7 @@ class Catalog:
         >>> Catalog(None).check().ok
         True
         """
-        return check_store(self)
+        return check_store(self, self.ontology)
 
     @staticmethod
     def queries() -> dict[str, NamedQuery]:
@@ -180,12 +209,40 @@ class Catalog:
         """
         named = query if isinstance(query, NamedQuery) else resolve_query(query)
         values = {**(params or {}), **kwargs}
-        solutions = self.raw_query(named, values)
-        if not isinstance(solutions, ox.QuerySolutions):
-            raise QueryError(f"query {named.name!r} is not a SELECT query")
-        columns = [v.value for v in solutions.variables]
-        # a solution iterates over its values in the order of the variables (None if unbound)
-        return QueryResult(columns, [tuple(s) for s in solutions])
+        return QueryResult.from_solutions(named.name, self.raw_query(named, values))
+
+    def write_query(
+        self,
+        query: str | NamedQuery,
+        params: Mapping[str, str] | None,
+        fmt: ResultFormat | str,
+        output: IO[bytes],
+    ) -> None:
+        """Run a query like :meth:`query` and write its results as SPARQL 1.1 CSV, TSV or
+        JSON (see :func:`ngff_kg.queries.write_results`).
+
+        :raises QueryNotFoundError: no such query.
+        :raises QueryError: bad parameters, invalid SPARQL, an unknown format.
+        """
+        named = query if isinstance(query, NamedQuery) else resolve_query(query)
+        write_results(self.raw_query(named, params or {}), fmt, output)
+
+    def dump(self, fmt: RdfFormat | str, output: IO[bytes]) -> None:
+        """Write the whole store as N-Quads, TriG or Turtle (see :meth:`KnowledgeStore.dump`).
+
+        :raises UsageError: an unknown format.
+        """
+        self.store.dump(fmt, output)
+
+    def export(self, fmt: ExportFormat | str, output: str | os.PathLike[str] | IO[bytes]) -> None:
+        """Export the graph or the dataset catalogue to a file (written whole or not at all)
+        or a binary stream (see :mod:`ngff_kg.views.export`).
+
+        :raises UsageError: an unknown format.
+        :raises MissingDependencyError: Parquet without pyarrow.
+        :raises OSError: the file cannot be written.
+        """
+        write_export(self, fmt, output)
 
     def dataframe(
         self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
@@ -217,36 +274,26 @@ class Catalog:
     def enrich(
         self,
         targets: Iterable[str | os.PathLike[str]],
+        options: EnrichOptions | None = None,
         *,
-        base_url: str | None = None,
-        dry_run: bool = False,
-        backup: bool = True,
-        create_license: str | None = None,
-        date_published: str | None = None,
-        progress: Progress | None = None,
-        on_diff: DiffSink | None = None,
+        from_store: bool = True,
+        **settings: Any,
     ) -> EnrichReport:
         """Rewrite the RO-Crate of every dataset root below ``targets`` with what the store
-        knows of it (see docs/enrich.md); :func:`ngff_kg.enrich.enrich_targets`
-        does the same without a store.
+        knows of it (see docs/enrich.md); with ``from_store=False`` each dataset's facts are
+        read from its metadata instead.
 
-        :param base_url: the base URL the targets were harvested with; without it, datasets
-            are found by the path of the metadata file they were harvested from.
-        :param dry_run: change nothing; each crate's unified diff goes to ``on_diff``.
-        :param backup: keep the original beside it as ``ro-crate-metadata.json.orig``.
-        :param create_license: write a minimal crate with this license where there is none.
+        :param options: the settings of the run; or give them as keyword ``settings`` (the
+            fields of :class:`~ngff_kg.enrich.EnrichOptions`: ``base_url``, ``dry_run``,
+            ``backup``, ``create_license``, ``date_published``, ``progress``, ``on_diff``).
+        :param from_store: ``False``: read each dataset's facts from its metadata now, not
+            from the store (the JSON-LD contexts of the catalog are still used).
         :raises SourceNotFoundError: a target does not exist.
         :raises UsageError: a remote target, a bad license or date.
         """
-        enricher = Enricher(
-            self.converter,
-            self.store,
-            base_url=base_url,
-            dry_run=dry_run,
-            backup=backup,
-            create_license=create_license,
-            date_published=date_published,
-            progress=progress,
-            on_diff=on_diff,
-        )
+        if options is None:
+            options = EnrichOptions(**settings)
+        elif settings:
+            raise UsageError("give either options or settings, not both")
+        enricher = Enricher(self.converter, self.store if from_store else None, options)
         return enricher.enrich(targets)

@@ -5,11 +5,15 @@ Exit status: 0 success, 1 some datasets failed (or a query failed), 2 usage erro
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import re
 import sys
 import time
+from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +24,9 @@ from rich.table import Table
 
 from ngff_kg._version import __version__
 from ngff_kg.catalog import Catalog
+from ngff_kg.enrich import EnrichOptions
 from ngff_kg.errors import (
+    MissingDependencyError,
     NgffKgError,
     QueryError,
     QueryNotFoundError,
@@ -29,10 +35,12 @@ from ngff_kg.errors import (
 )
 from ngff_kg.normalize.terms import curie
 from ngff_kg.queries import QueryResult, library, resolve_query
+from ngff_kg.reports import Problem
 from ngff_kg.sources.dask import dask_executor
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.views.check import CHECKS, CheckReport, Finding
+from ngff_kg.views.export import ExportFormat
 
 app = typer.Typer(
     name="ngff-kg",
@@ -57,9 +65,66 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 ShowOption = Annotated[int, typer.Option("--show", help="How many failures and warnings to list.")]
 
 
+class QueryFormat(StrEnum):
+    """How ``query`` prints its results: a table, or SPARQL 1.1 CSV, TSV or JSON results."""
+
+    TABLE = "table"
+    CSV = "csv"
+    TSV = "tsv"
+    JSON = "json"
+
+
+class TextFormat(StrEnum):
+    """How ``terms`` and ``check`` print their rows."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+#: Library errors that mean the user asked for something that cannot be done (exit status 2).
+USAGE_ERRORS = (
+    UsageError,
+    SourceNotFoundError,
+    QueryNotFoundError,
+    QueryError,
+    MissingDependencyError,
+)
+
+#: Library parameter names, as the flags that set them.
+_FLAGS = {
+    "base_url": "--base-url",
+    "create_license": "--license",
+    "date_published": "--date-published",
+    "max_nodes_per_dataset": "--max-nodes-per-dataset",
+}
+_PARAMETER = re.compile(r"\b(" + "|".join(_FLAGS) + r")\b")
+
+
+def _as_flags(message: str) -> str:
+    """A library message with the parameters it names spelt as the flags of the command."""
+    return _PARAMETER.sub(lambda m: _FLAGS[m.group(1)], message)
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _errors(writing: Path | None = None) -> Iterator[None]:
+    """Library errors as a one-line message and an exit status: 2 for :data:`USAGE_ERRORS`,
+    1 for the others (a store that cannot be opened, a query that fails...) and for a file
+    (``writing``) that cannot be written."""
+    try:
+        yield
+    except USAGE_ERRORS as exc:
+        raise _fail(_as_flags(str(exc)), 2) from None
+    except NgffKgError as exc:
+        raise _fail(_as_flags(str(exc)), 1) from None
+    except OSError as exc:
+        message = f"cannot write {writing}: {exc.strerror or exc}" if writing else str(exc)
+        raise _fail(message, 1) from None
 
 
 def _version(value: bool) -> None:
@@ -263,10 +328,8 @@ def list_queries(
 ) -> None:
     """List the named queries with their parameters, or show one in full."""
     if name is not None:
-        try:
+        with _errors():
             named = resolve_query(name)
-        except QueryNotFoundError as exc:
-            raise _fail(str(exc), 2) from None
         out.print(f"[bold]{named.name}[/]: {named.title}", highlight=False)
         out.print(named.description, highlight=False)
         for p in named.params:
@@ -299,40 +362,25 @@ def query(
         typer.Option("--param", "-p", help="Parameter as KEY=VALUE (repeatable)."),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table, csv, tsv or json (SPARQL 1.1 results).")
-    ] = "table",
+        QueryFormat,
+        typer.Option("--format", "-f", help="table, csv, tsv or json (SPARQL 1.1 results)."),
+    ] = QueryFormat.TABLE,
 ) -> None:
     """Run a query against the store."""
-    if fmt not in ("table", "csv", "tsv", "json"):
-        raise _fail(f"--format must be table, csv, tsv or json, not {fmt!r}", 2)
     params: dict[str, str] = {}
     for item in param or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise _fail(f"--param takes KEY=VALUE, got {item!r}", 2)
         params[key.strip()] = value
-    try:
-        named = resolve_query(spec)
-        catalog = Catalog(store, read_only=True)
-        if fmt == "table":
-            _print_table(catalog.query(named, params))
+    with _errors():
+        named = resolve_query(spec)  # an unknown query is a usage error, even without a store
+    with _errors(), Catalog(store, read_only=True) as catalog:
+        if fmt is not QueryFormat.TABLE:
+            catalog.write_query(named, params, fmt.value, sys.stdout.buffer)
             return
-        import pyoxigraph as ox
-
-        solutions = catalog.raw_query(named, params)
-        formats = {
-            "csv": ox.QueryResultsFormat.CSV,
-            "tsv": ox.QueryResultsFormat.TSV,
-            "json": ox.QueryResultsFormat.JSON,
-        }
-        data = solutions.serialize(format=formats[fmt])
-        sys.stdout.buffer.write(data)
-        if fmt == "json":
-            sys.stdout.write("\n")
-    except (QueryNotFoundError, QueryError, UsageError) as exc:
-        raise _fail(str(exc), 2) from None
-    except NgffKgError as exc:
-        raise _fail(str(exc), 1) from None
+        result = catalog.query(named, params)
+    _print_table(result)
 
 
 @app.command()
@@ -357,7 +405,6 @@ def serve(
         raise _fail(
             "--timeout must be positive, --limit and --workers at least 1, --port 0-65535", 2
         )
-    from ngff_kg.errors import MissingDependencyError, StoreError
     from ngff_kg.web import serve as run_server
     from ngff_kg.web.server import is_loopback
 
@@ -379,7 +426,7 @@ def serve(
         )
         sys.stdout.flush()
 
-    try:
+    with _errors():
         run_server(
             store,
             host=host,
@@ -389,17 +436,13 @@ def serve(
             workers=workers,
             announce=announce,
         )
-    except (UsageError, MissingDependencyError) as exc:
-        raise _fail(str(exc), 2) from None
-    except (StoreError, OSError, NgffKgError) as exc:
-        raise _fail(str(exc), 1) from None
 
 
 @app.command()
 def export(
     store: StoreOption,
     fmt: Annotated[
-        str,
+        ExportFormat,
         typer.Option(
             "--format",
             "-f",
@@ -412,26 +455,10 @@ def export(
     ] = None,
 ) -> None:
     """Export the graph (N-Quads, TriG, Turtle) or the dataset catalogue (Parquet, CSV)."""
-    from ngff_kg.errors import MissingDependencyError
-    from ngff_kg.views.export import FORMATS
-    from ngff_kg.views.export import export as run_export
-
-    if fmt not in FORMATS:
-        raise _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}", 2)
-    if fmt == "parquet" and output is None:
+    if fmt is ExportFormat.PARQUET and output is None:
         raise _fail("Parquet is binary: give a file with -o FILE.parquet", 2)
-    try:
-        catalog = Catalog(store, read_only=True)
-        try:
-            run_export(catalog, fmt, output if output is not None else sys.stdout.buffer)
-        finally:
-            catalog.close()
-    except (UsageError, MissingDependencyError) as exc:
-        raise _fail(str(exc), 2) from None
-    except NgffKgError as exc:
-        raise _fail(str(exc), 1) from None
-    except OSError as exc:
-        raise _fail(f"cannot write {output}: {exc.strerror or exc}", 1) from None
+    with _errors(writing=output), Catalog(store, read_only=True) as catalog:
+        catalog.export(fmt.value, output if output is not None else sys.stdout.buffer)
     if output is not None:
         err.print(f"wrote {output}", highlight=False)
 
@@ -449,30 +476,13 @@ def terms(
             "--store", "-s", help="Look in this store's ontologies (with harvested lineages)."
         ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    fmt: Annotated[
+        TextFormat, typer.Option("--format", "-f", help="table, csv or json.")
+    ] = TextFormat.TABLE,
 ) -> None:
     """Look up ontology terms offline by identifier, label or synonym, best match first."""
-    if fmt not in ("table", "csv", "json"):
-        raise _fail(f"--format must be table, csv or json, not {fmt!r}", 2)
-    try:
-        catalog = Catalog(store, read_only=True) if store is not None else Catalog(None)
-        index = catalog.ontology
-        matches = catalog.terms(text, ontology, limit)
-    except UsageError as exc:
-        raise _fail(str(exc), 2) from None
-    except NgffKgError as exc:
-        raise _fail(str(exc), 1) from None
-    rows = [
-        {
-            "id": m.term.curie,
-            "label": m.term.label or "",
-            "ontology": m.term.prefix,
-            "rank_or_parent": index.context(m.term),
-            "match": m.how if m.tier == 0 else f"{m.how}: {m.matched}",
-            "iri": m.term.iri,
-        }
-        for m in matches
-    ]
+    with _errors(), Catalog(store, read_only=store is not None) as catalog:
+        rows = catalog.term_rows(text, ontology, limit)
     if not rows:
         raise _fail(f"no term matches {text!r}", 1)
     _print_rows(rows, fmt, ["id", "label", "ontology", "rank_or_parent", "match"])
@@ -481,7 +491,9 @@ def terms(
 @app.command()
 def check(
     store: StoreOption,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    fmt: Annotated[
+        TextFormat, typer.Option("--format", "-f", help="table, csv or json.")
+    ] = TextFormat.TABLE,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit with status 1 when anything is found.")
     ] = False,
@@ -491,29 +503,12 @@ def check(
 ) -> None:
     """Report metadata quality: missing fields, unknown, obsolete or wrong-ontology terms,
     organisms that do not fit the cell line named, and the repairs applied."""
-    if fmt not in ("table", "csv", "json"):
-        raise _fail(f"--format must be table, csv or json, not {fmt!r}", 2)
-    try:
-        report = Catalog(store, read_only=True).check()
-    except NgffKgError as exc:
-        raise _fail(str(exc), 1) from None
-    if fmt == "json":
+    with _errors(), Catalog(store, read_only=True) as catalog:
+        report = catalog.check()
+    if fmt is TextFormat.JSON:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    elif fmt == "csv":
-        rows = [
-            {"check": f.check, "dataset": f.dataset, "value": f.value or "", "detail": f.detail}
-            for f in report.findings
-        ]
-        rows += [
-            {
-                "check": "repair",
-                "dataset": "",
-                "value": r["original"],
-                "detail": f"{r['kind']} → {r['repaired']} ({r['datasets']} datasets)",
-            }
-            for r in report.repairs
-        ]
-        _print_rows(rows, "csv", ["check", "dataset", "value", "detail"])
+    elif fmt is TextFormat.CSV:
+        _print_rows(report.to_rows(), fmt, ["check", "dataset", "value", "detail"])
     else:
         _print_check(report, show)
     if strict and not report.ok:
@@ -557,11 +552,11 @@ def _print_check(report: CheckReport, show: int) -> None:
             out.print(f"... and {hidden} more repairs (--show N, or --format csv for all)")
 
 
-def _print_rows(rows: list[dict[str, str]], fmt: str, columns: list[str]) -> None:
+def _print_rows(rows: list[dict[str, str]], fmt: TextFormat, columns: list[str]) -> None:
     """Plain rows as a table, CSV or JSON (a list of objects)."""
-    if fmt == "json":
+    if fmt is TextFormat.JSON:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
-    elif fmt == "csv":
+    elif fmt is TextFormat.CSV:
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
@@ -670,36 +665,19 @@ def enrich(
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
 
-    catalog = None
-    try:
-        from ngff_kg.enrich import enrich_targets
-        from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
-
-        if store is not None:
-            catalog = Catalog(store, read_only=True, contexts=contexts or ())
-        options = {
-            "base_url": base_url,
-            "dry_run": dry_run,
-            "backup": not no_backup,
-            "create_license": license if create else None,
-            "date_published": date_published,
-            "on_diff": print_diff,
-        }
-        with progress:
-            task = progress.add_task("enriching", total=None)
-            options["progress"] = lambda done: progress.update(task, completed=done)
-            if catalog is not None:
-                report = catalog.enrich(targets, **options)
-            else:
-                converter = JsonLdConverter(ContextRegistry(contexts or ()))
-                report = enrich_targets(targets, converter=converter, **options)
-    except (SourceNotFoundError, UsageError) as exc:
-        raise _fail(str(exc), 2) from None
-    except NgffKgError as exc:
-        raise _fail(str(exc), 1) from None
-    finally:
-        if catalog is not None:
-            catalog.close()
+    with progress, _errors():
+        task = progress.add_task("enriching", total=None)
+        options = EnrichOptions(
+            base_url=base_url,
+            dry_run=dry_run,
+            backup=not no_backup,
+            create_license=license if create else None,
+            date_published=date_published,
+            progress=lambda done: progress.update(task, completed=done),
+            on_diff=print_diff,
+        )
+        with Catalog(store, read_only=store is not None, contexts=contexts or ()) as catalog:
+            report = catalog.enrich(targets, options, from_store=store is not None)
     verb = "would be " if dry_run else ""
     summary = Table.grid(padding=(0, 2))
     summary.add_row("datasets found", str(report.datasets_found))
@@ -718,14 +696,19 @@ def enrich(
         ("no crate", report.missing),
         ("warning", report.warnings),
     ):
-        for problem in problems[:show]:
-            err.print(f"[yellow]{title}:[/] {problem.path}: {problem.reason}", highlight=False)
-        if len(problems) > show:
-            err.print(f"... and {len(problems) - show} more ({title}); use --show N to list more")
+        _print_problems(title, problems, show)
     if report.missing and not create:
         err.print("use --create --license IRI to write crates where there are none")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print_problems(title: str, problems: list[Problem], show: int) -> None:
+    for problem in problems[:show]:
+        reason = _as_flags(problem.reason)
+        err.print(f"[yellow]{title}:[/] {problem.path}: {reason}", highlight=False)
+    if len(problems) > show:
+        err.print(f"... and {len(problems) - show} more ({title}); use --show N to list more")
 
 
 def main() -> None:

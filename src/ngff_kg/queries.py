@@ -42,8 +42,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 import pyoxigraph as ox
 
@@ -246,6 +247,18 @@ class QueryResult:
     columns: list[str]
     rows: list[tuple[Any, ...]] = field(default_factory=list)
 
+    @classmethod
+    def from_solutions(cls, name: str, results: Any) -> QueryResult:
+        """The rows of pyoxigraph query results.
+
+        :raises QueryError: the query ``name`` is not a SELECT query.
+        """
+        if not isinstance(results, ox.QuerySolutions):
+            raise QueryError(f"query {name!r} is not a SELECT query")
+        columns = [v.value for v in results.variables]
+        # a solution iterates over its values in the order of the variables (None if unbound)
+        return cls(columns, [tuple(s) for s in results])
+
     def values(self) -> list[dict[str, Any]]:
         """Rows as dicts of plain Python values: IRIs as str, numbers as int/float."""
         return [
@@ -263,6 +276,53 @@ class QueryResult:
         """
         pandas: Any = require("pandas", "notebook")
         return pandas.DataFrame(self.values(), columns=self.columns)
+
+
+class QuerySource(Protocol):
+    """What the views need of a catalog: named queries run with parameters (a
+    :class:`~ngff_kg.catalog.Catalog` is one)."""
+
+    def query(
+        self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
+    ) -> QueryResult: ...
+
+
+class ResultFormat(StrEnum):
+    """The SPARQL 1.1 result formats :func:`write_results` writes."""
+
+    CSV = "csv"
+    TSV = "tsv"
+    JSON = "json"
+
+
+_RESULT_FORMATS = {
+    ResultFormat.CSV: ox.QueryResultsFormat.CSV,
+    ResultFormat.TSV: ox.QueryResultsFormat.TSV,
+    ResultFormat.JSON: ox.QueryResultsFormat.JSON,
+}
+
+
+def write_results(results: Any, fmt: ResultFormat | str, output: IO[bytes]) -> None:
+    """Write the solutions (or boolean) of a SELECT (or ASK) query as SPARQL 1.1 CSV, TSV or
+    JSON results; JSON ends with a newline.
+
+    :raises QueryError: an unknown format, or a query that gives triples.
+    """
+    try:
+        fmt = ResultFormat(fmt)
+    except ValueError:
+        known = ", ".join(f.value for f in ResultFormat)
+        raise QueryError(f"unknown result format {fmt!r}; use one of {known}") from None
+    if isinstance(results, ox.QueryTriples):
+        raise QueryError("a CONSTRUCT or DESCRIBE query has no table of results to write")
+    output.write(results.serialize(format=_RESULT_FORMATS[fmt]))
+    if fmt is ResultFormat.JSON:
+        output.write(b"\n")
+
+
+def is_iri(term: Any) -> bool:
+    """Whether a term of a result row is an IRI (not a literal, blank node or unbound)."""
+    return isinstance(term, ox.NamedNode)
 
 
 def to_python(term: Any) -> Any:

@@ -48,7 +48,6 @@ def test_failures_exit_1_and_are_listed(tmp_path: Path) -> None:
         ["harvest", str(TREE), "--store", "x", "--base-url", "no-scheme"],
         ["query", "no-such-query", "--store", "x"],
         ["query", "find-datasets", "--store", "x", "--param", "organism"],
-        ["query", "find-datasets", "--store", "x", "--format", "yaml"],
     ],
 )
 def test_usage_errors_exit_2_without_traceback(
@@ -59,6 +58,57 @@ def test_usage_errors_exit_2_without_traceback(
     assert result.exit_code == 2, result.output
     assert "error:" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "choices"),
+    [
+        (["query", "find-datasets", "--store", "x", "--format", "yaml"], "'table', 'csv', 'tsv'"),
+        (["terms", "mouse", "--format", "yaml"], "'table', 'csv', 'json'"),
+        (["check", "--store", "x", "--format", "yaml"], "'table', 'csv', 'json'"),
+        (["export", "--store", "x", "--format", "yaml"], "'nquads', 'trig', 'turtle'"),
+    ],
+)
+def test_unknown_formats_are_refused_with_the_choices(args: list[str], choices: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "'yaml' is not one of" in result.output and choices in result.output
+    assert "Traceback" not in result.output
+
+
+def test_every_command_closes_its_store(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each catalog a command opens is closed, whether the command succeeds or fails."""
+    from ngff_kg.catalog import Catalog
+
+    opened: list[Catalog] = []
+    closed: list[Catalog] = []
+    real_init, real_close = Catalog.__init__, Catalog.close
+
+    def init(self: Catalog, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        opened.append(self)
+
+    def close(self: Catalog) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(Catalog, "__init__", init)
+    monkeypatch.setattr(Catalog, "close", close)
+    commands = [
+        (["query", "datasets-by-license", "--store", str(store)], 0),
+        (["query", "datasets-by-license", "--store", str(store), "-f", "csv"], 0),
+        (["query", "find-datasets", "--store", str(store), "-p", "organism=no such"], 2),
+        (["terms", "mouse", "--store", str(store)], 0),
+        (["terms", "mouse"], 0),
+        (["terms", "mouse", "--limit", "0"], 2),
+        (["check", "--store", str(store), "-f", "json"], 0),
+        (["export", "--store", str(store), "-f", "turtle"], 0),
+    ]
+    for args, code in commands:
+        result = runner.invoke(app, args)
+        assert result.exit_code == code, (args, result.output)
+    assert len(opened) == len(commands)
+    assert [id(c) for c in closed] == [id(c) for c in opened]
 
 
 def test_query_on_missing_store(tmp_path: Path) -> None:

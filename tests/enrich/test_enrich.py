@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from ngff_kg import Catalog
 from ngff_kg.cli import app
-from ngff_kg.enrich import enrich_targets, serialize
+from ngff_kg.enrich import EnrichOptions, enrich_targets, serialize
 from ngff_kg.enrich.crate import license_name
 from ngff_kg.enrich.facts import Axis, DatasetFacts
 from ngff_kg.errors import ExtractionError, SourceNotFoundError, UsageError
@@ -310,6 +310,25 @@ def test_api_errors() -> None:
         enrich_targets(["/nonexistent"])
     with pytest.raises(UsageError):
         enrich_targets([EXAMPLES / "README.md"])
+
+
+def test_enrich_options_are_checked_once_and_name_their_parameters() -> None:
+    options = EnrichOptions(create_license="CC-BY-4.0", date_published="2024-01-01")
+    assert options.license == "https://spdx.org/licenses/CC-BY-4.0"
+    with pytest.raises(AttributeError):
+        options.dry_run = True  # type: ignore[misc]
+    with pytest.raises(UsageError, match=r"^create_license must be a license IRI"):
+        EnrichOptions(create_license="not a license")
+    with pytest.raises(UsageError, match=r"^date_published must be an ISO 8601 date"):
+        EnrichOptions(date_published="yesterday")
+    with pytest.raises(UsageError, match="batch_size"):
+        EnrichOptions(batch_size=0)
+    with pytest.raises(UsageError, match="either options or settings"):
+        enrich_targets([EXAMPLES], options, dry_run=True)
+    # the command line names the flags instead
+    result = runner.invoke(app, ["enrich", str(EXAMPLES), "--date-published", "yesterday"])
+    assert result.exit_code == 2
+    assert "--date-published must be an ISO 8601 date" in result.output
 
 
 def test_store_facts_equal_in_memory_facts(tree: Path, tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ def test_cli_export(store: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0 and out.stat().st_size > 0
     assert not (tmp_path / "kg.nq.part").exists()
     bad = runner.invoke(app, ["export", "-s", str(store), "-f", "xlsx"])
-    assert bad.exit_code == 2 and "must be one of" in bad.output
+    assert bad.exit_code == 2 and "'xlsx' is not one of" in bad.output
     binary = runner.invoke(app, ["export", "-s", str(store), "-f", "parquet"])
     assert binary.exit_code == 2 and "-o FILE.parquet" in binary.output
     missing = runner.invoke(app, ["export", "-s", str(tmp_path / "none"), "-f", "csv"])

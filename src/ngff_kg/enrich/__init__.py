@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from ngff_kg.enrich.crate import enrich_document, serialize
 from ngff_kg.enrich.facts import DatasetFacts
-from ngff_kg.enrich.run import DiffSink, Enricher, EnrichReport, enrich_targets
+from ngff_kg.enrich.run import DiffSink, Enricher, EnrichOptions, EnrichReport, enrich_targets
 
 __all__ = [
     "DatasetFacts",
     "DiffSink",
+    "EnrichOptions",
     "EnrichReport",
     "Enricher",
     "enrich_document",

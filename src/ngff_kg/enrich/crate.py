@@ -595,16 +595,16 @@ def _write_context_additions(crate: _Crate) -> None:
 @lru_cache(maxsize=1)
 def ontology_labels() -> dict[str, str]:
     """``rdfs:label`` of every term of the shipped FBbi and NCBITaxon slims."""
-    import pyoxigraph as ox
-
+    from ngff_kg import rdf
     from ngff_kg._resources import resource_dir
+    from ngff_kg.store.parsing import parse_triples
 
-    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
     out: dict[str, str] = {}
     folder = resource_dir("ontologies")
     for name in ("fbbi.ttl", "ncbitaxon.ttl"):
-        data = (folder / name).read_bytes()
-        for triple in ox.parse(data, format=ox.RdfFormat.TURTLE):
-            if triple.predicate == label and isinstance(triple.subject, ox.NamedNode):
-                out.setdefault(triple.subject.value, triple.object.value)
+        for s, p, o in parse_triples((folder / name).read_bytes(), "turtle"):
+            subject, value = rdf.unwrap_iri(s), rdf.unwrap_literal(o)
+            if p == label and subject is not None:
+                out.setdefault(subject, value if value is not None else o.strip("<>"))
     return out

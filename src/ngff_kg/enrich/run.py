@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pyoxigraph as ox
-
 from ngff_kg._version import __version__
 from ngff_kg.enrich.crate import RO_CRATE, enrich_document, ontology_labels, serialize
 from ngff_kg.enrich.facts import DatasetFacts, facts_from_triples, facts_in_memory
@@ -36,7 +34,6 @@ from ngff_kg.reports import Problem, Progress
 from ngff_kg.sources.walk import FoundRoot, WalkError, walk
 from ngff_kg.store.knowledge import KnowledgeStore
 from ngff_kg.urls import PATH_SAFE, UrlMapper, file_url
-from ngff_kg.vocab import NKG
 
 BACKUP_SUFFIX = ".orig"
 
@@ -64,56 +61,83 @@ class EnrichReport:
         return not self.failed
 
 
+@dataclass(frozen=True)
+class EnrichOptions:
+    """The settings of an enrich run.
+
+    :param base_url: URL of each target directory, as given to ``harvest``; with a store, the
+        dataset IRIs are found from it instead of from the harvested file paths.
+    :param dry_run: change nothing; each crate's unified diff goes to ``on_diff``.
+    :param backup: keep the original beside it as ``ro-crate-metadata.json.orig``.
+    :param create_license: write a minimal crate with this license (IRI or SPDX id) where a
+        root has none.
+    :param date_published: ``datePublished`` for roots without one (default: the day the
+        crate file was last modified; for a created crate, today).
+    :param progress: called with the number of datasets done.
+    :param on_diff: receives each crate's diff in a dry run.
+    :param batch_size: crates written (synced, then renamed) together.
+    :raises UsageError: a ``create_license`` that is no license, a ``date_published`` that is
+        no ISO 8601 date, a ``batch_size`` below 1.
+    """
+
+    base_url: str | None = None
+    dry_run: bool = False
+    backup: bool = True
+    create_license: str | None = None
+    date_published: str | None = None
+    progress: Progress | None = None
+    on_diff: DiffSink | None = None
+    batch_size: int = 500
+
+    def __post_init__(self) -> None:
+        if self.create_license is not None and self.license is None:
+            raise UsageError(
+                f"create_license must be a license IRI or SPDX id, got {self.create_license!r}"
+            )
+        if self.date_published is not None:
+            try:
+                dt.date.fromisoformat(self.date_published[:10])
+            except ValueError:
+                raise UsageError(
+                    f"date_published must be an ISO 8601 date, got {self.date_published!r}"
+                ) from None
+        if self.batch_size < 1:
+            raise UsageError(f"batch_size must be at least 1, not {self.batch_size}")
+
+    @property
+    def license(self) -> str | None:
+        """The IRI of ``create_license``."""
+        return license_iri(self.create_license) if self.create_license is not None else None
+
+
 class Enricher:
     """Enriches the crates of the dataset roots found below some targets.
 
     :param store: read each dataset's facts from this store; ``None``: read them from the
         dataset's metadata now.
-    :param base_url: URL of each target directory, as given to ``harvest``; with a store, the
-        dataset IRIs are found from it instead of from the harvested file paths.
-    :param create_license: write a minimal crate with this license where a root has none.
-    :param date_published: ``datePublished`` for roots without one (default: the day the
-        crate file was last modified; for a created crate, today).
+    :param options: the settings of the run (the defaults of :class:`EnrichOptions` otherwise).
     """
 
     def __init__(
         self,
         converter: JsonLdConverter | None = None,
         store: KnowledgeStore | None = None,
-        *,
-        base_url: str | None = None,
-        dry_run: bool = False,
-        backup: bool = True,
-        create_license: str | None = None,
-        date_published: str | None = None,
-        progress: Progress | None = None,
-        on_diff: DiffSink | None = None,
+        options: EnrichOptions | None = None,
     ) -> None:
+        options = options or EnrichOptions()
+        self.options = options
         self.converter = converter or JsonLdConverter()
         self.store = store
-        self.base_url = base_url
-        self.dry_run = dry_run
-        self.backup = backup
-        self.license = None
-        if create_license is not None:
-            self.license = license_iri(create_license)
-            if self.license is None:
-                raise UsageError(
-                    f"--license must be a license IRI or SPDX id, got {create_license!r}"
-                )
-        if date_published is not None:
-            try:
-                dt.date.fromisoformat(date_published[:10])
-            except ValueError:
-                raise UsageError(
-                    f"--date-published must be an ISO 8601 date, got {date_published!r}"
-                ) from None
-        self.date_published = date_published
-        self.progress = progress
-        self.on_diff = on_diff
+        self.base_url = options.base_url
+        self.dry_run = options.dry_run
+        self.backup = options.backup
+        self.license = options.license
+        self.date_published = options.date_published
+        self.progress = options.progress
+        self.on_diff = options.on_diff
+        self.batch_size = options.batch_size
         self._sources: dict[str, str] | None = None
         self._pending: list[_Change] = []
-        self.batch_size = 500
 
     # ---------------------------------------------------------------- run
     def enrich(self, targets: Iterable[str | os.PathLike[str]]) -> EnrichReport:
@@ -274,28 +298,18 @@ class Enricher:
         if self.store is None:
             return iri, facts_in_memory(found, iri)
         if not iri or not self.store.has_graph(iri):
-            hint = "" if mapper is not None else " or give the --base-url it was harvested with"
+            hint = "" if mapper is not None else " or give the base_url it was harvested with"
             raise _NotInStore(
                 f"not in the store at {self.store.path} (as {iri or 'its metadata file'}): "
                 f"harvest it first{hint}"
             )
-        graph = ox.NamedNode(iri)
-        triples = [
-            (str(q.subject), str(q.predicate), str(q.object))
-            for q in self.store.oxigraph.quads_for_pattern(None, None, None, graph)
-        ]
-        return iri, facts_from_triples(iri, triples)
+        return iri, facts_from_triples(iri, self.store.graph_triples(iri))
 
     def _source_map(self) -> dict[str, str]:
         """Metadata file URL → dataset IRI, for every dataset of the store."""
         if self._sources is None:
             assert self.store is not None
-            predicate = ox.NamedNode(NKG + "metadataSource")
-            self._sources = {
-                q.object.value: q.subject.value
-                for q in self.store.oxigraph.quads_for_pattern(None, predicate, None, None)
-                if isinstance(q.object, ox.NamedNode) and isinstance(q.subject, ox.NamedNode)
-            }
+            self._sources = self.store.metadata_sources()
         return self._sources
 
 
@@ -430,10 +444,16 @@ def _no_follow(path: str, flags: int) -> int:
 
 def enrich_targets(
     targets: Iterable[str | os.PathLike[str]],
+    options: EnrichOptions | None = None,
     *,
     store: KnowledgeStore | None = None,
     converter: JsonLdConverter | None = None,
-    **options: Any,
+    **settings: Any,
 ) -> EnrichReport:
-    """Enrich the crates of the datasets below ``targets`` (see :class:`Enricher`)."""
-    return Enricher(converter, store, **options).enrich(targets)
+    """Enrich the crates of the datasets below ``targets`` (see :class:`Enricher`); the
+    ``settings`` are fields of :class:`EnrichOptions`, for when ``options`` is not given."""
+    if options is None:
+        options = EnrichOptions(**settings)
+    elif settings:
+        raise UsageError("give either options or settings, not both")
+    return Enricher(converter, store, options).enrich(targets)

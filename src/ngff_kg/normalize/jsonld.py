@@ -34,6 +34,7 @@ from pyld.iri_resolver import resolve as _pyld_resolve
 
 from ngff_kg import rdf
 from ngff_kg.errors import ExtractionError, UnknownContextError
+from ngff_kg.store.parsing import parse_triples
 from ngff_kg.vocab import RDF_TYPE, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING
 
 _RDF_TYPE_TERM = f"<{RDF_TYPE}>"
@@ -489,27 +490,10 @@ def _keys_and_types(node: Any) -> set[str]:
 
 
 def _parse_pyld_nquads(text: str, bnode_prefix: str) -> list[rdf.Triple]:
-    import pyoxigraph as ox
-
-    triples: list[rdf.Triple] = []
-    for quad in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS):
-        s, p, o = quad.subject, quad.predicate, quad.object
-        triples.append(
-            (_ox_term(s, bnode_prefix), _ox_term(p, bnode_prefix), _ox_term(o, bnode_prefix))
-        )
-    return triples
-
-
-def _ox_term(term: Any, bnode_prefix: str = "b") -> str:
-    import pyoxigraph as ox
-
-    if isinstance(term, ox.NamedNode):
-        return f"<{term.value}>"
-    if isinstance(term, ox.BlankNode):
-        return f"_:{bnode_prefix}p{term.value}"
-    if isinstance(term, ox.Literal):
-        return rdf.literal(term.value, term.datatype.value, term.language)
-    raise ExtractionError(f"unexpected RDF term {term!r}")
+    try:
+        return parse_triples(text.encode("utf-8"), "nquads", f"{bnode_prefix}p")
+    except ValueError as exc:  # a term N-Triples cannot write
+        raise ExtractionError(str(exc)) from None
 
 
 _SIMPLE_SEGMENT = re.compile(r"^[A-Za-z0-9_~\-][A-Za-z0-9._~\-]*$")

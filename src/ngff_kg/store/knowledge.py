@@ -10,20 +10,70 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 
 from ngff_kg import rdf
 from ngff_kg._resources import resource_dir
-from ngff_kg.errors import StoreError
-from ngff_kg.ontology.index import closure
+from ngff_kg.errors import StoreError, UsageError
+from ngff_kg.ontology.index import OntologyIndex, closure
 from ngff_kg.vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
 
 _META_GRAPH = NKG_GRAPH + "meta"
+
+
+class RdfFormat(StrEnum):
+    """Formats the whole store can be written in (:meth:`KnowledgeStore.dump`)."""
+
+    NQUADS = "nquads"
+    TRIG = "trig"
+    TURTLE = "turtle"
+
+
+#: Prefixes written into TriG and Turtle dumps.
+PREFIXES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "schema": "http://schema.org/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "obo": "http://purl.obolibrary.org/obo/",
+    "nkg": "https://w3id.org/ngff-kg/vocab#",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A triple and the named graph it is in, as RDF terms."""
+
+    graph: Any
+    subject: Any
+    predicate: Any
+    object: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RepairRow:
+    kind: str
+    original: str
+    repaired: str
+
+
+@dataclass
+class DatasetDetail:
+    """Everything the store says about one dataset: its graph, and triples about it elsewhere."""
+
+    iri: str
+    statements: list[Statement]
+    repairs: list[RepairRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +106,7 @@ class KnowledgeStore:
                 self._store = ox.Store()
             elif read_only:
                 if not Path(path).is_dir():
-                    raise StoreError(
-                        f"no store at {path}: run 'ngff-kg harvest ... --store {path}' first"
-                    )
+                    raise StoreError(f"no store at {path}: harvest into it first")
                 self._store = ox.Store.read_only(str(path))
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
@@ -74,7 +122,8 @@ class KnowledgeStore:
 
     @property
     def oxigraph(self) -> ox.Store:
-        """The underlying :class:`pyoxigraph.Store`."""
+        """The underlying :class:`pyoxigraph.Store`, for ``ngff_kg.store`` code and tests only:
+        the rest of the package reads through the methods of this class."""
         return self._db
 
     @property
@@ -262,11 +311,108 @@ class KnowledgeStore:
             substitutions=substitutions,
         )
 
+    def graph_triples(self, iri: str) -> list[rdf.Triple]:
+        """The triples of the named graph ``iri``, as N-Triples terms."""
+        return [
+            (str(q.subject), str(q.predicate), str(q.object))
+            for q in self._db.quads_for_pattern(None, None, None, ox.NamedNode(iri))
+        ]
+
+    def metadata_sources(self) -> dict[str, str]:
+        """Metadata file URL → dataset IRI, for every dataset of the store."""
+        predicate = ox.NamedNode(NKG + "metadataSource")
+        return {
+            q.object.value: q.subject.value
+            for q in self._db.quads_for_pattern(None, predicate, None, None)
+            if isinstance(q.object, ox.NamedNode) and isinstance(q.subject, ox.NamedNode)
+        }
+
+    def ontology_index(self, taxonomy: Any = None) -> OntologyIndex:
+        """The ontology terms of the store (the shipped files where it has none)."""
+        return OntologyIndex.from_store(self._db, taxonomy)
+
+    def dataset_detail(self, iri: str) -> DatasetDetail | None:
+        """The triples and repairs of the dataset ``iri`` by direct index lookups (a dataset
+        page must not scan the whole store); ``None`` when it is no dataset.
+
+        :raises UsageError: ``iri`` is not a valid IRI.
+        """
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError as exc:
+            raise UsageError(f"{iri!r} is not an IRI: {exc}") from None
+        dataset_class = ox.NamedNode(NKG + "OmeZarrDataset")
+        if not any(self._db.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), dataset_class)):
+            return None
+        statements = [
+            Statement(q.graph_name, q.subject, q.predicate, q.object)
+            for q in self._db.quads_for_pattern(None, None, None, node)
+        ]
+        statements += [
+            Statement(q.graph_name, q.subject, q.predicate, q.object)
+            for q in self._db.quads_for_pattern(node, None, None)
+            if q.graph_name != node
+        ]
+        statements.sort(
+            key=lambda s: (_order(s.graph, iri), str(s.subject), str(s.predicate), str(s.object))
+        )
+        return DatasetDetail(iri, statements, self._repairs(node))
+
+    def _repairs(self, node: ox.NamedNode) -> list[RepairRow]:
+        rows: set[RepairRow] = set()
+        for link in self._objects(node, NKG + "repairSet"):
+            for repair in self._objects(link, NKG + "repair"):
+                kinds = self._objects(repair, NKG + "repairKind")
+                originals = self._objects(repair, NKG + "originalValue")
+                repaired = self._objects(repair, NKG + "repairedValue")
+                for kind in kinds:
+                    for before in originals:
+                        for after in repaired:
+                            rows.add(
+                                RepairRow(kind.value.rpartition("#")[2], before.value, after.value)
+                            )
+        return sorted(rows, key=lambda r: (r.kind, r.original, r.repaired))
+
+    def _objects(self, subject: Any, predicate: str) -> list[Any]:
+        found = self._db.quads_for_pattern(subject, ox.NamedNode(predicate), None)
+        return sorted({q.object for q in found}, key=str)
+
+    def dump(self, fmt: RdfFormat | str, output: IO[bytes]) -> None:
+        """Write the whole store as N-Quads, TriG (all named graphs) or Turtle (their union,
+        each triple once).
+
+        :raises UsageError: an unknown format.
+        """
+        try:
+            fmt = RdfFormat(fmt)
+        except ValueError:
+            known = ", ".join(f.value for f in RdfFormat)
+            raise UsageError(f"unknown RDF format {fmt!r}; use one of {known}") from None
+        if fmt is RdfFormat.NQUADS:
+            self._db.dump(output, format=ox.RdfFormat.N_QUADS)
+        elif fmt is RdfFormat.TRIG:
+            self._db.dump(output, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        else:
+            ox.serialize(self._union(), output, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+
+    def _union(self) -> Iterator[ox.Triple]:
+        seen: set[ox.Triple] = set()
+        for quad in self._db:
+            triple = quad.triple
+            if triple not in seen:
+                seen.add(triple)
+                yield triple
+
     def dataset_graph_count(self) -> int:
         return sum(1 for g in self._db.named_graphs() if not str(g.value).startswith(NKG_GRAPH))
 
     def __len__(self) -> int:
         return len(self._db)
+
+
+def _order(graph: Any, iri: str) -> tuple[int, str]:
+    value = getattr(graph, "value", "")
+    return (0 if value == iri else 2 if value.startswith(NKG_GRAPH) else 1, value)
 
 
 def _replace_update(graphs: Sequence[GraphData]) -> str:

@@ -21,16 +21,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-import pyoxigraph as ox
+from typing import Any
 
 from ngff_kg.normalize.terms import ONTOLOGIES, curie, ontology_of
 from ngff_kg.ontology.index import OntologyIndex
+from ngff_kg.queries import QuerySource, is_iri
 from ngff_kg.vocab import NCBITAXON
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ngff_kg.catalog import Catalog
 
 #: Check name → what a finding of it means.
 CHECKS: dict[str, str] = {
@@ -133,31 +129,49 @@ class CheckReport:
             "repairs": self.repairs,
         }
 
+    def to_rows(self) -> list[dict[str, str]]:
+        """Findings, then repairs, as rows of text: ``check``, ``dataset``, ``value``,
+        ``detail`` (a repair: ``check`` is ``repair``, ``value`` the original)."""
+        rows = [
+            {"check": f.check, "dataset": f.dataset, "value": f.value or "", "detail": f.detail}
+            for f in self.findings
+        ]
+        rows += [
+            {
+                "check": "repair",
+                "dataset": "",
+                "value": r["original"],
+                "detail": f"{r['kind']} → {r['repaired']} ({r['datasets']} datasets)",
+            }
+            for r in self.repairs
+        ]
+        return rows
 
-def check_store(catalog: Catalog) -> CheckReport:
-    """Check every dataset of the catalog's store (see the module docstring)."""
-    index = catalog.ontology
+
+def check_store(source: QuerySource, index: OntologyIndex) -> CheckReport:
+    """Check every dataset ``source`` queries (see the module docstring) against the ontology
+    terms of ``index``."""
     findings: list[Finding] = []
-    for row in catalog.query("datasets-missing-metadata").values():
+    for row in source.query("datasets-missing-metadata").values():
         findings.append(Finding(f"missing-{row['field']}", row["dataset"], None, "missing"))
     facets = (("organism", "datasets-by-organism"), ("modality", "datasets-by-modality"))
     for field_name, query in facets:
-        result = catalog.query(query)
+        result = source.query(query)
         column = result.columns.index(field_name)
         for row in result.rows:
-            if not isinstance(row[column], ox.NamedNode):
+            if not is_iri(row[column]):
                 continue  # a plain-text value: not examined
             term = row[column].value
             problem = term_problem(field_name, term, index)
             if problem is None:
                 continue
             check, detail = problem
-            datasets = catalog.query("dataset-terms", field=field_name, term=term).column("dataset")
+            datasets = source.query("dataset-terms", field=field_name, term=term).column("dataset")
             findings.extend(Finding(check, d, term, detail) for d in datasets)
-    findings.extend(_suspicious_organisms(catalog, index))
+    findings.extend(_suspicious_organisms(source, index))
     order = {name: i for i, name in enumerate(CHECKS)}
     findings.sort(key=lambda f: (order[f.check], f.dataset, f.value or ""))
-    return CheckReport(findings, catalog.query("repairs").values())
+    return CheckReport(findings, source.query("repairs").values())
 
 
 def term_problem(field_name: str, iri: str, index: OntologyIndex) -> tuple[str, str] | None:
@@ -207,15 +221,15 @@ def cell_lines_in(text: str) -> list[CellLine]:
 _REGEXES = [(line, line.regex()) for line in CELL_LINES]
 
 
-def _suspicious_organisms(catalog: Catalog, index: OntologyIndex) -> list[Finding]:
+def _suspicious_organisms(source: QuerySource, index: OntologyIndex) -> list[Finding]:
     found: list[Finding] = []
-    for row in catalog.query("dataset-descriptions").values():
+    for row in source.query("dataset-descriptions").values():
         text = " ".join(v for v in (row["name"], row["description"]) if isinstance(v, str))
         lines = cell_lines_in(text)
         if not lines:
             continue
         dataset = row["dataset"]
-        organisms = catalog.query("dataset-terms", field="organism", dataset=dataset).values()
+        organisms = source.query("dataset-terms", field="organism", dataset=dataset).values()
         taxa = {r["term"]: r["label"] for r in organisms if r["term"].startswith(NCBITAXON)}
         if not taxa or any(_consistent(t, line, index) for t in taxa for line in lines):
             continue

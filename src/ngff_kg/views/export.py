@@ -16,40 +16,38 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
-
-import pyoxigraph as ox
+from typing import IO, Any, Protocol
 
 from ngff_kg.errors import UsageError, require
+from ngff_kg.queries import QuerySource
+from ngff_kg.store.knowledge import PREFIXES, RdfFormat
 from ngff_kg.views.facets import license_label
 from ngff_kg.views.records import DatasetRecord, Hierarchy, read_hierarchies, read_records
 
-if TYPE_CHECKING:
-    from ngff_kg.catalog import Catalog
 
-RDF_FORMATS = {
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "turtle": ox.RdfFormat.TURTLE,
-}
+class ExportFormat(StrEnum):
+    """The formats of :func:`export`: the graph (RDF) or the catalogue table."""
+
+    NQUADS = "nquads"
+    TRIG = "trig"
+    TURTLE = "turtle"
+    PARQUET = "parquet"
+    CSV = "csv"
+
+
+RDF_FORMATS = tuple(f.value for f in RdfFormat)
 TABLE_FORMATS = ("parquet", "csv")
-FORMATS = (*RDF_FORMATS, *TABLE_FORMATS)
+FORMATS = tuple(f.value for f in ExportFormat)
 
-#: Prefixes written into TriG and Turtle exports.
-PREFIXES = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "schema": "http://schema.org/",
-    "dcterms": "http://purl.org/dc/terms/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "obo": "http://purl.obolibrary.org/obo/",
-    "nkg": "https://w3id.org/ngff-kg/vocab#",
-}
+
+class ExportSource(QuerySource, Protocol):
+    """What an export reads: named queries (the catalogue) and the whole graph."""
+
+    def dump(self, fmt: RdfFormat | str, output: IO[bytes]) -> None: ...
+
 
 #: The catalogue columns and their types (``string``, ``int64``, ``double``).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -83,35 +81,20 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def export_rdf(catalog: Catalog, fmt: str, output: IO[bytes]) -> None:
+def export_rdf(source: ExportSource, fmt: str, output: IO[bytes]) -> None:
     """Write the whole store as N-Quads, TriG (all named graphs) or Turtle (their union).
 
     :raises UsageError: an unknown format.
     """
     if fmt not in RDF_FORMATS:
         raise UsageError(f"unknown RDF format {fmt!r}; use one of {', '.join(RDF_FORMATS)}")
-    store = catalog.store.oxigraph
-    if fmt == "nquads":
-        store.dump(output, format=ox.RdfFormat.N_QUADS)
-    elif fmt == "trig":
-        store.dump(output, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
-    else:
-        ox.serialize(_union(store), output, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    source.dump(fmt, output)
 
 
-def _union(store: ox.Store) -> Iterator[ox.Triple]:
-    seen: set[ox.Triple] = set()
-    for quad in store:
-        triple = quad.triple
-        if triple not in seen:
-            seen.add(triple)
-            yield triple
-
-
-def catalogue_rows(catalog: Catalog) -> list[dict[str, Any]]:
+def catalogue_rows(source: QuerySource) -> list[dict[str, Any]]:
     """The catalogue: one dict per dataset with the keys of :data:`COLUMNS`, sorted by URL."""
-    hierarchies = read_hierarchies(catalog)
-    return [catalogue_row(r, hierarchies) for r in read_records(catalog)]
+    hierarchies = read_hierarchies(source)
+    return [catalogue_row(r, hierarchies) for r in read_records(source)]
 
 
 def catalogue_row(record: DatasetRecord, hierarchies: dict[str, Hierarchy]) -> dict[str, Any]:
@@ -193,7 +176,7 @@ def write_parquet(rows: list[dict[str, Any]], output: str | os.PathLike[str] | I
     pq.write_table(table, output)
 
 
-def export(catalog: Catalog, fmt: str, output: str | os.PathLike[str] | IO[bytes]) -> None:
+def export(source: ExportSource, fmt: str, output: str | os.PathLike[str] | IO[bytes]) -> None:
     """Write an export to a file path (written whole or not at all) or a binary stream.
 
     :raises UsageError: an unknown format.
@@ -205,33 +188,36 @@ def export(catalog: Catalog, fmt: str, output: str | os.PathLike[str] | IO[bytes
     if fmt == "parquet":
         require("pyarrow.parquet", "notebook")  # fail before any work
     if not isinstance(output, str | os.PathLike):
-        _write(catalog, fmt, output)
+        _write(source, fmt, output)
         return
     path = Path(output)
     partial = path.with_name(path.name + ".part")
     try:
         with open(partial, "wb") as handle:
-            _write(catalog, fmt, handle)
+            _write(source, fmt, handle)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
 
 
-def _write(catalog: Catalog, fmt: str, output: IO[bytes]) -> None:
+def _write(source: ExportSource, fmt: str, output: IO[bytes]) -> None:
     if fmt in RDF_FORMATS:
-        export_rdf(catalog, fmt, output)
+        export_rdf(source, fmt, output)
     elif fmt == "csv":
         text = io.TextIOWrapper(output, encoding="utf-8", newline="", write_through=True)
-        write_csv(catalogue_rows(catalog), text)
+        write_csv(catalogue_rows(source), text)
         text.flush()
         text.detach()
     else:
-        write_parquet(catalogue_rows(catalog), output)
+        write_parquet(catalogue_rows(source), output)
 
 
 __all__ = [
     "COLUMNS",
     "FORMATS",
+    "PREFIXES",
+    "ExportFormat",
+    "ExportSource",
     "catalogue_row",
     "catalogue_rows",
     "export",

@@ -2,26 +2,20 @@
 
 Records come from the named queries ``dataset-fields`` and ``dataset-axes``; the organism and
 imaging-method hierarchies come from ``term-hierarchy`` (the ontology slims in the store, walked
-with ``rdfs:subClassOf*``). :func:`dataset_detail` reads everything the store says about one
-dataset by direct index lookups (a dataset page must not scan the whole store).
+with ``rdfs:subClassOf*``). Everything the store says about one dataset, for its page, is
+:meth:`~ngff_kg.store.knowledge.KnowledgeStore.dataset_detail`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
-import pyoxigraph as ox
-
-from ngff_kg.errors import UsageError
-from ngff_kg.vocab import NCBITAXON, NKG, NKG_GRAPH, RDF_TYPE
-
-if TYPE_CHECKING:
-    from ngff_kg.catalog import Catalog
+from ngff_kg.queries import QuerySource, is_iri
+from ngff_kg.vocab import NCBITAXON
 
 #: NCBI Taxonomy ranks shown in the organism hierarchy (others are skipped, not their taxa's
 #: datasets): the Linnaean ranks, plus the newer top ranks.
@@ -141,11 +135,11 @@ class Hierarchy:
         return term is not None and term.rank in MAIN_RANKS
 
 
-def read_records(catalog: Catalog) -> list[DatasetRecord]:
+def read_records(source: QuerySource) -> list[DatasetRecord]:
     """Every dataset of the store, sorted by URL."""
     records: dict[str, DatasetRecord] = {}
     multi: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for dataset, name, term in catalog.query("dataset-fields").rows:
+    for dataset, name, term in source.query("dataset-fields").rows:
         url = dataset.value
         record = records.get(url)
         if record is None:
@@ -157,7 +151,7 @@ def read_records(catalog: Catalog) -> list[DatasetRecord]:
         record.modalities = tuple(sorted(values["modality"]))
         record.licenses = tuple(sorted(values["license"]))
     axes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in catalog.query("dataset-axes").values():
+    for row in source.query("dataset-axes").values():
         axes[row["dataset"]].append(row)
     for url, rows in axes.items():
         record = records.get(url)
@@ -181,7 +175,7 @@ def read_records(catalog: Catalog) -> list[DatasetRecord]:
 def _set_field(record: DatasetRecord, name: str, term: Any, multi: dict[str, set[str]]) -> None:
     value = term.value
     if name in ("organism", "modality", "license"):
-        if isinstance(term, ox.NamedNode) or name == "license":
+        if is_iri(term) or name == "license":
             multi[name].add(value)
     elif name == "bytes":
         try:
@@ -205,98 +199,10 @@ def _set_field(record: DatasetRecord, name: str, term: Any, multi: dict[str, set
             setattr(record, name, value)
 
 
-def read_hierarchies(catalog: Catalog) -> dict[str, Hierarchy]:
+def read_hierarchies(source: QuerySource) -> dict[str, Hierarchy]:
     """The ``organism`` and ``modality`` hierarchies of the terms the datasets use."""
     out = {"organism": Hierarchy("organism"), "modality": Hierarchy("modality")}
-    for row in catalog.query("term-hierarchy").values():
+    for row in source.query("term-hierarchy").values():
         parents = tuple(p for p in (row["parents"] or "").split() if p)
         out[row["facet"]].terms[row["term"]] = Term(row["term"], row["label"], row["rank"], parents)
     return out
-
-
-# ---------------------------------------------------------------------- one dataset in full
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """A triple and the named graph it is in, as RDF terms."""
-
-    graph: Any
-    subject: Any
-    predicate: Any
-    object: Any
-
-
-@dataclass(frozen=True, slots=True)
-class RepairRow:
-    kind: str
-    original: str
-    repaired: str
-
-
-@dataclass
-class DatasetDetail:
-    """Everything the store says about one dataset: its graph, and triples about it elsewhere."""
-
-    iri: str
-    statements: list[Statement]
-    repairs: list[RepairRow]
-
-
-_REPAIR_SET = ox.NamedNode(NKG + "repairSet")
-_REPAIR = ox.NamedNode(NKG + "repair")
-_KIND = ox.NamedNode(NKG + "repairKind")
-_ORIGINAL = ox.NamedNode(NKG + "originalValue")
-_REPAIRED = ox.NamedNode(NKG + "repairedValue")
-_DATASET_CLASS = ox.NamedNode(NKG + "OmeZarrDataset")
-
-
-def dataset_detail(store: ox.Store, iri: str) -> DatasetDetail | None:
-    """The triples and repairs of the dataset ``iri``; ``None`` when it is no dataset.
-
-    :raises UsageError: ``iri`` is not a valid IRI.
-    """
-    try:
-        node = ox.NamedNode(iri)
-    except ValueError as exc:
-        raise UsageError(f"{iri!r} is not an IRI: {exc}") from None
-    if not any(store.quads_for_pattern(node, ox.NamedNode(RDF_TYPE), _DATASET_CLASS)):
-        return None
-    statements = [
-        Statement(q.graph_name, q.subject, q.predicate, q.object)
-        for q in store.quads_for_pattern(None, None, None, node)
-    ]
-    statements += [
-        Statement(q.graph_name, q.subject, q.predicate, q.object)
-        for q in store.quads_for_pattern(node, None, None)
-        if q.graph_name != node
-    ]
-    statements.sort(
-        key=lambda s: (_order(s.graph, iri), str(s.subject), str(s.predicate), str(s.object))
-    )
-    return DatasetDetail(iri, statements, _repairs(store, node))
-
-
-def _order(graph: Any, iri: str) -> tuple[int, str]:
-    value = getattr(graph, "value", "")
-    return (0 if value == iri else 2 if value.startswith(NKG_GRAPH) else 1, value)
-
-
-def _repairs(store: ox.Store, node: ox.NamedNode) -> list[RepairRow]:
-    rows: set[RepairRow] = set()
-    for link in _objects(store, node, _REPAIR_SET):
-        for repair in _objects(store, link, _REPAIR):
-            kinds = _objects(store, repair, _KIND)
-            originals = _objects(store, repair, _ORIGINAL)
-            repaired = _objects(store, repair, _REPAIRED)
-            for kind in kinds:
-                for before in originals:
-                    for after in repaired:
-                        rows.add(
-                            RepairRow(kind.value.rpartition("#")[2], before.value, after.value)
-                        )
-    return sorted(rows, key=lambda r: (r.kind, r.original, r.repaired))
-
-
-def _objects(store: ox.Store, subject: Any, predicate: ox.NamedNode) -> Iterable[Any]:
-    return sorted({q.object for q in store.quads_for_pattern(subject, predicate, None)}, key=str)

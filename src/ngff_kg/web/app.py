@@ -51,7 +51,6 @@ from ngff_kg.views.facets import FACET_TITLES, FACETS, HIERARCHICAL, FacetIndex,
 from ngff_kg.views.records import (
     DatasetRecord,
     Hierarchy,
-    dataset_detail,
     read_hierarchies,
     read_records,
 )
@@ -251,7 +250,7 @@ class CatalogueApp:
     async def dataset(self, request: Request) -> Response:
         iri = request.query_params.get("iri", "")
         try:
-            detail = await run_in_threadpool(dataset_detail, self.catalog.store.oxigraph, iri)
+            detail = await run_in_threadpool(self.catalog.store.dataset_detail, iri)
         except UsageError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         if detail is None or iri not in self.urls:
