@@ -34,7 +34,14 @@ from ngff_kg.catalog import Catalog
 from ngff_kg.errors import UsageError
 from ngff_kg.normalize.terms import curie
 from ngff_kg.queries import library
-from ngff_kg.views.facets import FACET_TITLES, FACETS, HIERARCHICAL, FacetIndex, license_label
+from ngff_kg.views.facets import (
+    FACET_TITLES,
+    FACETS,
+    HIERARCHICAL,
+    FacetIndex,
+    license_label,
+    term_names,
+)
 from ngff_kg.views.records import (
     DatasetRecord,
     Hierarchy,
@@ -116,7 +123,7 @@ class CatalogueApp:
         self.catalog = Catalog(store, read_only=True)
         self.records = read_records(self.catalog)
         self.hierarchies = read_hierarchies(self.catalog)
-        self.index = FacetIndex(self.records, self.hierarchies)
+        self.index = FacetIndex(self.records, self.hierarchies, term_names(self.catalog.ontology))
         self.urls = {r.url: r for r in self.records}
         self.pool = QueryPool(str(store), workers=workers, timeout=timeout, limit=limit)
         try:
