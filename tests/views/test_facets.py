@@ -11,7 +11,7 @@ from corpus_reference import roots
 
 from ngff_kg import Catalog
 from ngff_kg.errors import UsageError
-from ngff_kg.views.facets import FacetIndex, FacetValue, license_label
+from ngff_kg.views.facets import FacetIndex, FacetValue, license_label, term_names
 from ngff_kg.views.records import read_hierarchies, read_records
 
 MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
@@ -154,3 +154,31 @@ def test_corpus_counts_equal_an_independent_reference(
     reference = corpus_catalog.query(BY_HIERARCHY, organism=MAMMALIA, modality=FLUORESCENCE)
     assert found.total == len(found.records) > 100
     assert {r.url for r in found.records} == set(reference.column("dataset"))
+
+
+@pytest.fixture(scope="module")
+def named_index(examples_catalog: Catalog) -> FacetIndex:
+    records = read_records(examples_catalog)
+    hierarchies = read_hierarchies(examples_catalog)
+    return FacetIndex(records, hierarchies, term_names(examples_catalog.ontology))
+
+
+@pytest.mark.parametrize(
+    ("text", "facet", "term"),
+    [
+        ("mouse", "organism", taxon(10090)),  # an NCBI common name (synonym)
+        ("Mus musculus", "organism", taxon(10090)),  # the scientific name, two words
+        ("mammal", "organism", MAMMALIA),  # an ancestor, by its (singular) common name
+        ("fluorescence", "modality", FLUORESCENCE),  # an ancestor of confocal and SPIM
+        ("lightsheet", "modality", fbbi(369)),  # a synonym written without the space
+    ],
+)
+def test_text_finds_datasets_by_term_names(named_index: FacetIndex, text, facet, term) -> None:
+    # the reference: the datasets the facet gives for the term (descendants included)
+    assert urls(named_index, text=text) == urls(named_index, selected={facet: [term]})
+    assert urls(named_index, text=text)
+
+
+def test_text_without_names_uses_the_hierarchy_labels(index: FacetIndex) -> None:
+    assert urls(index, text="Mus musculus") == urls(index, selected={"organism": [taxon(10090)]})
+    assert urls(index, text="brightfield nothing-like-this") == set()

@@ -5,7 +5,8 @@ under ``https://w3id.org/ngff-kg/graph/ontology/``. :class:`OntologyIndex` reads
 once, from a store or from the shipped Turtle files, and answers two questions:
 
 - :meth:`OntologyIndex.search`: which terms does a text name? Ranked: identifier, label,
-  exact synonym, related synonym, the same without spaces and hyphens, then names that start
+  exact synonym, related synonym, the same without spaces and hyphens, everyday forms
+  (``confocal`` for *confocal microscopy*, ``mammal`` for *mammals*), then names that start
   with or contain the text, then close spellings.
 - :meth:`OntologyIndex.resolve`: the one term a query parameter means, or a
   :class:`~ngff_kg.errors.TermError` listing the candidates (ambiguous) or close matches
@@ -19,6 +20,11 @@ materializes as ``nkg:subClassOfOrSelf`` so hierarchy-aware queries stay fast.
 'NCBITaxon:10090'
 >>> [m.term.curie for m in index.search("SPIM", "fbbi")][:1]
 ['FBbi:00000369']
+>>> index.resolve("brightfield", "fbbi").label
+'bright-field microscopy'
+>>> index.resolve("mammal", "ncbitaxon").label
+'Mammalia'
+
 """
 
 from __future__ import annotations
@@ -61,14 +67,15 @@ _DEPRECATED = OWL + "deprecated"
 _REPLACED_BY = OBO + "IAO_0100001"
 _PREDICATES = (_LABEL, _SUBCLASS, _EXACT, *_RELATED, _DEPRECATED, _REPLACED_BY, NCBITAXON_RANK)
 
-#: Match tiers, best first. Tiers up to COMPACT are exact matches (used to resolve names).
-ID, LABEL, EXACT, RELATED, COMPACT, PREFIX, CONTAINS, CLOSE = range(8)
+#: Match tiers, best first. Tiers up to EVERYDAY are exact matches (used to resolve names).
+ID, LABEL, EXACT, RELATED, COMPACT, EVERYDAY, PREFIX, CONTAINS, CLOSE = range(9)
 TIER_NAMES = (
     "id",
     "label",
     "synonym",
     "related synonym",
     "label",  # COMPACT: a label or synonym written without spaces or hyphens
+    "everyday name",  # EVERYDAY: without "microscopy"/"imaging", or singular/plural
     "starts with",
     "contains",
     "close spelling",
@@ -97,6 +104,53 @@ def name_key(text: str) -> str:
 def compact_key(text: str) -> str:
     """Letters and digits only (``bright-field`` = ``brightfield`` = ``bright field``)."""
     return re.sub(r"[\W_]", "", text.casefold())
+
+
+#: Words that name the kind of technique, left out in everyday speech ("confocal" for
+#: *confocal microscopy*). Only a final word is dropped, and only from a longer name.
+GENERIC_SUFFIXES = ("microscopy", "imaging", "microscope")
+#: English plurals that do not end in -s.
+_IRREGULAR = {"mice": "mouse", "mouse": "mice", "fish": "fish", "people": "person"}
+
+
+def everyday_forms(name: str) -> set[str]:
+    """Compact keys of the shorter forms people use for a name: without a generic final word
+    (``bright-field microscopy`` → ``brightfield``) and in the singular (``mammals`` →
+    ``mammal``).
+
+    >>> sorted(everyday_forms("bright-field microscopy"))
+    ['brightfield']
+    >>> sorted(everyday_forms("mammals"))
+    ['mammal']
+    """
+    words = name_key(name).split()
+    forms: set[str] = set()
+    if len(words) > 1 and words[-1] in GENERIC_SUFFIXES:
+        forms.add(compact_key(" ".join(words[:-1])))
+    if words:
+        last = words[-1]
+        if last in _IRREGULAR and _IRREGULAR[last] != last and len(words) == 1:
+            pass  # irregular plurals are handled on the query side
+        elif len(last) > 3 and last.endswith("s") and not last.endswith("ss"):
+            forms.add(compact_key(" ".join([*words[:-1], last[:-1]])))
+    forms.discard(compact_key(name))
+    forms.discard("")
+    return forms
+
+
+def query_forms(text: str) -> set[str]:
+    """Compact keys a typed name may stand for: itself, plural and singular spellings."""
+    key = name_key(text)
+    words = key.split()
+    forms = {compact_key(key)}
+    if words:
+        last = words[-1]
+        if last in _IRREGULAR:
+            forms.add(compact_key(" ".join([*words[:-1], _IRREGULAR[last]])))
+        if len(last) > 2 and not last.endswith("s"):
+            forms.add(compact_key(key + "s"))
+    forms.discard("")
+    return forms
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +297,7 @@ class OntologyIndex:
         self.taxonomy = taxonomy
         self._names: defaultdict[str, list[tuple[int, str, str]]] = defaultdict(list)
         self._compact: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._everyday: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
         for term in self.terms.values():
             names = term.names()
             short = _abbreviated(term)
@@ -251,6 +306,8 @@ class OntologyIndex:
             for tier, name in names:
                 self._names[name_key(name)].append((tier, term.iri, name))
                 self._compact[compact_key(name)].append((term.iri, name))
+                for form in everyday_forms(name):
+                    self._everyday[form].append((term.iri, name))
         self._ancestors: dict[str, frozenset[str]] | None = None
 
     # ------------------------------------------------------------------ building
@@ -348,6 +405,12 @@ class OntologyIndex:
             offer(term_iri, tier, name)
         for term_iri, name in self._compact.get(compact_key(text), ()):
             offer(term_iri, COMPACT, name)
+        for form in query_forms(text):
+            for term_iri, name in self._everyday.get(form, ()):
+                offer(term_iri, EVERYDAY, name)
+            if form != compact_key(text):
+                for term_iri, name in self._compact.get(form, ()):
+                    offer(term_iri, EVERYDAY, name)
         if self.taxonomy is not None and ontology in (None, "ncbitaxon"):
             for term, tier, name in self.taxonomy.by_name(text):
                 offer(term.iri, tier, name)
@@ -398,7 +461,7 @@ class OntologyIndex:
                 title = info.title if info else term.prefix
                 raise TermError(f"{text!r} is a term of {title}, not of {_title(ontology)}")
             return term
-        matches = [m for m in self.search(text, ontology, limit=50) if m.tier <= COMPACT]
+        matches = [m for m in self.search(text, ontology, limit=50) if m.tier <= EVERYDAY]
         if matches:
             best = min(m.tier for m in matches)
             candidates = [m.term for m in matches if m.tier == best]
@@ -452,6 +515,7 @@ __all__ = [
     "Term",
     "closure",
     "compact_key",
+    "everyday_forms",
     "name_key",
     "rank_iri",
 ]

@@ -3,8 +3,11 @@
 Facets are organism and imaging method (hierarchical: a term stands for itself and every
 descendant, so "fluorescence microscopy" finds confocal datasets too), license, host and kind.
 Values chosen within one facet are alternatives; facets combine with AND; free text must match
-every word. The counts of a facet apply the text and every *other* facet's choice, so each count
-says how many datasets choosing that value (too) would show.
+every word, in a dataset's name, description and URL or in the names of its organisms and
+imaging methods and of their ancestors (``mouse`` and ``mammal`` find *Mus musculus* datasets,
+``brightfield`` finds *bright-field microscopy* ones). The counts of a facet apply the text and
+every *other* facet's choice, so each count says how many datasets choosing that value (too)
+would show.
 
 >>> from ngff_kg.views.records import DatasetRecord
 >>> index = FacetIndex([DatasetRecord("https://a.org/x/", kind="image")], {})
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +68,16 @@ class SearchResult:
     total: int
     records: list[DatasetRecord]
     facets: dict[str, list[FacetValue]]
+
+
+def term_names(index: Any) -> Callable[[str], list[str]]:
+    """The label and synonyms of a term, from an ontology index (:class:`OntologyIndex`)."""
+
+    def names(iri: str) -> list[str]:
+        term = index.get(iri)
+        return [name for _tier, name in term.names()] if term is not None else []
+
+    return names
 
 
 def license_label(iri: str) -> str:
@@ -146,17 +159,54 @@ class FacetIndex:
     """Records prepared for faceted search: each record's facet values (for a hierarchical
     facet, its terms and all their ancestors) computed once."""
 
-    def __init__(self, records: list[DatasetRecord], hierarchies: Mapping[str, Hierarchy]) -> None:
+    def __init__(
+        self,
+        records: list[DatasetRecord],
+        hierarchies: Mapping[str, Hierarchy],
+        names: Callable[[str], Iterable[str]] | None = None,
+    ) -> None:
+        """:param names: the names of an ontology term (label, synonyms) for free-text search;
+        by default the labels the hierarchies hold."""
         self.records = records
         self.hierarchies = {f: hierarchies.get(f) or Hierarchy(f) for f in HIERARCHICAL}
-        self._text = [r.text() for r in records]
         self._values = [self._facet_values(r) for r in records]
+        self._text = self._texts(names)
         self._trees: dict[str, _Tree] = {}
         for position, facet in enumerate(FACETS):
             if facet in HIERARCHICAL:
                 used = {t for r in records for t in getattr(r, _TERMS[facet])}
                 universe = set().union(*(v[position] for v in self._values))
                 self._trees[facet] = _Tree(self.hierarchies[facet], used, universe)
+
+    def _texts(self, names: Callable[[str], Iterable[str]] | None) -> list[str]:
+        """Each record's searchable text: its own, then the names of its facet terms and their
+        ancestors, also written without spaces and hyphens (``brightfield``)."""
+        if names is None:
+
+            def names(iri: str) -> Iterable[str]:
+                label = next(
+                    (h.label(iri) for h in self.hierarchies.values() if h.label(iri)), None
+                )
+                return (label,) if label else ()
+
+        positions = [FACETS.index(f) for f in HIERARCHICAL]
+        term_text: dict[str, str] = {}
+        by_terms: dict[frozenset[str], str] = {}
+        texts = []
+        for record, values in zip(self.records, self._values, strict=True):
+            terms = frozenset().union(*(values[p] for p in positions))
+            shared = by_terms.get(terms)
+            if shared is None:
+                parts = []
+                for iri in sorted(terms):
+                    if iri not in term_text:
+                        found = [n.lower() for n in names(iri) if n]
+                        found += [re.sub(r"[\W_]", "", n) for n in found]
+                        term_text[iri] = " ".join(found)
+                    parts.append(term_text[iri])
+                shared = by_terms[terms] = " ".join(parts)
+            texts.append(f"{record.text()} {shared}" if shared else record.text())
+        return texts
 
     def _facet_values(self, record: DatasetRecord) -> tuple[frozenset[str], ...]:
         out = []
@@ -224,4 +274,12 @@ class FacetIndex:
         return values
 
 
-__all__ = ["FACETS", "FACET_TITLES", "FacetIndex", "FacetValue", "SearchResult", "license_label"]
+__all__ = [
+    "FACETS",
+    "FACET_TITLES",
+    "FacetIndex",
+    "FacetValue",
+    "SearchResult",
+    "license_label",
+    "term_names",
+]

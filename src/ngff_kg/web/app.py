@@ -47,7 +47,14 @@ from ngff_kg.catalog import Catalog
 from ngff_kg.errors import UsageError
 from ngff_kg.normalize.terms import curie
 from ngff_kg.queries import library
-from ngff_kg.views.facets import FACET_TITLES, FACETS, HIERARCHICAL, FacetIndex, license_label
+from ngff_kg.views.facets import (
+    FACET_TITLES,
+    FACETS,
+    HIERARCHICAL,
+    FacetIndex,
+    license_label,
+    term_names,
+)
 from ngff_kg.views.records import (
     DatasetRecord,
     Hierarchy,
@@ -154,7 +161,7 @@ def _read_snapshot(store: Path) -> tuple[Any, ...]:
     catalog = Catalog(store, read_only=True)
     records = read_records(catalog)
     hierarchies = read_hierarchies(catalog)
-    index = FacetIndex(records, hierarchies)
+    index = FacetIndex(records, hierarchies, term_names(catalog.ontology))
     opened = datetime.now(UTC).isoformat(timespec="seconds")
     return catalog, records, hierarchies, index, {r.url: r for r in records}, opened
 
