@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
@@ -31,6 +32,7 @@ from ngff_kg.queries import (
     write_results,
 )
 from ngff_kg.reports import Progress
+from ngff_kg.sources.dask import dask_executor
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.store.knowledge import KnowledgeStore, RdfFormat
@@ -109,8 +111,8 @@ class Catalog:
             arrays) below one root; a dataset that has more gets a warning in the report.
         :param remote: how remote documents are fetched (concurrency, timeout, retries, S3
             endpoint and signing); the defaults of :class:`RemoteOptions` otherwise.
-        :param executor: run dataset jobs on this executor (``ngff_kg.sources.dask.dask_executor``
-            gives one for a Dask cluster).
+        :param executor: run dataset jobs on this executor (default: as ``options.executor``
+            says; ``ngff_kg.sources.dask.dask_executor`` gives one for a Dask cluster).
         :param output: write N-Quads shards to this new or empty directory instead of the
             store (see ``ngff_kg.store.shards``).
         :param options: all the settings at once (then ``base_url``, ``max_nodes_per_dataset``,
@@ -127,13 +129,18 @@ class Catalog:
                 remote=remote or RemoteOptions(),
                 output=Path(output) if output is not None else None,
             )
-        harvester = Harvester(
-            self.store, self.converter, options, progress=progress, executor=executor
-        )
-        try:
-            return harvester.harvest(list(sources))
-        finally:
-            self._ontology = None  # lineages may have been added
+        with contextlib.ExitStack() as stack:
+            if executor is None:
+                executor = stack.enter_context(
+                    dask_executor(options.executor, options.scheduler, options.workers)
+                )
+            harvester = Harvester(
+                self.store, self.converter, options, progress=progress, executor=executor
+            )
+            try:
+                return harvester.harvest(list(sources))
+            finally:
+                self._ontology = None  # lineages may have been added
 
     @property
     def ontology(self) -> OntologyIndex:

@@ -33,10 +33,10 @@ from ngff_kg.errors import (
     SourceNotFoundError,
     UsageError,
 )
+from ngff_kg.harvest.options import ExecutorKind
 from ngff_kg.normalize.terms import curie
 from ngff_kg.queries import QueryResult, library, resolve_query
 from ngff_kg.reports import Problem
-from ngff_kg.sources.dask import dask_executor
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.views.check import CHECKS, CheckReport, Finding
@@ -97,6 +97,8 @@ _FLAGS = {
     "create_license": "--license",
     "date_published": "--date-published",
     "max_nodes_per_dataset": "--max-nodes-per-dataset",
+    "executor": "--executor",
+    "scheduler": "--scheduler",
 }
 _PARAMETER = re.compile(r"\b(" + "|".join(_FLAGS) + r")\b")
 
@@ -213,12 +215,12 @@ def harvest(
         ),
     ] = None,
     executor: Annotated[
-        str,
+        ExecutorKind,
         typer.Option(
             "--executor",
             help="'local' (this process), or 'dask': extraction runs on a Dask cluster.",
         ),
-    ] = "local",
+    ] = ExecutorKind.LOCAL,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -242,13 +244,9 @@ def harvest(
     shards with --output."""
     if store is None and output is None:
         raise _fail("name a store (--store DIR) or an output directory (--output DIR)", 2)
-    if executor not in ("local", "dask"):
-        raise _fail(f"--executor must be 'local' or 'dask', got {executor!r}", 2)
-    if scheduler is not None and executor != "dask":
-        raise _fail("--scheduler needs --executor dask", 2)
     from ngff_kg.harvest import HarvestOptions  # here: the rest of the CLI needs no harvest
 
-    try:
+    with _errors():
         options = HarvestOptions(
             base_url=base_url,
             max_nodes_per_dataset=max_nodes,
@@ -256,10 +254,10 @@ def harvest(
             prune=prune,
             remote=RemoteOptions(concurrency, timeout, retries, endpoint_url, anonymous),
             output=output,
+            executor=executor,
+            scheduler=scheduler,
+            workers=workers,
         )
-        catalog = Catalog(store if output is None else None, contexts=contexts or ())
-    except NgffKgError as exc:
-        raise _fail(str(exc), 2) from None
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -278,16 +276,13 @@ def harvest(
         rate = f"{done / seconds:,.0f} datasets/s" if seconds > 0.5 else ""
         progress.update(task, completed=done, rate=rate)
 
-    try:
-        with progress, dask_executor(executor, scheduler, workers) as jobs:
-            task = progress.add_task("harvesting", total=None, rate="")
-            report = catalog.harvest(sources, progress=advance, executor=jobs, options=options)
-    except (SourceNotFoundError, UsageError) as exc:
-        raise _fail(str(exc), 2) from None
-    except NgffKgError as exc:
-        raise _fail(str(exc), 1) from None
-    finally:
-        catalog.close()
+    with (
+        _errors(),
+        Catalog(store if output is None else None, contexts=contexts or ()) as catalog,
+        progress,
+    ):
+        task = progress.add_task("harvesting", total=None, rate="")
+        report = catalog.harvest(sources, progress=advance, options=options)
     summary = Table.grid(padding=(0, 2))
     summary.add_row("datasets found", str(report.datasets_found))
     summary.add_row("harvested", str(report.datasets_harvested))

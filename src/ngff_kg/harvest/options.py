@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ngff_kg.errors import UsageError
 from ngff_kg.reports import Problem
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
+
+
+class ExecutorKind(StrEnum):
+    """Where dataset jobs run: in this process, or on a Dask cluster."""
+
+    LOCAL = "local"
+    DASK = "dask"
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,8 @@ class HarvestOptions:
     :param output: write N-Quads shards to this directory instead of the store.
     :param batch_size: graphs written to the store at once (at most; see
         :data:`ngff_kg.store.writer.BATCH_CHARS`).
+    :param executor: ``"local"``, or ``"dask"``: dataset jobs run on a Dask cluster (the
+        ``dask`` extra), at ``scheduler`` or on a local cluster of ``workers`` processes.
     """
 
     base_url: str | None = None
@@ -35,8 +45,20 @@ class HarvestOptions:
     remote: RemoteOptions = field(default_factory=RemoteOptions)
     output: Path | None = None
     batch_size: int = 100_000
+    executor: ExecutorKind = ExecutorKind.LOCAL
+    scheduler: str | None = None
+    workers: int | None = None
 
     def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "executor", ExecutorKind(self.executor))
+        except ValueError:
+            choices = ", ".join(repr(k.value) for k in ExecutorKind)
+            raise UsageError(f"executor must be one of {choices}, got {self.executor!r}") from None
+        if self.executor is not ExecutorKind.DASK and (self.scheduler or self.workers):
+            raise UsageError("scheduler and workers need executor dask")
+        if self.workers is not None and self.workers < 1:
+            raise UsageError(f"workers must be at least 1, got {self.workers}")
         if self.max_nodes_per_dataset < 1:
             raise UsageError(
                 f"max_nodes_per_dataset must be at least 1, got {self.max_nodes_per_dataset}"
