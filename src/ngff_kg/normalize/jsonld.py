@@ -46,6 +46,11 @@ _KEYWORDS = frozenset(
 )
 _KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")
 
+#: Deepest nesting of JSON arrays and objects a document may have. pyld recurses once or more
+#: per level; real crates stay below 20 levels, and at a few hundred Python's recursion limit
+#: is reached. Deeper documents are an :class:`ExtractionError`, found before any work.
+MAX_DEPTH = 128
+
 #: Environment variable naming a directory of extra context documents.
 CONTEXTS_ENV = "NGFF_KG_CONTEXTS"
 
@@ -67,6 +72,30 @@ def _context_key(url: str) -> str:
     return url.rstrip("/")
 
 
+@lru_cache(maxsize=1)
+def _bundled_contexts() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shipped context documents by lookup key (parsed once per process), and their paths."""
+    bundled = resources.files("ngff_kg") / "contexts"
+    index = json.loads((bundled / "contexts.json").read_text("utf-8"))
+    parsed: dict[str, Any] = {}
+    docs: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    for url, name in index.items():
+        if name not in parsed:
+            doc = json.loads((bundled / name).read_text("utf-8"))
+            inner = doc.get("@context") if isinstance(doc, dict) else None
+            if isinstance(inner, dict) and "@base" in inner and inner["@base"] is None:
+                # RO-Crate 0.2-1.0 contexts say "@base": null, which makes a standard processor
+                # drop every relative identifier ("./", "data.csv"), the whole crate. RO-Crate
+                # resolves them against the crate's location (stated from 1.1 on, where the
+                # line was removed): a deliberate leniency, the crate is read as 1.1 reads it.
+                doc = {**doc, "@context": {k: v for k, v in inner.items() if k != "@base"}}
+            parsed[name] = doc
+        docs[_context_key(url)] = parsed[name]
+        paths[_context_key(url)] = bundled / name
+    return docs, paths
+
+
 class ContextRegistry:
     """Context documents that can be used without network access.
 
@@ -82,11 +111,11 @@ class ContextRegistry:
     def __init__(self, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
         self._paths: dict[str, Any] = {}
         self._docs: dict[str, dict[str, Any]] = {}
+        self._parsed: dict[str, Any] = {}
         self.extra_dirs: list[Path] = []
-        bundled = resources.files("ngff_kg") / "contexts"
-        for entry in sorted(bundled.iterdir(), key=lambda p: p.name):
-            if entry.name.endswith(".jsonld"):
-                self._register(entry)
+        bundled_docs, bundled_paths = _bundled_contexts()
+        self._docs.update(bundled_docs)
+        self._paths.update(bundled_paths)
         dirs = list(extra_dirs)
         env = os.environ.get(CONTEXTS_ENV)
         if env:
@@ -98,20 +127,29 @@ class ContextRegistry:
     def _register_dir(self, directory: Path) -> None:
         if not directory.is_dir():
             raise UnknownContextError(f"contexts directory {directory} does not exist")
-        mapping: dict[str, str] = {}
+        mapping: dict[str, list[str]] = {}
         index = directory / "contexts.json"
         if index.is_file():
             try:
-                mapping = {v: k for k, v in json.loads(index.read_text("utf-8")).items()}
+                for url, name in json.loads(index.read_text("utf-8")).items():
+                    mapping.setdefault(name, []).append(url)
             except (ValueError, AttributeError) as exc:
                 raise UnknownContextError(f"{index}: not a JSON object of URL -> file") from exc
         for path in sorted(directory.iterdir()):
             if path.suffix in (".jsonld", ".json") and path.name != "contexts.json":
-                self._register(path, mapping.get(path.name))
+                urls = mapping.get(path.name) or [None]
+                for url in urls:
+                    self._register(path, url)
 
     def _register(self, path: Any, url: str | None = None) -> None:
+        """Register the document at ``path`` for ``url`` (default: its top-level ``@id``).
+
+        A URL is known with and without trailing slash, over http and https.
+        """
         try:
-            doc = json.loads(path.read_text("utf-8"))
+            doc = self._parsed.get(str(path))
+            if doc is None:
+                doc = self._parsed[str(path)] = json.loads(path.read_text("utf-8"))
         except ValueError as exc:
             raise UnknownContextError(f"context file {path} is not valid JSON: {exc}") from exc
         if url is None:
@@ -413,10 +451,48 @@ class JsonLdConverter:
         :raises UnknownContextError: the document needs a context that is not available.
         :raises ExtractionError: the document is not valid JSON-LD.
         """
+        check_depth(doc)
         try:
-            return _FastExpander(self, doc, base, patch, bnode_prefix).run()
-        except Unsupported:
-            return self._pyld(doc, base, patch, bnode_prefix)
+            try:
+                return _FastExpander(self, doc, base, patch, bnode_prefix).run()
+            except Unsupported:
+                return self._pyld(doc, base, patch, bnode_prefix)
+        except ExtractionError:
+            raise
+        except RecursionError as exc:  # a remote context nested deeper than MAX_DEPTH
+            raise ExtractionError("invalid JSON-LD: nested too deeply") from exc
+        except Exception as exc:  # one document's failure is reported, never raised
+            raise ExtractionError(f"invalid JSON-LD: {type(exc).__name__}: {exc}") from exc
+
+    def without_unknown_contexts(self, context: Any) -> tuple[Any, list[str]]:
+        """``context`` without the remote contexts the registry lacks, and their URLs.
+
+        Only the document's top-level context list is looked at; contexts named inside term
+        definitions or nodes still raise :class:`UnknownContextError` when used.
+        """
+        items = context if isinstance(context, list) else [context]
+        unknown = [i for i in items if isinstance(i, str) and i not in self.registry]
+        if not unknown:
+            return context, []
+        return [i for i in items if not (isinstance(i, str) and i in unknown)], unknown
+
+    def undefined_terms(self, doc: Any) -> set[str]:
+        """Property names used in ``doc`` that its top-level context does not declare."""
+        if not isinstance(doc, dict):
+            return set()
+        declared = self._declared_terms(doc.get("@context"))
+        used: set[str] = set()
+        stack = [doc]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                for k, v in item.items():
+                    if k != "@context":
+                        used.add(k)
+                        stack.append(v)
+            elif isinstance(item, list):
+                stack.extend(item)
+        return {k for k in used if not k.startswith("@") and ":" not in k and k not in declared}
 
     def _declared_terms(self, context: Any) -> set[str]:
         """Every term a context declares (its local maps and the remote documents it names)."""
@@ -459,16 +535,48 @@ class JsonLdConverter:
                 warnings.filterwarnings("ignore", "terms beginning with", SyntaxWarning)
                 text = jsonld.to_rdf(doc, options)
         except jsonld.JsonLdError as exc:
-            cause = exc
-            while isinstance(cause, jsonld.JsonLdError) and cause.cause is not None:
-                cause = cause.cause
-            if isinstance(cause, UnknownContextError):
-                raise cause from exc
-            if isinstance(exc.__cause__, UnknownContextError):
-                raise exc.__cause__ from exc
-            raise ExtractionError(f"invalid JSON-LD: {exc.type}: {exc}") from exc
+            unknown = _chained(exc, UnknownContextError)
+            if unknown is not None:
+                raise unknown from exc
+            kind = getattr(exc, "code", None) or getattr(exc, "type", "")
+            raise ExtractionError(f"invalid JSON-LD: {kind}: {exc.args[0]}") from exc
         triples = _parse_pyld_nquads(text, bnode_prefix)
         return Expansion(triples, patched_terms, set(), "pyld")
+
+
+def _chained(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kind`` in the chain of ``exc`` (``__cause__``/``__context__``).
+
+    pyld 2 and 3 chain their errors differently (an attribute in one, ``raise ... from`` in the
+    other); both set Python's own chain, which is all this reads.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def check_depth(doc: Any, limit: int | None = None) -> None:
+    """Fail cleanly (and fast) on a document nested deeper than ``limit`` (default MAX_DEPTH).
+
+    :raises ExtractionError: the document is too deep to be read safely.
+    """
+    limit = MAX_DEPTH if limit is None else limit
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise ExtractionError(
+                f"invalid JSON-LD: nested more than {limit} levels deep (arrays and objects)"
+            )
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
 
 
 def _keys_and_types(node: Any) -> set[str]:
