@@ -151,7 +151,7 @@ def extract_crate(
                 f"remote JSON-LD context {url!r} is not available offline; the terms it would "
                 f"define are ignored (provide it with --contexts or ${CONTEXTS_ENV})"
             )
-    expansion = converter.to_triples(doc, base, PROFILE_PATCH, bnode_prefix)
+    expansion = converter.to_triples(doc, base, PROFILE_PATCH, bnode_prefix, repair_iris=True)
     repairs: set[Repair] = set()
     for term in expansion.patched_terms:
         spec = PROFILE_PATCH[term]
