@@ -29,7 +29,7 @@ MANIFEST = SUITE / "toRdf-manifest.jsonld"
 from ngff_kg.errors import ExtractionError  # noqa: E402
 from ngff_kg.normalize.jsonld import LENIENT, ContextRegistry, JsonLdConverter  # noqa: E402
 
-_OPTIONS = {"specVersion", "base", "processingMode"}
+_OPTIONS = {"specVersion", "base", "processingMode", "useJCS"}
 
 
 class SuiteRegistry(ContextRegistry):

@@ -876,6 +876,8 @@ class _FastExpander:
         if set(item) - {"@value", "@type", "@language"}:
             raise Unsupported("value object keys")
         value = item["@value"]
+        if item.get("@type") == "@json":
+            raise Unsupported("@json")  # also a JSON null is a literal, "null"^^rdf:JSON
         if value is None:
             return None
         language = item.get("@language")
