@@ -189,7 +189,11 @@ def extract_crate(
 def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
     """Link the dataset directly to organisms, imaging methods and license (derived triples)."""
     triples = result.triples
+    # RO-Crate 1.0 named the metadata file ro-crate-metadata.jsonld
+    legacy = descriptor[:-1] + "ld>"
     root = next((o for s, p, o in triples if s == descriptor and p == _ABOUT), None)
+    if root is None:
+        root = next((o for s, p, o in triples if s == legacy and p == _ABOUT), None)
     if root is None and any(s == dataset for s, _, _ in triples):
         root = dataset
     result.root = root
@@ -216,6 +220,7 @@ def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
             reached.add(node)
             stack.extend(neighbours.get(node, ()))
         reached.discard(descriptor)
+        reached.discard(legacy)
     derived: list[rdf.Triple] = []
     # what the root states itself needs no attribution (an enriched crate links its terms)
     stated = {(p, o) for s, p, o in carriers if s in (root, dataset)}
