@@ -10,7 +10,24 @@ Two paths give the same triples:
   ``@base``, default languages...), with a document loader that only answers from the
   bundled and user-provided contexts.
 
-Both are checked against each other in the test suite on every crate of the corpus.
+Both are checked against each other in the test suite on every crate of the corpus, and
+against the W3C JSON-LD 1.1 toRdf suite (``tests/test_jsonld_conformance.py``): the converter
+passes every applicable positive test pyld passes and rejects every negative test with an
+:class:`ExtractionError`. Where the fast path is not sure to read a feature exactly, it hands
+the document to pyld (whose processed contexts are cached, the bundled ones being "static").
+Graph names are kept (:meth:`Expansion.quads`). Any failure, of pyld or of the fast path, is
+an :class:`ExtractionError`; documents nested deeper than :data:`MAX_DEPTH` are rejected
+before any work.
+
+Deliberate readings that differ from a plain JSON-LD processor:
+
+* the RO-Crate 0.2-1.0 contexts' ``"@base": null`` is ignored, so a crate's relative
+  identifiers resolve against its location as RO-Crate 1.1 and later say (with it, every
+  relative ``@id`` of such a crate would be dropped);
+* with ``repair_iris`` (what :func:`~ngff_kg.extract.rocrate.extract_crate` asks for) the fast
+  path percent-encodes characters an IRI may not hold, and reports it, instead of dropping
+  the statement;
+* no negative test of the suite is read instead of rejected (:data:`LENIENT` is empty).
 
 The caller may append a *patch* to the context: term definitions that apply only where the
 document's own context leaves a term undefined. Uses of patched terms are reported, so that
