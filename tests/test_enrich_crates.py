@@ -190,3 +190,53 @@ def test_crate_without_descriptor(converter: JsonLdConverter) -> None:
     doc = crate("1.1")
     del doc["@graph"][0]
     _check(doc, converter)
+
+
+def _changed(change) -> dict:
+    doc = crate("1.1")
+    change(doc["@graph"])
+    return doc
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda g: g[1].update({"@type": {"@id": "Dataset"}}),  # an object as a type
+        lambda g: g[1].update({"@id": 5}),  # a number as identifier
+    ],
+)
+def test_malformed_crates_are_clean_errors(change, converter: JsonLdConverter) -> None:
+    """pyld rejects these too; harvest and enrich report them as that crate's error."""
+    from pyld import jsonld
+    from rdfcompare import pyld_quads
+
+    from ngff_kg.extract.rocrate import extract_crate
+
+    doc = _changed(change)
+    with pytest.raises(jsonld.JsonLdError):
+        pyld_quads(doc, DS + "ro-crate-metadata.json")
+    with pytest.raises(ExtractionError):
+        extract_crate(doc, DS, converter)
+    with pytest.raises(ExtractionError):
+        enrich(doc, DS, converter)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda g: g[1].update({"license": [[{"@id": CC_BY}]]}),  # a nested array
+        lambda g: g.append("not an entity"),  # a free-floating string: dropped
+    ],
+)
+def test_odd_but_valid_crates_read_as_pyld_reads_them(change, converter: JsonLdConverter) -> None:
+    from rdfcompare import canonical, ntriples_quads, pyld_quads
+
+    doc = _changed(change)
+    base = DS + "ro-crate-metadata.json"
+    ours = converter.to_triples(doc, base).triples
+    assert canonical(ntriples_quads(ours)) == canonical(pyld_quads(doc, base))
+    try:
+        result = enrich(doc, DS, converter)
+    except ExtractionError:
+        return  # a clean refusal is allowed; otherwise nothing may be lost
+    check_enriched(doc, result.doc, DS, converter, pyld_triples)

@@ -196,6 +196,34 @@ def enrich_document(
     :raises ExtractionError: the document is not an RO-Crate this module can enrich.
     :raises UnknownContextError: it needs a context that is not available offline.
     """
+    try:
+        return _enrich_document(
+            doc,
+            facts,
+            dataset_iri=dataset_iri,
+            converter=converter,
+            labels=labels,
+            now=now,
+            date_published=date_published,
+            tool_version=tool_version,
+        )
+    except ExtractionError:
+        raise
+    except Exception as exc:  # a shape this module did not foresee: that crate's error only
+        raise ExtractionError(f"cannot enrich the crate: {type(exc).__name__}: {exc}") from exc
+
+
+def _enrich_document(
+    doc: Any,
+    facts: DatasetFacts | None,
+    *,
+    dataset_iri: str,
+    converter: JsonLdConverter,
+    labels: Mapping[str, str],
+    now: dt.datetime,
+    date_published: str,
+    tool_version: str,
+) -> Enrichment:
     extracted = extract_crate(doc, dataset_iri, converter)  # validates the document too
     if not isinstance(doc, dict) or doc.get("@context") is None:
         # without a context the crate states almost nothing in RDF: adding the RO-Crate

@@ -636,8 +636,10 @@ def _keys_and_types(node: Any) -> set[str]:
         if isinstance(item, dict):
             for k, v in item.items():
                 found.add(k)
-                if k == "@type":
-                    found.update(v if isinstance(v, list) else [v])
+                if k == "@type":  # type names only: a malformed @type may hold objects
+                    found.update(
+                        t for t in (v if isinstance(v, list) else [v]) if isinstance(t, str)
+                    )
                 else:
                     stack.append(v)
         elif isinstance(item, list):
@@ -752,7 +754,7 @@ class _FastExpander:
                     continue  # a bare reference at top level yields no triple
                 self.node(node)
             elif node is not None:
-                raise ExtractionError("@graph items must be node objects")
+                raise Unsupported("@graph item that is not a node object")
         return Expansion(
             self.triples, self.patched, self.dropped, "fast", self.dropped_iris, self.escaped
         )
