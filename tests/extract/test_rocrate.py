@@ -118,12 +118,57 @@ def test_absolute_root_links_the_dataset(converter: JsonLdConverter) -> None:
     [
         ("not-object.json", ExtractionError, "JSON object"),
         ("no-graph.json", ExtractionError, "no @graph"),
-        ("unknown-context.json", UnknownContextError, "not available offline"),
     ],
 )
 def test_bad_crates(name: str, error: type, message: str, converter: JsonLdConverter) -> None:
     with pytest.raises(error, match=message):
         extract_crate(load(CRATES / name), DS, converter)
+
+
+def test_unknown_remote_context_is_read_with_the_known_ones(converter: JsonLdConverter) -> None:
+    doc = load(CRATES / "unknown-context.json")
+    result = extract_crate(doc, DS, converter)
+    # everything pyld reads from the crate without the unknown context is there (no blank
+    # nodes in this crate, so the sets compare directly)
+    known = {**doc, "@context": "https://w3id.org/ro/crate/1.1/context"}
+    expected = pyld_quads(known, DS + "ro-crate-metadata.json")
+    assert len(expected) == 6
+    got = ntriples_quads(result.triples)
+    license_ = [q for q in expected if q.predicate.value == f"{SCHEMA}license"]
+    assert expected - set(license_) <= got  # the license string is repaired to its IRI:
+    assert Repair("license-literal", license_[0].object.value, f"<{license_[0].object.value}>") in (
+        result.repairs
+    )
+    assert (f"<{DS}>", f"<{SCHEMA}name>", '"Needs a context that is not available"') in (
+        result.triples
+    )
+    assert len(result.warnings) == 1
+    assert "https://example.org/unknown/context.jsonld" in result.warnings[0]
+    assert "not available offline" in result.warnings[0]
+    assert result.dropped_terms == set()  # every term used is defined by RO-Crate 1.1
+
+
+def test_terms_of_an_unknown_context_are_reported(converter: JsonLdConverter) -> None:
+    doc = {
+        "@context": ["https://w3id.org/ro/crate/1.1/context", "https://example.org/x/context"],
+        "@graph": [
+            {"@id": "./", "@type": "Dataset", "name": "n", "sampleCount": 3},
+            {"@id": "ro-crate-metadata.json", "about": {"@id": "./"}, "xProp": {"y": 1}},
+        ],
+    }
+    result = extract_crate(doc, DS, converter)
+    assert result.dropped_terms == {"sampleCount", "xProp", "y"}
+    assert not any("sampleCount" in p or "xProp" in p for _, p, _ in result.triples)
+    assert (f"<{DS}>", f"<{SCHEMA}name>", '"n"') in result.triples
+
+
+def test_a_context_named_inside_the_crate_must_still_be_known(converter: JsonLdConverter) -> None:
+    doc = {
+        "@context": "https://w3id.org/ro/crate/1.1/context",
+        "@graph": [{"@id": "./", "@context": "https://example.org/x/context", "name": "n"}],
+    }
+    with pytest.raises(UnknownContextError, match="not available offline"):
+        extract_crate(doc, DS, converter)
 
 
 @pytest.mark.parametrize(

@@ -214,3 +214,30 @@ def test_examples_images(examples_catalog: Catalog) -> None:
         f"SELECT ?l WHERE {{ <{MOUSE_BRAIN}> <{NKG}labelImage> ?l }}"
     ).column("l")
     assert labels == [MOUSE_BRAIN + "labels/nuclei/"]
+
+
+def test_a_crate_with_an_unknown_context_keeps_the_dataset(tmp_path: Path) -> None:
+    """A crate naming a context ngff-kg does not ship is read with the contexts it knows; the
+    terms only the unknown one defines are recorded, with a warning; nothing is dropped."""
+    root = tmp_path / "lab" / "mouse-brain.ome.zarr"
+    shutil.copytree(EXAMPLES / "data.example.org" / "Example Lab" / "images" / root.name, root)
+    crate_file = root / "ro-crate-metadata.json"
+    crate = json.loads(crate_file.read_text())
+    unknown = "https://example.org/lab-terms/context.jsonld"
+    crate["@context"].insert(1, unknown)
+    crate["@graph"][0]["labNotebookPage"] = "p. 42"  # defined by no known context
+    crate_file.write_text(json.dumps(crate))
+    with Catalog(None) as catalog:
+        report = catalog.harvest([tmp_path / "lab"], base_url="https://lab.example/")
+        assert report.ok and report.datasets_harvested == 1, report.failed
+        assert any(unknown in w.reason for w in report.warnings), report.warnings
+        ds = ox.NamedNode("https://lab.example/mouse-brain.ome.zarr/")
+        store = catalog.store.oxigraph
+        facts = {
+            (q.predicate.value, q.object.value) for q in store.quads_for_pattern(ds, None, None)
+        }
+    # the crate's facts from the known contexts, and the image's NGFF facts
+    assert ("http://schema.org/name", crate["@graph"][0]["name"]) in facts
+    assert ("http://schema.org/taxonomicRange", taxon(10090)) in facts
+    assert any(p == NKG + "image" for p, _ in facts)
+    assert (NKG + "undefinedTerm", "labNotebookPage") in facts

@@ -125,6 +125,7 @@ class _Crate:
     base: str
     graph: list[Any]
     additions: dict[str, Any] = field(default_factory=dict)  # new context definitions
+    used: set[str] = field(default_factory=set)  # keys and type names of the original
     added: list[str] = field(default_factory=list)
     _index: dict[str, dict[str, Any]] | None = None
 
@@ -164,6 +165,10 @@ class _Crate:
         iri = _VOCAB[name]
         term = self.ctx.terms.get(name)
         if term is None or term.patched:
+            if name in self.used and name[0].isupper():
+                # an undefined type name the original uses reads as an IRI relative to the
+                # base; defining it would change that statement: write the IRI instead
+                return iri
             if name not in self.additions:
                 self.additions[name] = iri
             return name
@@ -191,26 +196,62 @@ def enrich_document(
     :raises ExtractionError: the document is not an RO-Crate this module can enrich.
     :raises UnknownContextError: it needs a context that is not available offline.
     """
+    try:
+        return _enrich_document(
+            doc,
+            facts,
+            dataset_iri=dataset_iri,
+            converter=converter,
+            labels=labels,
+            now=now,
+            date_published=date_published,
+            tool_version=tool_version,
+        )
+    except ExtractionError:
+        raise
+    except Exception as exc:  # a shape this module did not foresee: that crate's error only
+        raise ExtractionError(f"cannot enrich the crate: {type(exc).__name__}: {exc}") from exc
+
+
+def _enrich_document(
+    doc: Any,
+    facts: DatasetFacts | None,
+    *,
+    dataset_iri: str,
+    converter: JsonLdConverter,
+    labels: Mapping[str, str],
+    now: dt.datetime,
+    date_published: str,
+    tool_version: str,
+) -> Enrichment:
     extracted = extract_crate(doc, dataset_iri, converter)  # validates the document too
-    assert isinstance(doc, dict)
+    if not isinstance(doc, dict) or doc.get("@context") is None:
+        # without a context the crate states almost nothing in RDF: adding the RO-Crate
+        # context would change what its statements mean, so enrich leaves it alone
+        raise ExtractionError(
+            f"{CRATE_FILE} has no @context: enrich cannot add to it without changing what it says"
+        )
     graph = doc["@graph"]
     if not isinstance(graph, list):
         raise ExtractionError("@graph must be a list of entities (a flattened RO-Crate)")
     base = dataset_iri + CRATE_FILE
+    # contexts that are not available offline are left in the document; enrich only writes
+    # terms the known ones define (or full IRIs)
+    known, _unknown = converter.without_unknown_contexts(doc.get("@context"))
     try:
         # with the profile patch: its terms are read as the definitions added below will read
-        ctx = converter.active_context(doc.get("@context"), PROFILE_PATCH)
+        ctx = converter.active_context(known, PROFILE_PATCH)
     except Unsupported as exc:
         raise ExtractionError(
             f"the crate's context uses JSON-LD that enrich cannot edit: {exc}"
         ) from exc
     new = json.loads(json.dumps(doc))  # a deep copy, several times faster than copy's
-    crate = _Crate(new, ctx, base, new["@graph"])
+    crate = _Crate(new, ctx, base, new["@graph"], used=_used_names(graph))
     crate.graph[:] = [n for n in crate.graph if not (isinstance(n, dict) and _is_own(n.get("@id")))]
     if extracted.root is None or (root := crate.entity(extracted.root[1:-1])) is None:
         raise ExtractionError("the crate has no root data entity (about of the descriptor)")
-    descriptor = crate.entity(base)
-    assert descriptor is not None  # extract_crate found the root through it
+    # RO-Crate 1.0 named the metadata file ro-crate-metadata.jsonld; a crate may have neither
+    descriptor = crate.entity(base) or crate.entity(dataset_iri + CRATE_FILE + "ld")
 
     previous = {n["@id"]: n for n in graph if isinstance(n, dict) and _is_own(n.get("@id"))}
 
@@ -224,7 +265,7 @@ def enrich_document(
     if "datePublished" not in root:
         root[crate.key("datePublished")] = date_published
         crate.added.append("datePublished")
-    if "conformsTo" not in descriptor:
+    if descriptor is not None and "conformsTo" not in descriptor:
         descriptor[crate.key("conformsTo")] = {"@id": _ro_crate_version(new.get("@context"))}
         crate.added.append("conformsTo")
     _license_entities(crate, licenses)
@@ -250,6 +291,18 @@ def serialize(doc: Any) -> bytes:
 
 
 # --------------------------------------------------------------------------- steps
+
+
+def _used_names(graph: Any) -> set[str]:
+    """Every key and type name used in the original graph."""
+    used: set[str] = set()
+    for node in _walk_nodes(graph):
+        used.update(k for k in node if isinstance(k, str))
+        types = node.get("@type")
+        used.update(
+            t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)
+        )
+    return used
 
 
 def _is_own(node_id: object) -> bool:

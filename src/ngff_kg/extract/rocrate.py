@@ -22,7 +22,7 @@ from typing import Any
 
 from ngff_kg import rdf
 from ngff_kg.errors import ExtractionError
-from ngff_kg.normalize.jsonld import JsonLdConverter
+from ngff_kg.normalize.jsonld import CONTEXTS_ENV, JsonLdConverter
 from ngff_kg.normalize.repairs import Repair
 from ngff_kg.normalize.terms import canonical_iri, ontology_iri, ontology_of
 from ngff_kg.vocab import (
@@ -72,6 +72,8 @@ class CrateResult:
     dropped_terms: set[str] = field(default_factory=set)
     dropped_iris: set[str] = field(default_factory=set)
     engine: str = "fast"
+    #: What the caller should report: e.g. a remote context that is not available offline.
+    warnings: list[str] = field(default_factory=list)
 
 
 def license_iri(text: str) -> str | None:
@@ -126,14 +128,30 @@ def extract_crate(
     ``./`` is the dataset and ``#id`` fragments hang off the metadata file, as in pyld.
 
     :raises ExtractionError: the document is not an RO-Crate (no ``@graph``) or not JSON-LD.
-    :raises UnknownContextError: it needs a context that is not available offline.
+    A remote context of the crate's top-level ``@context`` that is not available offline no
+    longer fails the crate: it is read with the contexts that are, the properties the missing
+    context would have defined are returned in ``dropped_terms`` and a message in ``warnings``.
+
+    :raises UnknownContextError: a context named elsewhere (scoped, imported) is not available.
     """
     if not isinstance(doc, dict):
         raise ExtractionError(f"{CRATE_FILE} must hold a JSON object, got {type(doc).__name__}")
     if "@graph" not in doc:
         raise ExtractionError(f"{CRATE_FILE} has no @graph: not an RO-Crate metadata document")
     base = dataset_iri + CRATE_FILE
-    expansion = converter.to_triples(doc, base, PROFILE_PATCH, bnode_prefix)
+    warnings: list[str] = []
+    unread: set[str] = set()
+    context, unknown = converter.without_unknown_contexts(doc.get("@context"))
+    if unknown:
+        # read as far as the known contexts allow; what the others would define is reported
+        doc = {**doc, "@context": context}
+        unread = converter.undefined_terms(doc) - set(PROFILE_PATCH)
+        for url in unknown:
+            warnings.append(
+                f"remote JSON-LD context {url!r} is not available offline; the terms it would "
+                f"define are ignored (provide it with --contexts or ${CONTEXTS_ENV})"
+            )
+    expansion = converter.to_triples(doc, base, PROFILE_PATCH, bnode_prefix, repair_iris=True)
     repairs: set[Repair] = set()
     for term in expansion.patched_terms:
         spec = PROFILE_PATCH[term]
@@ -161,8 +179,8 @@ def extract_crate(
 
     for written, escaped in expansion.escaped_iris.items():
         repairs.add(Repair("invalid-iri", written, f"<{escaped}>"))
-    result = CrateResult(triples, repairs, engine=expansion.engine)
-    result.dropped_terms = expansion.dropped_terms
+    result = CrateResult(triples, repairs, engine=expansion.engine, warnings=warnings)
+    result.dropped_terms = expansion.dropped_terms | unread
     result.dropped_iris = expansion.dropped_iris
     _link_dataset(result, f"<{dataset_iri}>", f"<{base}>")
     return result
@@ -171,7 +189,11 @@ def extract_crate(
 def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
     """Link the dataset directly to organisms, imaging methods and license (derived triples)."""
     triples = result.triples
+    # RO-Crate 1.0 named the metadata file ro-crate-metadata.jsonld
+    legacy = descriptor[:-1] + "ld>"
     root = next((o for s, p, o in triples if s == descriptor and p == _ABOUT), None)
+    if root is None:
+        root = next((o for s, p, o in triples if s == legacy and p == _ABOUT), None)
     if root is None and any(s == dataset for s, _, _ in triples):
         root = dataset
     result.root = root
@@ -198,6 +220,7 @@ def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
             reached.add(node)
             stack.extend(neighbours.get(node, ()))
         reached.discard(descriptor)
+        reached.discard(legacy)
     derived: list[rdf.Triple] = []
     # what the root states itself needs no attribution (an enriched crate links its terms)
     stated = {(p, o) for s, p, o in carriers if s in (root, dataset)}

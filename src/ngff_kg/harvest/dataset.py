@@ -207,6 +207,7 @@ def _crate(
         warnings.append(f"{CRATE_FILE}: term {term!r} is not defined by any context; ignored")
     for value in sorted(crate.dropped_iris):
         warnings.append(f"{CRATE_FILE}: {value!r} cannot be made an absolute IRI; ignored")
+    warnings.extend(f"{CRATE_FILE}: {message}" for message in crate.warnings)
     if crate.engine != "fast":
         triples.append((ds, P_ENGINE, rdf.literal(crate.engine)))
     return triples, repairs, frozenset(crate.organisms)

@@ -10,7 +10,24 @@ Two paths give the same triples:
   ``@base``, default languages...), with a document loader that only answers from the
   bundled and user-provided contexts.
 
-Both are checked against each other in the test suite on every crate of the corpus.
+Both are checked against each other in the test suite on every crate of the corpus, and
+against the W3C JSON-LD 1.1 toRdf suite (``tests/test_jsonld_conformance.py``): the converter
+passes every applicable positive test pyld passes and rejects every negative test with an
+:class:`ExtractionError`. Where the fast path is not sure to read a feature exactly, it hands
+the document to pyld (whose processed contexts are cached, the bundled ones being "static").
+Graph names are kept (:meth:`Expansion.quads`). Any failure, of pyld or of the fast path, is
+an :class:`ExtractionError`; documents nested deeper than :data:`MAX_DEPTH` are rejected
+before any work.
+
+Deliberate readings that differ from a plain JSON-LD processor:
+
+* the RO-Crate 0.2-1.0 contexts' ``"@base": null`` is ignored, so a crate's relative
+  identifiers resolve against its location as RO-Crate 1.1 and later say (with it, every
+  relative ``@id`` of such a crate would be dropped);
+* with ``repair_iris`` (what :func:`~ngff_kg.extract.rocrate.extract_crate` asks for) the fast
+  path percent-encodes characters an IRI may not hold, and reports it, instead of dropping
+  the statement;
+* no negative test of the suite is read instead of rejected (:data:`LENIENT` is empty).
 
 The caller may append a *patch* to the context: term definitions that apply only where the
 document's own context leaves a term undefined. Uses of patched terms are reported, so that
@@ -34,7 +51,7 @@ from pyld.iri_resolver import resolve as _pyld_resolve
 
 from ngff_kg import rdf
 from ngff_kg.errors import ExtractionError, UnknownContextError
-from ngff_kg.store.parsing import parse_triples
+from ngff_kg.store.parsing import parse_nquads_lenient
 from ngff_kg.vocab import RDF_TYPE, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING
 
 _RDF_TYPE_TERM = f"<{RDF_TYPE}>"
@@ -46,9 +63,21 @@ _KEYWORDS = frozenset(
     "@value @version @vocab".split()
 )
 _KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")
+#: Well-formed BCP 47 language tag (the syntax RDF requires of a literal's language).
+_LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
+
+#: Deepest nesting of JSON arrays and objects a document may have. pyld recurses once or more
+#: per level; real crates stay below 20 levels, and at a few hundred Python's recursion limit
+#: is reached. Deeper documents are an :class:`ExtractionError`, found before any work.
+MAX_DEPTH = 128
 
 #: Environment variable naming a directory of extra context documents.
 CONTEXTS_ENV = "NGFF_KG_CONTEXTS"
+
+
+#: Negative tests of the W3C JSON-LD 1.1 toRdf suite that the converter reads instead of
+#: rejecting (test id -> why). Checked by ``tests/test_jsonld_conformance.py``.
+LENIENT: dict[str, str] = {}
 
 
 class Unsupported(Exception):
@@ -68,6 +97,30 @@ def _context_key(url: str) -> str:
     return url.rstrip("/")
 
 
+@lru_cache(maxsize=1)
+def _bundled_contexts() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shipped context documents by lookup key (parsed once per process), and their paths."""
+    bundled = resources.files("ngff_kg") / "contexts"
+    index = json.loads((bundled / "contexts.json").read_text("utf-8"))
+    parsed: dict[str, Any] = {}
+    docs: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    for url, name in index.items():
+        if name not in parsed:
+            doc = json.loads((bundled / name).read_text("utf-8"))
+            inner = doc.get("@context") if isinstance(doc, dict) else None
+            if isinstance(inner, dict) and "@base" in inner and inner["@base"] is None:
+                # RO-Crate 0.2-1.0 contexts say "@base": null, which makes a standard processor
+                # drop every relative identifier ("./", "data.csv"), the whole crate. RO-Crate
+                # resolves them against the crate's location (stated from 1.1 on, where the
+                # line was removed): a deliberate leniency, the crate is read as 1.1 reads it.
+                doc = {**doc, "@context": {k: v for k, v in inner.items() if k != "@base"}}
+            parsed[name] = doc
+        docs[_context_key(url)] = parsed[name]
+        paths[_context_key(url)] = bundled / name
+    return docs, paths
+
+
 class ContextRegistry:
     """Context documents that can be used without network access.
 
@@ -83,11 +136,11 @@ class ContextRegistry:
     def __init__(self, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> None:
         self._paths: dict[str, Any] = {}
         self._docs: dict[str, dict[str, Any]] = {}
+        self._parsed: dict[str, Any] = {}
         self.extra_dirs: list[Path] = []
-        bundled = resources.files("ngff_kg") / "contexts"
-        for entry in sorted(bundled.iterdir(), key=lambda p: p.name):
-            if entry.name.endswith(".jsonld"):
-                self._register(entry)
+        bundled_docs, bundled_paths = _bundled_contexts()
+        self._docs.update(bundled_docs)
+        self._paths.update(bundled_paths)
         dirs = list(extra_dirs)
         env = os.environ.get(CONTEXTS_ENV)
         if env:
@@ -99,20 +152,29 @@ class ContextRegistry:
     def _register_dir(self, directory: Path) -> None:
         if not directory.is_dir():
             raise UnknownContextError(f"contexts directory {directory} does not exist")
-        mapping: dict[str, str] = {}
+        mapping: dict[str, list[str]] = {}
         index = directory / "contexts.json"
         if index.is_file():
             try:
-                mapping = {v: k for k, v in json.loads(index.read_text("utf-8")).items()}
+                for url, name in json.loads(index.read_text("utf-8")).items():
+                    mapping.setdefault(name, []).append(url)
             except (ValueError, AttributeError) as exc:
                 raise UnknownContextError(f"{index}: not a JSON object of URL -> file") from exc
         for path in sorted(directory.iterdir()):
             if path.suffix in (".jsonld", ".json") and path.name != "contexts.json":
-                self._register(path, mapping.get(path.name))
+                urls = mapping.get(path.name) or [None]
+                for url in urls:
+                    self._register(path, url)
 
     def _register(self, path: Any, url: str | None = None) -> None:
+        """Register the document at ``path`` for ``url`` (default: its top-level ``@id``).
+
+        A URL is known with and without trailing slash, over http and https.
+        """
         try:
-            doc = json.loads(path.read_text("utf-8"))
+            doc = self._parsed.get(str(path))
+            if doc is None:
+                doc = self._parsed[str(path)] = json.loads(path.read_text("utf-8"))
         except ValueError as exc:
             raise UnknownContextError(f"context file {path} is not valid JSON: {exc}") from exc
         if url is None:
@@ -220,6 +282,8 @@ class _ContextCompiler:
             if item is None:
                 ctx = ActiveContext()
             elif isinstance(item, str):
+                if not _ABSOLUTE_IRI.match(item) or item.startswith("_:"):
+                    raise Unsupported("relative context URL")
                 key = _context_key(item)
                 remote = self.remote_cache.get(key)
                 if remote is None:
@@ -272,12 +336,16 @@ class _ContextCompiler:
                         done.add(term)
                         return
                     raise Unsupported(f"keyword {term} in context")
+                if not _KEYWORD_LIKE.match(term):
+                    raise Unsupported("term beginning with @")
                 # terms that look like keywords are ignored (pyld warns and ignores them)
                 defining.discard(term)
                 done.add(term)
                 return
-            if ":" in term or "/" in term:
-                raise Unsupported("compact IRI or IRI used as a term")
+            if ":" in term or "/" in term or term == "":
+                raise Unsupported("compact IRI, IRI or empty string used as a term")
+            # a redefined term never expands through its own previous definition
+            ctx.terms.pop(term, None)
 
             def expand(value: str) -> str | None:
                 if value in local and value not in done and value != term:
@@ -285,6 +353,8 @@ class _ContextCompiler:
                 colon = value.find(":")
                 if colon > 0:
                     prefix = value[:colon]
+                    if prefix == term and not value.startswith("//", colon + 1):
+                        raise Unsupported("term used as its own prefix")
                     if prefix in local and prefix not in done and prefix != term:
                         define(prefix)
                 return ctx.expand_iri(value, vocab=True)
@@ -306,6 +376,10 @@ class _ContextCompiler:
                 if container not in (None, "@set", ["@set"]):
                     raise Unsupported("@container")
                 reverse = "@reverse" in spec
+                if not isinstance(spec.get("@prefix", False), bool):
+                    raise Unsupported("invalid @prefix")
+                if reverse and ("@id" in spec or spec.get("@type", "@id") != "@id"):
+                    raise Unsupported("@reverse with @id or a datatype")
                 if reverse:
                     target = expand(spec["@reverse"]) if isinstance(spec["@reverse"], str) else None
                     if target is None or not _ABSOLUTE_IRI.match(target):
@@ -333,8 +407,8 @@ class _ContextCompiler:
                         if typ in ("@json", "@none"):
                             raise Unsupported(f"@type {typ}")
                         typ = expand(typ)
-                        if typ is None or not _ABSOLUTE_IRI.match(typ):
-                            raise Unsupported("relative datatype")
+                        if typ is None or not _ABSOLUTE_IRI.match(typ) or typ.startswith("_:"):
+                            raise Unsupported("relative or blank node datatype")
                 prefix = bool(spec.get("@prefix", False))
                 ctx.terms[term] = TermDef(target, reverse, typ, prefix, patched)
             else:
@@ -361,6 +435,14 @@ class Expansion:
     engine: str  # "fast" or "pyld"
     dropped_iris: set[str] = field(default_factory=set)  # could not be made absolute
     escaped_iris: dict[str, str] = field(default_factory=dict)  # as written → percent-encoded
+    #: Graph name of each triple (N-Triples term, None for the default graph); None when every
+    #: triple is in the default graph. ``triples`` holds the triples of all graphs.
+    graphs: list[str | None] | None = None
+
+    def quads(self) -> list[tuple[str, str, str, str | None]]:
+        """The triples with their graph names (None: the default graph)."""
+        names = self.graphs or [None] * len(self.triples)
+        return [(s, p, o, g) for (s, p, o), g in zip(self.triples, names, strict=True)]
 
 
 class JsonLdConverter:
@@ -405,19 +487,61 @@ class JsonLdConverter:
         base: str,
         patch: Mapping[str, Any] | None = None,
         bnode_prefix: str = "b",
+        *,
+        repair_iris: bool = False,
     ) -> Expansion:
         """Triples of ``doc`` with relative IRIs resolved against ``base``.
 
         Blank node labels start with ``bnode_prefix``, so that documents loaded together do not
-        share blank nodes.
+        share blank nodes. A triple with an IRI that is not well-formed (a space in it...) is
+        dropped, as JSON-LD to RDF says; with ``repair_iris`` the fast path percent-encodes the
+        IRI instead and reports it in ``escaped_iris`` (a profile repair).
 
         :raises UnknownContextError: the document needs a context that is not available.
         :raises ExtractionError: the document is not valid JSON-LD.
         """
+        check_depth(doc)
         try:
-            return _FastExpander(self, doc, base, patch, bnode_prefix).run()
-        except Unsupported:
-            return self._pyld(doc, base, patch, bnode_prefix)
+            try:
+                return _FastExpander(self, doc, base, patch, bnode_prefix, repair_iris).run()
+            except Unsupported:
+                return self._pyld(doc, base, patch, bnode_prefix)
+        except ExtractionError:
+            raise
+        except RecursionError as exc:  # a remote context nested deeper than MAX_DEPTH
+            raise ExtractionError("invalid JSON-LD: nested too deeply") from exc
+        except Exception as exc:  # one document's failure is reported, never raised
+            raise ExtractionError(f"invalid JSON-LD: {type(exc).__name__}: {exc}") from exc
+
+    def without_unknown_contexts(self, context: Any) -> tuple[Any, list[str]]:
+        """``context`` without the remote contexts the registry lacks, and their URLs.
+
+        Only the document's top-level context list is looked at; contexts named inside term
+        definitions or nodes still raise :class:`UnknownContextError` when used.
+        """
+        items = context if isinstance(context, list) else [context]
+        unknown = [i for i in items if isinstance(i, str) and i not in self.registry]
+        if not unknown:
+            return context, []
+        return [i for i in items if not (isinstance(i, str) and i in unknown)], unknown
+
+    def undefined_terms(self, doc: Any) -> set[str]:
+        """Property names used in ``doc`` that its top-level context does not declare."""
+        if not isinstance(doc, dict):
+            return set()
+        declared = self._declared_terms(doc.get("@context"))
+        used: set[str] = set()
+        stack = [doc]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                for k, v in item.items():
+                    if k != "@context":
+                        used.add(k)
+                        stack.append(v)
+            elif isinstance(item, list):
+                stack.extend(item)
+        return {k for k in used if not k.startswith("@") and ":" not in k and k not in declared}
 
     def _declared_terms(self, context: Any) -> set[str]:
         """Every term a context declares (its local maps and the remote documents it names)."""
@@ -460,16 +584,49 @@ class JsonLdConverter:
                 warnings.filterwarnings("ignore", "terms beginning with", SyntaxWarning)
                 text = jsonld.to_rdf(doc, options)
         except jsonld.JsonLdError as exc:
-            cause = exc
-            while isinstance(cause, jsonld.JsonLdError) and cause.cause is not None:
-                cause = cause.cause
-            if isinstance(cause, UnknownContextError):
-                raise cause from exc
-            if isinstance(exc.__cause__, UnknownContextError):
-                raise exc.__cause__ from exc
-            raise ExtractionError(f"invalid JSON-LD: {exc.type}: {exc}") from exc
-        triples = _parse_pyld_nquads(text, bnode_prefix)
-        return Expansion(triples, patched_terms, set(), "pyld")
+            unknown = _chained(exc, UnknownContextError)
+            if unknown is not None:
+                raise unknown from exc
+            kind = getattr(exc, "code", None) or getattr(exc, "type", "")
+            raise ExtractionError(f"invalid JSON-LD: {kind}: {exc.args[0]}") from exc
+        triples, graphs = _parse_pyld_nquads(text, bnode_prefix)
+        named = graphs if any(g is not None for g in graphs) else None
+        return Expansion(triples, patched_terms, set(), "pyld", graphs=named)
+
+
+def _chained(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kind`` in the chain of ``exc`` (``__cause__``/``__context__``).
+
+    pyld 2 and 3 chain their errors differently (an attribute in one, ``raise ... from`` in the
+    other); both set Python's own chain, which is all this reads.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def check_depth(doc: Any, limit: int | None = None) -> None:
+    """Fail cleanly (and fast) on a document nested deeper than ``limit`` (default MAX_DEPTH).
+
+    :raises ExtractionError: the document is too deep to be read safely.
+    """
+    limit = MAX_DEPTH if limit is None else limit
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise ExtractionError(
+                f"invalid JSON-LD: nested more than {limit} levels deep (arrays and objects)"
+            )
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
 
 
 def _keys_and_types(node: Any) -> set[str]:
@@ -480,8 +637,10 @@ def _keys_and_types(node: Any) -> set[str]:
         if isinstance(item, dict):
             for k, v in item.items():
                 found.add(k)
-                if k == "@type":
-                    found.update(v if isinstance(v, list) else [v])
+                if k == "@type":  # type names only: a malformed @type may hold objects
+                    found.update(
+                        t for t in (v if isinstance(v, list) else [v]) if isinstance(t, str)
+                    )
                 else:
                     stack.append(v)
         elif isinstance(item, list):
@@ -489,11 +648,12 @@ def _keys_and_types(node: Any) -> set[str]:
     return {f for f in found if isinstance(f, str)}
 
 
-def _parse_pyld_nquads(text: str, bnode_prefix: str) -> list[rdf.Triple]:
+def _parse_pyld_nquads(text: str, bnode_prefix: str) -> tuple[list[rdf.Triple], list[str | None]]:
     try:
-        return parse_triples(text.encode("utf-8"), "nquads", f"{bnode_prefix}p")
+        quads = parse_nquads_lenient(text.encode("utf-8"), f"{bnode_prefix}p")
     except ValueError as exc:  # a term N-Triples cannot write
         raise ExtractionError(str(exc)) from None
+    return [(s, p, o) for s, p, o, _ in quads], [g for *_, g in quads]
 
 
 _SIMPLE_SEGMENT = re.compile(r"^[A-Za-z0-9_~\-][A-Za-z0-9._~\-]*$")
@@ -530,6 +690,7 @@ class _FastExpander:
         base: str,
         patch: Mapping[str, Any] | None,
         bnode_prefix: str,
+        repair_iris: bool = False,
     ) -> None:
         if not isinstance(doc, dict):
             raise Unsupported("top-level array")
@@ -541,6 +702,8 @@ class _FastExpander:
         self.dropped: set[str] = set()
         self.dropped_iris: set[str] = set()
         self.escaped: dict[str, str] = {}
+        self.repair_iris = repair_iris
+        self.dropped_languages: set[str] = set()
         self._bnodes: dict[str, str] = {}
         self._bnode_counter = 0
         self._prefix = bnode_prefix
@@ -558,10 +721,12 @@ class _FastExpander:
         for node in nodes:
             if isinstance(node, dict):
                 if set(node) <= {"@id"}:
+                    if not isinstance(node.get("@id", ""), str):
+                        raise ExtractionError(f"invalid @id value {node['@id']!r}")
                     continue  # a bare reference at top level yields no triple
                 self.node(node)
             elif node is not None:
-                raise ExtractionError("@graph items must be node objects")
+                raise Unsupported("@graph item that is not a node object")
         return Expansion(
             self.triples, self.patched, self.dropped, "fast", self.dropped_iris, self.escaped
         )
@@ -599,6 +764,9 @@ class _FastExpander:
         if not _ABSOLUTE_IRI.match(expanded):
             resolved = _resolve(expanded, self.base)
             if not _ABSOLUTE_IRI.match(resolved):
+                if not self.repair_iris:
+                    self.dropped_iris.add(written)
+                    return None
                 resolved = _resolve(rdf.escape_iri(expanded), self.base)
                 if not _ABSOLUTE_IRI.match(resolved):
                     self.dropped_iris.add(written)
@@ -610,6 +778,9 @@ class _FastExpander:
             return self._bnode(expanded[2:])
         if rdf.iri_is_valid(expanded):
             return f"<{expanded}>"
+        if not self.repair_iris:
+            self.dropped_iris.add(written)
+            return None  # not well-formed: the triple is dropped (JSON-LD 1.1 to RDF)
         self.escaped[expanded] = rdf.escape_iri(expanded)
         return f"<{self.escaped[expanded]}>"
 
@@ -637,7 +808,7 @@ class _FastExpander:
                         out.append((subject, _RDF_TYPE_TERM, term))
                 continue
             if key[0] == "@":
-                if key in _KEYWORDS:
+                if key in _KEYWORDS or not _KEYWORD_LIKE.match(key):
                     raise Unsupported(f"{key} in node object")
                 continue
             td = self.ctx.terms.get(key)
@@ -696,6 +867,8 @@ class _FastExpander:
         if set(item) - {"@value", "@type", "@language"}:
             raise Unsupported("value object keys")
         value = item["@value"]
+        if item.get("@type") == "@json":
+            raise Unsupported("@json")  # also a JSON null is a literal, "null"^^rdf:JSON
         if value is None:
             return None
         language = item.get("@language")
@@ -703,6 +876,9 @@ class _FastExpander:
         if language is not None:
             if vtype is not None or not isinstance(value, str) or not isinstance(language, str):
                 raise ExtractionError("a language-tagged value must be a plain string")
+            if not _LANGUAGE_TAG.match(language):
+                self.dropped_languages.add(language)
+                return None  # not well-formed: the triple is dropped (JSON-LD 1.1 to RDF)
             return rdf.literal(value, language=language.lower())
         datatype = None
         if vtype is not None:
@@ -710,10 +886,15 @@ class _FastExpander:
                 raise ExtractionError("@type of a value object must be a string")
             if vtype == "@json":
                 raise Unsupported("@json")
-            term = self._vocab_term(vtype)
-            if term is None:
+            expanded = self.ctx.expand_iri(vtype, vocab=True)
+            if expanded is None or not _ABSOLUTE_IRI.match(expanded):
                 raise Unsupported("relative datatype")
-            datatype = term[1:-1]
+            if expanded.startswith("_:") or not rdf.iri_is_valid(expanded):
+                raise ExtractionError(f"invalid typed value: datatype {vtype!r} is not an IRI")
+            td = self.ctx.terms.get(vtype)
+            if td is not None and td.patched:
+                self.patched.add(vtype)
+            datatype = expanded
         if isinstance(value, str):
             if datatype == XSD_DOUBLE:
                 raise Unsupported("string typed as double")

@@ -38,6 +38,34 @@ def parse_triples(data: bytes, syntax: SyntaxName | str, prefix: str = "") -> li
     ]
 
 
+def parse_nquads_lenient(data: bytes, prefix: str = "") -> list[tuple[str, str, str, str | None]]:
+    """The quads of an N-Quads document as N-Triples terms (graph ``None`` for the default
+    graph); when the document is not valid, each line is read on its own and the lines that
+    are not valid are left out (pyld writes some ill-formed terms, such as a language tag with
+    a space, as they are: JSON-LD to RDF drops such statements).
+
+    :raises ValueError: a term that N-Triples cannot write (an RDF-star triple term).
+    """
+    try:
+        quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+    except SyntaxError:
+        quads = []
+        for line in data.splitlines():
+            try:
+                quads.extend(ox.parse(line, format=ox.RdfFormat.N_QUADS))
+            except SyntaxError:
+                continue
+    return [
+        (
+            term(q.subject, prefix),
+            term(q.predicate, prefix),
+            term(q.object, prefix),
+            None if isinstance(q.graph_name, ox.DefaultGraph) else term(q.graph_name, prefix),
+        )
+        for q in quads
+    ]
+
+
 def term(value: Any, prefix: str = "") -> str:
     """One pyoxigraph term as N-Triples text (literals written by :func:`rdf.literal`)."""
     if isinstance(value, ox.NamedNode):
