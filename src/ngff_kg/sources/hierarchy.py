@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from ngff_kg import jsonio, rdf
 from ngff_kg.errors import ExtractionError, FetchError
-from ngff_kg.extract.ngff import OmeGroup, image_triples
+from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples
 from ngff_kg.extract.omexml import omexml_triples, parse_omexml
 from ngff_kg.extract.zarr_array import array_triples, parse_array_v2, parse_array_v3
 from ngff_kg.sources.local import LocalSource, MetadataSource
@@ -326,7 +326,7 @@ class HierarchyReader:
         multiscales = attrs.get("multiscales")
         if isinstance(multiscales, list) and multiscales and isinstance(multiscales[0], dict):
             levels = multiscales[0].get("datasets")
-            for index, level in enumerate(levels if isinstance(levels, list) else []):
+            for index, level in enumerate(levels[:MAX_LEVELS] if isinstance(levels, list) else []):
                 if isinstance(level, dict) and isinstance(level.get("path"), str):
                     self._array(_join(path, level["path"]), f"<{iri}#level-{index}>")
         if not label:
@@ -377,7 +377,12 @@ class HierarchyReader:
             else:
                 self._probe(0)
 
-        self._enqueue(_Task("OME", False, on_ome, named=False))
+        task = _Task("OME", False, on_ome, named=False)
+        task.file = self._file(task)
+        if "OME" in self.consolidated or self.source.might_have(task.file):
+            self.pending.append(task)
+        else:  # no OME group (nor OME-XML): the series are 0/, 1/, … until one is missing
+            self._probe(0)
 
     def _series_image(self, path: str, index: int, *, probing: bool = False) -> None:
         """Series ``index``; when probing (no series list), series after the first may be
