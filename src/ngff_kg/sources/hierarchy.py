@@ -27,8 +27,9 @@ from urllib.parse import quote
 
 from ngff_kg import jsonio, rdf
 from ngff_kg.errors import ExtractionError, FetchError
-from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples
+from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples, ome_group_v2
 from ngff_kg.extract.omexml import omexml_triples, parse_omexml
+from ngff_kg.extract.validate_ngff import Validation, validate_group, violation_triples
 from ngff_kg.extract.zarr_array import array_triples, parse_array_v2, parse_array_v3
 from ngff_kg.sources.local import LocalSource, MetadataSource
 from ngff_kg.sources.walk import FoundRoot
@@ -80,6 +81,8 @@ class Hierarchy:
     series: list[str] = field(default_factory=list)
     #: well path → field image paths in order, for the wells that were read
     fields: dict[str, list[str]] = field(default_factory=dict)
+    #: (document, its validation) for every NGFF group document read
+    validations: list[tuple[str, Validation]] = field(default_factory=list)
 
 
 class HierarchyReader:
@@ -115,6 +118,7 @@ class HierarchyReader:
     # ------------------------------------------------------------------ public
     def read(self) -> Hierarchy:
         attrs = self.group.attributes
+        self._validate("zarr.json" if self.v3 else ".zattrs", attrs)
         if not self.v3:
             self._load_zmetadata()
         if isinstance(attrs.get("multiscales"), list):
@@ -260,6 +264,21 @@ class HierarchyReader:
         ome = attrs.get("ome")
         return ome if isinstance(ome, dict) else attrs
 
+    def _validate(self, document: str, attrs: dict[str, Any]) -> None:
+        """Validate a group's NGFF attributes for its version (the root's when it has none)."""
+        if self.v3:
+            if not attrs:
+                return
+            version = attrs.get("version")
+            version = str(version) if version is not None else None
+        else:
+            group = ome_group_v2(attrs)
+            if group is None:
+                return
+            version = group.version
+        validation = validate_group(attrs, version or self.group.version, document)
+        self.out.validations.append((document, validation))
+
     def _enqueue(self, task: _Task) -> None:
         """Plan reading a node, unless the source knows it cannot exist."""
         task.file = self._file(task)
@@ -272,12 +291,17 @@ class HierarchyReader:
     def _group(
         self, path: str, handle: Callable[[dict[str, Any]], None], *, named: bool = True
     ) -> None:
+        task = _Task(path, False, lambda doc: None, named)
+
         def on_doc(doc: dict[str, Any] | None) -> None:
             attrs = self._attrs(doc)
             if attrs is not None:
+                if not self.v3 or attrs is not doc.get("attributes"):  # v3: an "ome" object
+                    self._validate(task.file, attrs)
                 handle(attrs)
 
-        self._enqueue(_Task(path, False, on_doc, named))
+        task.handle = on_doc
+        self._enqueue(task)
 
     # ------------------------------------------------------------------ images
     def _image(
@@ -566,6 +590,7 @@ def read_hierarchy(
     )
     hierarchy = reader.read()
     deep = DeepRead(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
+    deep.triples.extend(violation_triples(iri, hierarchy.validations))
     if hierarchy.ome_xml is not None:
         try:
             doc = parse_omexml(hierarchy.ome_xml)
