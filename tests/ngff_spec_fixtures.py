@@ -190,16 +190,18 @@ def _v3_field(path: Path) -> None:
 
 def plate_with_unlisted_fields(path: Path) -> dict[str, Any]:
     """A 0.5 plate: well A/1 lists field 0 only but holds 0/ and 1/; well B/1 has no well
-    metadata at all (its group has no ``well``) but holds field 0/."""
+    metadata (its group has no ``well``) but holds field 0/; well A/2 has no group document
+    at all but holds field 0/."""
     _v3_group(
         path,
         {
             "version": "0.5",
             "plate": {
                 "rows": [{"name": "A"}, {"name": "B"}],
-                "columns": [{"name": "1"}],
+                "columns": [{"name": "1"}, {"name": "2"}],
                 "wells": [
                     {"path": "A/1", "rowIndex": 0, "columnIndex": 0},
+                    {"path": "A/2", "rowIndex": 0, "columnIndex": 1},
                     {"path": "B/1", "rowIndex": 1, "columnIndex": 0},
                 ],
                 "field_count": 2,
@@ -210,9 +212,9 @@ def plate_with_unlisted_fields(path: Path) -> dict[str, Any]:
     _v3_group(path / "B", {})
     _v3_group(path / "A" / "1", {"version": "0.5", "well": {"images": [{"path": "0"}]}})
     _v3_group(path / "B" / "1", {"version": "0.5"})
-    for field in ("A/1/0", "A/1/1", "B/1/0"):
+    for field in ("A/1/0", "A/1/1", "A/2/0", "B/1/0"):
         _v3_field(path / field)
-    return {"fields": ["A/1/0/", "A/1/1/", "B/1/0/"]}
+    return {"fields": {"A/1/": ["A/1/0/", "A/1/1/"], "A/2/": ["A/2/0/"], "B/1/": ["B/1/0/"]}}
 
 
 def broken_plate(path: Path) -> dict[str, Any]:

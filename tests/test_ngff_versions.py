@@ -163,3 +163,23 @@ def test_odd_and_huge_documents_never_crash(tmp_path: Path, case: str) -> None:
         "consolidated": "",
     }[case]
     assert expected in reasons
+
+
+def test_plate_fields_found_in_the_tree(tmp_path: Path) -> None:
+    facts = fx.plate_with_unlisted_fields(tmp_path / "plate.zarr")
+    catalog = Catalog(None)
+    report = catalog.harvest([tmp_path], base_url=BASE)
+    plate = f"{BASE}plate.zarr/"
+    for well, fields in facts["fields"].items():
+        found = catalog.query(
+            f"SELECT ?f WHERE {{ <{plate}{well}> <{NKG}field> ?f }} ORDER BY ?f"
+        ).column("f")
+        assert found == [plate + f for f in fields], well
+    images = {r["image"] for r in catalog.query("image-summary").values()}
+    assert {plate + f for fs in facts["fields"].values() for f in fs} <= images
+    unlisted = catalog.query(
+        f"SELECT ?f WHERE {{ ?f <{NKG}unlistedField> true }} ORDER BY ?f"
+    ).column("f")
+    assert unlisted == [plate + f for f in ("A/1/1/", "A/2/0/", "B/1/0/")]
+    reasons = " | ".join(w.reason for w in report.warnings)
+    assert "B/1: the well group has no well metadata" in reasons

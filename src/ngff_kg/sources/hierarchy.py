@@ -18,6 +18,7 @@ root image is the dataset node itself; its parts are fragments of it (``#level-0
 from __future__ import annotations
 
 import datetime as dt
+import os
 import posixpath
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -110,6 +111,7 @@ class HierarchyReader:
         self.dropped = 0
         self.attempts = 0
         self.consolidated: dict[str, Any] = {}
+        self.field_count = 0  # the plate's field_count: a well listing fewer fields is listed
         if self.v3 and isinstance(root_doc, dict):
             meta = root_doc.get("consolidated_metadata")
             if isinstance(meta, dict) and isinstance(meta.get("metadata"), dict):
@@ -289,11 +291,18 @@ class HierarchyReader:
             self.out.nodes_missing += 1
 
     def _group(
-        self, path: str, handle: Callable[[dict[str, Any]], None], *, named: bool = True
+        self,
+        path: str,
+        handle: Callable[[dict[str, Any]], None],
+        *,
+        named: bool = True,
+        missing: Callable[[], None] | None = None,
     ) -> None:
         task = _Task(path, False, lambda doc: None, named)
 
         def on_doc(doc: dict[str, Any] | None) -> None:
+            if doc is None and missing is not None:
+                missing()
             attrs = self._attrs(doc)
             if attrs is not None:
                 if not self.v3 or attrs is not doc.get("attributes"):  # v3: an "ome" object
@@ -452,6 +461,9 @@ class HierarchyReader:
                         continue
                     text = when.isoformat().replace("+00:00", "Z")
                     out.append((node, f"<{PROV}{prop}>", rdf.literal(text, XSD_DATETIME)))
+        count = plate.get("field_count")
+        if isinstance(count, int) and not isinstance(count, bool):
+            self.field_count = count
         wells = plate.get("wells")
         document = "zarr.json" if self.v3 else ".zattrs"
         present: dict[str, bool] = {}  # first path component → might exist (one check per row)
@@ -471,10 +483,12 @@ class HierarchyReader:
 
             def on_attrs(attrs: dict[str, Any], path: str = path, info: Any = well) -> None:
                 well_attrs = attrs.get("well")
-                if isinstance(well_attrs, dict):
-                    self._well(path, well_attrs, info, rows=rows, columns=columns)
+                if not isinstance(well_attrs, dict):  # no well metadata: fields from the tree
+                    self.out.warnings.append(f"{path}: the well group has no well metadata")
+                    well_attrs = {}
+                self._well(path, well_attrs, info, rows=rows, columns=columns)
 
-            self._group(path, on_attrs)
+            self._group(path, on_attrs, missing=lambda p=path: self._unlisted_fields(p, []))
 
     def _well(
         self,
@@ -519,6 +533,50 @@ class HierarchyReader:
 
             self._group(image_path, on_attrs)
         self.out.fields[path] = fields
+        if path and (not isinstance(images, list) or len(fields) < self.field_count):
+            self._unlisted_fields(path, fields)
+
+    def _unlisted_fields(self, well: str, listed: list[str]) -> None:
+        """Fields in the well's directory that its metadata does not list (read when the well
+        lists fewer fields than the plate's field_count, or has no well metadata)."""
+        names = self._list_dir(well)
+        known = set(listed)
+        for name in names:
+            field_path = _join(well, name)
+            if field_path in known:
+                continue
+
+            def on_attrs(attrs: dict[str, Any], p: str = field_path) -> None:
+                if not isinstance(attrs.get("multiscales"), list):
+                    return
+                self.out.warnings.append(
+                    f"{well}: field {p.rsplit('/', 1)[-1]} is in the tree, not in the well metadata"
+                )
+                self.out.fields.setdefault(well, []).append(p)
+                self._image(p, attrs, kind="image", well=well)
+                self.out.triples.append(
+                    (f"<{self.image_iri(p)}>", _p("unlistedField"), rdf.boolean(True))
+                )
+
+            self._group(field_path, on_attrs, named=False)
+
+    def _list_dir(self, path: str) -> list[str]:
+        """The subdirectories of ``path`` in the source, sorted (none for a source that
+        cannot list, such as HTTP)."""
+        lister = getattr(self.source, "list_dir", None)
+        if lister is not None:
+            return sorted(lister(path))
+        if not isinstance(self.source, LocalSource):
+            return []
+        try:
+            with os.scandir(os.path.join(self.source.root, *path.split("/"))) as it:
+                return sorted(
+                    e.name
+                    for e in it
+                    if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)
+                )
+        except OSError:
+            return []
 
 
 def ome_image_iris(
