@@ -14,6 +14,7 @@ violation whatever its version.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -74,11 +75,26 @@ def model_version(version: str | None) -> str | None:
     return None
 
 
-def validate_group(attrs: dict[str, Any], version: str | None, document: str) -> Validation:
+#: What a JSON text holding a non-finite number must contain (NaN, Infinity, or an exponent
+#: of three digits): a document without it is not walked for them.
+_MAYBE_NON_FINITE = re.compile(rb"NaN|Infinity|[eE]\+?\d{3}")
+
+
+def may_hold_non_finite(data: bytes | None) -> bool:
+    """Whether the JSON text ``data`` (None: unknown) may hold a NaN or infinite number."""
+    return data is None or _MAYBE_NON_FINITE.search(data) is not None
+
+
+def validate_group(
+    attrs: dict[str, Any], version: str | None, document: str, *, non_finite: bool = True
+) -> Validation:
     """The violations of one group's NGFF attributes: ``attributes.ome`` of a Zarr v3
-    ``zarr.json`` (0.5) or the ``.zattrs`` object of a Zarr v2 group (0.4)."""
+    ``zarr.json`` (0.5) or the ``.zattrs`` object of a Zarr v2 group (0.4).
+
+    ``non_finite=False`` skips the search for NaN and infinite numbers (the document's text
+    has none: :func:`may_hold_non_finite`)."""
     found: list[Violation] = []
-    more = _non_finite(attrs, document, found)
+    more = _non_finite(attrs, document, found) if non_finite else 0
     model = model_version(version)
     if model is None:
         return Validation(None, found, more)
@@ -293,6 +309,7 @@ __all__ = [
     "MAX_VIOLATIONS",
     "Validation",
     "Violation",
+    "may_hold_non_finite",
     "model_version",
     "validate_group",
     "violation_triples",

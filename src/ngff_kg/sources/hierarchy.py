@@ -30,7 +30,12 @@ from ngff_kg import jsonio, rdf
 from ngff_kg.errors import ExtractionError, FetchError
 from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples, ome_group_v2
 from ngff_kg.extract.omexml import omexml_triples, parse_omexml
-from ngff_kg.extract.validate_ngff import Validation, validate_group, violation_triples
+from ngff_kg.extract.validate_ngff import (
+    Validation,
+    may_hold_non_finite,
+    validate_group,
+    violation_triples,
+)
 from ngff_kg.extract.zarr_array import array_triples, parse_array_v2, parse_array_v3
 from ngff_kg.sources.local import LocalSource, MetadataSource
 from ngff_kg.sources.walk import FoundRoot
@@ -65,6 +70,7 @@ class _Task:
     handle: Callable[[dict[str, Any] | None], None]
     named: bool = True  # named by the metadata (missing = a gap); False for optional groups
     file: str = ""
+    suspect: bool = True  # its text may hold NaN or infinite numbers
 
 
 @dataclass
@@ -98,6 +104,7 @@ class HierarchyReader:
         root_doc: dict[str, Any] | None = None,
         max_nodes: int = MAX_NODES,
         executor: Executor | None = None,
+        root_bytes: bytes | None = None,
     ) -> None:
         self.source = source
         self.iri = dataset_iri
@@ -111,6 +118,8 @@ class HierarchyReader:
         self.dropped = 0
         self.attempts = 0
         self.consolidated: dict[str, Any] = {}
+        self.root_suspect = may_hold_non_finite(root_bytes)
+        self.consolidated_suspect = self.root_suspect  # v2: set from .zmetadata
         self.field_count = 0  # the plate's field_count: a well listing fewer fields is listed
         if self.v3 and isinstance(root_doc, dict):
             meta = root_doc.get("consolidated_metadata")
@@ -120,7 +129,7 @@ class HierarchyReader:
     # ------------------------------------------------------------------ public
     def read(self) -> Hierarchy:
         attrs = self.group.attributes
-        self._validate("zarr.json" if self.v3 else ".zattrs", attrs)
+        self._validate("zarr.json" if self.v3 else ".zattrs", attrs, self.root_suspect)
         if not self.v3:
             self._load_zmetadata()
         if isinstance(attrs.get("multiscales"), list):
@@ -173,6 +182,7 @@ class HierarchyReader:
         if isinstance(meta, dict):
             self.out.documents.append(data)
             self.consolidated = meta
+            self.consolidated_suspect = may_hold_non_finite(data)
 
     def _get(self, path: str) -> bytes | None:
         try:
@@ -227,6 +237,7 @@ class HierarchyReader:
         to_read: list[int] = []
         for index, task in enumerate(tasks):
             hit, doc = self._from_consolidated(task)
+            task.suspect = self.consolidated_suspect
             docs.append(doc)
             if not hit:
                 to_read.append(index)
@@ -235,6 +246,7 @@ class HierarchyReader:
             if data is None:
                 continue
             self.out.documents.append(data)
+            tasks[index].suspect = may_hold_non_finite(data)
             try:
                 docs[index] = jsonio.loads(data)
             except ValueError as exc:
@@ -266,7 +278,7 @@ class HierarchyReader:
         ome = attrs.get("ome")
         return ome if isinstance(ome, dict) else attrs
 
-    def _validate(self, document: str, attrs: dict[str, Any]) -> None:
+    def _validate(self, document: str, attrs: dict[str, Any], suspect: bool) -> None:
         """Validate a group's NGFF attributes for its version (the root's when it has none)."""
         if self.v3:
             if not attrs:
@@ -278,7 +290,9 @@ class HierarchyReader:
             if group is None:
                 return
             version = group.version
-        validation = validate_group(attrs, version or self.group.version, document)
+        validation = validate_group(
+            attrs, version or self.group.version, document, non_finite=suspect
+        )
         self.out.validations.append((document, validation))
 
     def _enqueue(self, task: _Task) -> None:
@@ -306,7 +320,7 @@ class HierarchyReader:
             attrs = self._attrs(doc)
             if attrs is not None:
                 if not self.v3 or attrs is not doc.get("attributes"):  # v3: an "ome" object
-                    self._validate(task.file, attrs)
+                    self._validate(task.file, attrs, task.suspect)
                 handle(attrs)
 
         task.handle = on_doc
@@ -644,7 +658,13 @@ def read_hierarchy(
     if found.group.zarr_format == 3 and b"consolidated_metadata" in found.metadata_bytes:
         root_doc = jsonio.loads(found.metadata_bytes)
     reader = HierarchyReader(
-        source, iri, found.group, root_doc=root_doc, max_nodes=max_nodes, executor=executor
+        source,
+        iri,
+        found.group,
+        root_doc=root_doc,
+        max_nodes=max_nodes,
+        executor=executor,
+        root_bytes=found.metadata_bytes,
     )
     hierarchy = reader.read()
     deep = DeepRead(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
