@@ -14,11 +14,13 @@ violation whatever its version.
 from __future__ import annotations
 
 import math
-import re
+import threading
 import warnings
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+
+import orjson
 
 from ngff_kg import rdf
 from ngff_kg.vocab import NKG, RDF_TYPE
@@ -49,6 +51,11 @@ class Validation:
     more: int = 0  # violations beyond MAX_VIOLATIONS, not kept
 
 
+#: ``warnings.catch_warnings`` changes process-wide state: one validation at a time catches
+#: the model's SHOULD warnings (remote harvests read datasets on threads).
+_WARNINGS = threading.Lock()
+
+
 @cache
 def _adapter(version: str) -> Any:
     import pydantic
@@ -75,14 +82,16 @@ def model_version(version: str | None) -> str | None:
     return None
 
 
-#: What a JSON text holding a non-finite number must contain (NaN, Infinity, or an exponent
-#: of three digits): a document without it is not walked for them.
-_MAYBE_NON_FINITE = re.compile(rb"NaN|Infinity|[eE]\+?\d{3}")
-
-
 def may_hold_non_finite(data: bytes | None) -> bool:
-    """Whether the JSON text ``data`` (None: unknown) may hold a NaN or infinite number."""
-    return data is None or _MAYBE_NON_FINITE.search(data) is not None
+    """Whether the JSON text ``data`` (None: unknown) may hold a NaN or infinite number: orjson
+    refuses NaN, Infinity and numbers beyond a double, so a text it reads holds none."""
+    if data is None:
+        return True
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return True
+    return False
 
 
 def validate_group(
@@ -101,7 +110,7 @@ def validate_group(
     import pydantic
 
     adapter = _adapter(model)
-    with warnings.catch_warnings(record=True) as caught:
+    with _WARNINGS, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         doc: Any = attrs
         kept: dict[tuple[Any, ...], list[int]] = {}

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import orjson
+
 from ngff_kg import jsonio, rdf
 from ngff_kg.errors import ExtractionError, FetchError
 from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples, ome_group_v2
@@ -246,7 +248,13 @@ class HierarchyReader:
             if data is None:
                 continue
             self.out.documents.append(data)
-            tasks[index].suspect = may_hold_non_finite(data)
+            try:
+                docs[index] = orjson.loads(data)
+                tasks[index].suspect = False  # orjson reads no NaN nor infinite number
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                continue
             try:
                 docs[index] = jsonio.loads(data)
             except ValueError as exc:
