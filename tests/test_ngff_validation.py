@@ -153,3 +153,13 @@ def test_violations_are_bounded_per_document() -> None:
         pydantic.TypeAdapter(v05.OMEMetadata).validate_python(doc)
     assert len(validation.violations) + validation.more >= MAX_VIOLATIONS
     assert raised.value.error_count() > MAX_VIOLATIONS
+
+
+def test_oversized_multiscales_is_reported_not_modelled() -> None:
+    level = {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 1]}]}
+    axes = [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}]
+    datasets = [dict(level, path=str(i)) for i in range(100_000)]
+    doc = {"version": "0.5", "multiscales": [{"axes": axes, "datasets": datasets}]}
+    [violation] = validate_group(doc, "0.5", "zarr.json").violations
+    assert (violation.rule, violation.path) == ("too-large", "$.multiscales[0].datasets")
+    assert "100000 datasets" in violation.message

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from ngff_kg import rdf
+from ngff_kg.extract.ngff import MAX_AXES, MAX_LEVELS
 from ngff_kg.vocab import NKG, RDF_TYPE
 
 #: Violations kept per document; the rest are counted (a document with 100,000 bad axes).
@@ -107,6 +108,10 @@ def validate_group(
     model = model_version(version)
     if model is None:
         return Validation(None, found, more)
+    oversized = _oversized(attrs, document)
+    if oversized:  # the model's checks of such lists are slow, and the verdict is known
+        found.extend(oversized)
+        return Validation(f"{_library()} (NGFF {model})", found, more)
     import pydantic
 
     adapter = _adapter(model)
@@ -137,6 +142,23 @@ def validate_group(
         message = str(warning.message).removeprefix("Warning: ")
         found.append(Violation(document, "$", rule, message, "warning"))
     return Validation(f"{_library()} (NGFF {model})", found, more)
+
+
+def _oversized(attrs: dict[str, Any], document: str) -> list[Violation]:
+    """``too-large`` violations for multiscales with more axes or levels than the reader
+    takes (NGFF allows at most 5 axes): such a document is not given to the model."""
+    multiscales = attrs.get("multiscales")
+    found: list[Violation] = []
+    for index, entry in enumerate(multiscales if isinstance(multiscales, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        for key, bound in (("axes", MAX_AXES), ("datasets", MAX_LEVELS)):
+            items = entry.get(key)
+            if isinstance(items, list) and len(items) > bound:
+                message = f"{len(items)} {key}, more than {bound}; the document was not validated"
+                path = f"$.multiscales[{index}].{key}"
+                found.append(Violation(document, path, "too-large", message, "error"))
+    return found
 
 
 def _without(
