@@ -145,8 +145,9 @@ def test_check_counts_the_violations(catalog) -> None:
 
 
 def test_violations_are_bounded_per_document() -> None:
-    axes = [{"name": 7} for _ in range(10_000)]  # every axis breaks the model
-    doc = {"version": "0.5", "multiscales": [{"axes": axes, "datasets": []}]}
+    wells = [{"path": 7} for _ in range(10_000)]  # every well breaks the model
+    plate = {"rows": [{"name": "A"}], "columns": [{"name": "1"}], "wells": wells}
+    doc = {"version": "0.5", "plate": plate}
     validation = validate_group(doc, "0.5", "zarr.json")
     assert len(validation.violations) == MAX_VIOLATIONS
     with pytest.raises(pydantic.ValidationError) as raised:
