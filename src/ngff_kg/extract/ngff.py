@@ -7,6 +7,8 @@ Input is the parsed group metadata of a root: the ``attributes.ome`` object of a
 from __future__ import annotations
 
 import functools
+import json
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -185,13 +187,68 @@ def _labels(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[st
     out.append((ds, _p("labelsCount"), rdf.integer(len(value))))
 
 
+#: NGFF 0.1 and 0.2 have no ``axes``: their images are 5D in the order t, c, z, y, x.
+DEFAULT_AXES = (
+    {"name": "t", "type": "time"},
+    {"name": "c", "type": "channel"},
+    {"name": "z", "type": "space"},
+    {"name": "y", "type": "space"},
+    {"name": "x", "type": "space"},
+)
+_AXES_DEFAULTED = ("0.1", "0.2")
+#: Bounds on what is read of one multiscales entry (NGFF allows 2 to 5 axes; a pyramid of 64
+#: levels halves 2**64 pixels): beyond them the rest is reported, not read.
+MAX_AXES = 64
+MAX_LEVELS = 64
+
+
+def _axes_of(first: dict[str, Any], notes: list[str]) -> list[Any]:
+    """The axes of a multiscales entry: ``axes`` (0.3–0.5), the coordinate system its levels
+    map to (0.6-dev ``coordinateSystems``) or the 0.1/0.2 default (t, c, z, y, x)."""
+    if "axes" in first:
+        axes = first["axes"]
+        if not isinstance(axes, list):
+            raise ExtractionError("multiscales[0].axes must be a list")
+        return axes
+    systems = first.get("coordinateSystems")
+    if isinstance(systems, list) and systems:
+        chosen = _output_system(first.get("datasets"))
+        for system in systems:
+            if isinstance(system, dict) and (chosen is None or system.get("name") == chosen):
+                axes = system.get("axes")
+                if not isinstance(axes, list):
+                    raise ExtractionError("multiscales[0].coordinateSystems axes must be a list")
+                return axes
+        raise ExtractionError(f"multiscales[0]: no coordinate system named {chosen!r}")
+    version = _text(first.get("version"))
+    if version in _AXES_DEFAULTED:
+        notes.append(f"multiscales[0]: NGFF {version} axes are t, c, z, y, x")
+        return list(DEFAULT_AXES)
+    notes.append("multiscales[0] has no axes")
+    return []
+
+
+def _output_system(datasets: Any) -> str | None:
+    """The coordinate system the first level's first transformation maps to (0.6-dev)."""
+    if isinstance(datasets, list) and datasets and isinstance(datasets[0], dict):
+        transforms = datasets[0].get("coordinateTransformations")
+        if isinstance(transforms, list) and transforms and isinstance(transforms[0], dict):
+            output = transforms[0].get("output")
+            if isinstance(output, str):
+                return output
+    return None
+
+
 def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str]) -> None:
     if not isinstance(value, list) or not value or not isinstance(value[0], dict):
-        raise ExtractionError(f"multiscales must be a non-empty list of objects, got {value!r:.60}")
+        raise ExtractionError(
+            f"multiscales must be a non-empty list of objects, got {_short(value)}"
+        )
     first = value[0]
-    axes = first.get("axes", [])
-    if not isinstance(axes, list):
-        raise ExtractionError("multiscales[0].axes must be a list")
+    axes = _axes_of(first, notes)
+    if len(axes) > MAX_AXES:
+        notes.append(f"multiscales[0] has {len(axes)} axes; more than {MAX_AXES} are not read")
+        axes = []
     names: list[str] = []
     units: list[str] = []
     kinds: list[str | None] = []
@@ -218,16 +275,32 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: li
     if names:
         out.append((ds, _p("axes"), rdf.literal(",".join(names))))
         out.append((ds, _p("axisUnits"), rdf.literal(",".join(units))))
+    systems = "coordinateSystems" in first  # 0.6-dev: systems and transformations kept as data
+    if systems:
+        for key in ("coordinateSystems", "coordinateTransformations"):
+            if key in first:
+                out.append((ds, _p(key), rdf.literal(_json_text(first[key]))))
     datasets = first.get("datasets", [])
     if not isinstance(datasets, list):
         raise ExtractionError("multiscales[0].datasets must be a list")
     out.append((ds, _p("resolutionLevels"), rdf.integer(len(datasets))))
+    if len(datasets) > MAX_LEVELS:
+        notes.append(
+            f"multiscales[0] has {len(datasets)} levels; only the first {MAX_LEVELS} are read"
+        )
+        datasets = datasets[:MAX_LEVELS]
     if len(value) > 1:
         out.append((ds, _p("multiscalesCount"), rdf.integer(len(value))))
     name = _text(first.get("name"))
     if name:  # not schema:name: a root image is the dataset, which the crate names
         out.append((ds, _p("multiscalesName"), rdf.literal(name)))
-    global_scale, global_shift = _transforms(first, len(names), "multiscales[0]", notes)
+    try:
+        global_scale, global_shift = _transforms(first, len(names), "multiscales[0]", notes)
+    except NonFiniteError as exc:
+        notes.append(str(exc))
+        global_scale = global_shift = None
+    if systems:  # 0.6-dev: these map the image's coordinate system to other ones
+        global_scale = global_shift = None
     for index, level in enumerate(datasets):
         if not isinstance(level, dict) or not isinstance(level.get("path"), str):
             raise ExtractionError(f"multiscales[0].datasets[{index}] must have a string path")
@@ -236,22 +309,21 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: li
         out.append((node, _p("levelIndex"), rdf.integer(index)))
         out.append((node, _p("levelPath"), rdf.literal(level["path"])))
         where = f"multiscales[0].datasets[{index}]"
-        scale, shift = _transforms(level, len(names), where, notes)
+        try:
+            scale, shift = _level_transforms(
+                level, global_scale, global_shift, len(names), where, notes
+            )
+        except NonFiniteError as exc:
+            notes.append(str(exc))
+            continue
         if scale is None:
             continue
-        if global_scale is not None:
-            scale = [_product(a, b) for a, b in zip(scale, global_scale, strict=True)]
-        if shift is not None or global_shift is not None:
-            shift = shift or [0] * len(names)
-            if global_scale is not None:
-                shift = [_product(a, b) for a, b in zip(shift, global_scale, strict=True)]
-            if global_shift is not None:
-                shift = [_sum(a, b) for a, b in zip(shift, global_shift, strict=True)]
+        if shift is not None:
             out.append((node, _p("translation"), rdf.literal(",".join(map(_number, shift)))))
         out.append((node, _p("scale"), rdf.literal(",".join(map(_number, scale)))))
         if index:  # typed sizes for the full resolution; other levels have the scale text
             continue
-        for axis_index, size in enumerate(scale):
+        for axis_index, size in enumerate(scale[: len(kinds)]):
             if kinds[axis_index] not in ("space", "time") and not units[axis_index]:
                 continue  # channel and custom axes without a unit have no physical size
             size_node = f"<{iri}#level-{index}-axis-{axis_index}>"
@@ -261,6 +333,65 @@ def _multiscales(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: li
             unit_iri = qudt_iri(units[axis_index])
             if unit_iri:
                 out.append((size_node, _QUDT_UNIT, f"<{unit_iri}>"))
+
+
+def _level_transforms(
+    level: dict[str, Any],
+    global_scale: list[Number] | None,
+    global_shift: list[Number] | None,
+    count: int,
+    where: str,
+    notes: list[str],
+) -> tuple[list[Number] | None, list[Number] | None]:
+    """The level's scale and translation composed with the multiscales-wide ones."""
+    scale, shift = _transforms(level, count, where, notes)
+    if scale is None:
+        return None, None
+    if global_scale is not None:
+        scale = [_product(a, b) for a, b in _pairs(scale, global_scale, where)]
+    if shift is not None or global_shift is not None:
+        shift = shift or [0] * len(scale)
+        if global_scale is not None:
+            shift = [_product(a, b) for a, b in _pairs(shift, global_scale, where)]
+        if global_shift is not None:
+            shift = [_sum(a, b) for a, b in _pairs(shift, global_shift, where)]
+    _finite(scale, f"{where} scale")
+    if shift is not None:
+        _finite(shift, f"{where} translation")
+    return scale, shift
+
+
+def _pairs(a: list[Number], b: list[Number], where: str) -> zip[tuple[Number, Number]]:
+    if len(a) != len(b):
+        raise ExtractionError(
+            f"{where}: {len(a)} values against {len(b)} in multiscales[0].coordinateTransformations"
+        )
+    return zip(a, b, strict=True)
+
+
+class NonFiniteError(ExtractionError):
+    """A number that is not finite (NaN, Infinity, 1e999): reported, and the value dropped."""
+
+
+def _finite(values: list[Number], what: str) -> None:
+    for value in values:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise NonFiniteError(f"{what}: {value!r} is not a finite number; not read")
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(value, default=str)
+
+
+def _short(value: Any) -> str:
+    """A short description of a JSON value, computed in constant time."""
+    if isinstance(value, list | dict):
+        return f"{type(value).__name__} of {len(value)}"
+    text = repr(value) if not isinstance(value, str) else repr(value[:60])
+    return text[:60]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -278,9 +409,10 @@ def _numbers(value: Any, count: int, what: str) -> list[Number]:
     if not isinstance(value, list) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in value
     ):
-        raise ExtractionError(f"{what} must be a list of numbers, got {value!r:.60}")
+        raise ExtractionError(f"{what} must be a list of numbers, got {_short(value)}")
     if count and len(value) != count:
         raise ExtractionError(f"{what} has {len(value)} values for {count} axes")
+    _finite(value, what)
     return list(value)
 
 
@@ -373,7 +505,7 @@ def _omero(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: list[str
         if isinstance(window, dict):
             for key, prop in _WINDOW:
                 number = window.get(key)
-                if isinstance(number, int | float) and not isinstance(number, bool):
+                if _is_finite_number(number):
                     out.append((node, _p(prop), rdf.double(float(number))))
     if channels:
         out.append((ds, _p("channelLabels"), rdf.literal("|".join(labels))))
@@ -403,7 +535,7 @@ def _image_label(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: li
             node = f"<{iri}#label-{prefix}-{index}>"
             out.append((ds, _p(f"label{prefix.capitalize()}"), node))
             label_value = item.get("label-value")
-            if isinstance(label_value, int | float) and not isinstance(label_value, bool):
+            if _is_finite_number(label_value):
                 out.append((node, _p("labelValue"), rdf.literal(_number(label_value), _XSD_DEC)))
             if key == "colors":
                 rgba = item.get("rgba")
@@ -415,11 +547,17 @@ def _image_label(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: li
                     continue
                 text = _text(content)
                 if text is None:
-                    text = orjson.dumps(content).decode()
+                    text = _json_text(content)
                 pair = f"<{iri}#label-property-{index}-{_fragment(name)}>"
                 out.append((node, f"<{SCHEMA}additionalProperty>", pair))
                 out.append((pair, f"<{SCHEMA}name>", rdf.literal(name)))
                 out.append((pair, f"<{SCHEMA}value>", rdf.literal(text)))
+
+
+def _is_finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 _XSD_DEC = "http://www.w3.org/2001/XMLSchema#decimal"

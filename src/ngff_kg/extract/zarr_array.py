@@ -52,10 +52,17 @@ _V2_DTYPE = re.compile(r"^[<>|=]?([uifcb])(\d+)$")
 _V3_DTYPE = re.compile(r"^(u?int|float|complex)(\d+)$")
 
 
+#: Most dimensions read of an array (NumPy's own bound): the pixel count of more would be a
+#: number too long to write, and NGFF images have at most 5.
+MAX_DIMENSIONS = 64
+
+
 def _ints(value: Any, what: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
-    ):
+    if not isinstance(value, list):
+        raise ExtractionError(f"{what} must be a list of non-negative integers")
+    if len(value) > MAX_DIMENSIONS:
+        raise ExtractionError(f"{what} has {len(value)} dimensions, more than {MAX_DIMENSIONS}")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**64 for v in value):
         raise ExtractionError(f"{what} must be a list of non-negative integers, got {value!r:.60}")
     return tuple(value)
 
@@ -63,7 +70,10 @@ def _ints(value: Any, what: str) -> tuple[int, ...]:
 def _fill(value: Any) -> str | None:
     if value is None:
         return None
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits
+        return None
 
 
 def _dtype_v3(value: Any) -> tuple[str | None, int | None]:

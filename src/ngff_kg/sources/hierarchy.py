@@ -18,6 +18,7 @@ root image is the dataset node itself; its parts are fragments of it (``#level-0
 from __future__ import annotations
 
 import datetime as dt
+import os
 import posixpath
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -25,10 +26,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import orjson
+
 from ngff_kg import jsonio, rdf
 from ngff_kg.errors import ExtractionError, FetchError
-from ngff_kg.extract.ngff import OmeGroup, image_triples
+from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples, ome_group_v2
 from ngff_kg.extract.omexml import omexml_triples, parse_omexml
+from ngff_kg.extract.validate_ngff import (
+    Validation,
+    may_hold_non_finite,
+    validate_group,
+    violation_triples,
+)
 from ngff_kg.extract.zarr_array import array_triples, parse_array_v2, parse_array_v3
 from ngff_kg.sources.local import LocalSource, MetadataSource
 from ngff_kg.sources.walk import FoundRoot
@@ -63,6 +72,7 @@ class _Task:
     handle: Callable[[dict[str, Any] | None], None]
     named: bool = True  # named by the metadata (missing = a gap); False for optional groups
     file: str = ""
+    suspect: bool = True  # its text may hold NaN or infinite numbers
 
 
 @dataclass
@@ -80,6 +90,8 @@ class Hierarchy:
     series: list[str] = field(default_factory=list)
     #: well path → field image paths in order, for the wells that were read
     fields: dict[str, list[str]] = field(default_factory=dict)
+    #: (document, its validation) for every NGFF group document read
+    validations: list[tuple[str, Validation]] = field(default_factory=list)
 
 
 class HierarchyReader:
@@ -94,6 +106,7 @@ class HierarchyReader:
         root_doc: dict[str, Any] | None = None,
         max_nodes: int = MAX_NODES,
         executor: Executor | None = None,
+        root_bytes: bytes | None = None,
     ) -> None:
         self.source = source
         self.iri = dataset_iri
@@ -107,6 +120,9 @@ class HierarchyReader:
         self.dropped = 0
         self.attempts = 0
         self.consolidated: dict[str, Any] = {}
+        self.root_suspect = may_hold_non_finite(root_bytes)
+        self.consolidated_suspect = self.root_suspect  # v2: set from .zmetadata
+        self.field_count = 0  # the plate's field_count: a well listing fewer fields is listed
         if self.v3 and isinstance(root_doc, dict):
             meta = root_doc.get("consolidated_metadata")
             if isinstance(meta, dict) and isinstance(meta.get("metadata"), dict):
@@ -115,6 +131,7 @@ class HierarchyReader:
     # ------------------------------------------------------------------ public
     def read(self) -> Hierarchy:
         attrs = self.group.attributes
+        self._validate("zarr.json" if self.v3 else ".zattrs", attrs, self.root_suspect)
         if not self.v3:
             self._load_zmetadata()
         if isinstance(attrs.get("multiscales"), list):
@@ -167,6 +184,7 @@ class HierarchyReader:
         if isinstance(meta, dict):
             self.out.documents.append(data)
             self.consolidated = meta
+            self.consolidated_suspect = may_hold_non_finite(data)
 
     def _get(self, path: str) -> bytes | None:
         try:
@@ -221,6 +239,7 @@ class HierarchyReader:
         to_read: list[int] = []
         for index, task in enumerate(tasks):
             hit, doc = self._from_consolidated(task)
+            task.suspect = self.consolidated_suspect
             docs.append(doc)
             if not hit:
                 to_read.append(index)
@@ -229,6 +248,13 @@ class HierarchyReader:
             if data is None:
                 continue
             self.out.documents.append(data)
+            try:
+                docs[index] = orjson.loads(data)
+                tasks[index].suspect = False  # orjson reads no NaN nor infinite number
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                continue
             try:
                 docs[index] = jsonio.loads(data)
             except ValueError as exc:
@@ -260,6 +286,23 @@ class HierarchyReader:
         ome = attrs.get("ome")
         return ome if isinstance(ome, dict) else attrs
 
+    def _validate(self, document: str, attrs: dict[str, Any], suspect: bool) -> None:
+        """Validate a group's NGFF attributes for its version (the root's when it has none)."""
+        if self.v3:
+            if not attrs:
+                return
+            version = attrs.get("version")
+            version = str(version) if version is not None else None
+        else:
+            group = ome_group_v2(attrs)
+            if group is None:
+                return
+            version = group.version
+        validation = validate_group(
+            attrs, version or self.group.version, document, non_finite=suspect
+        )
+        self.out.validations.append((document, validation))
+
     def _enqueue(self, task: _Task) -> None:
         """Plan reading a node, unless the source knows it cannot exist."""
         task.file = self._file(task)
@@ -270,14 +313,26 @@ class HierarchyReader:
             self.out.nodes_missing += 1
 
     def _group(
-        self, path: str, handle: Callable[[dict[str, Any]], None], *, named: bool = True
+        self,
+        path: str,
+        handle: Callable[[dict[str, Any]], None],
+        *,
+        named: bool = True,
+        missing: Callable[[], None] | None = None,
     ) -> None:
+        task = _Task(path, False, lambda doc: None, named)
+
         def on_doc(doc: dict[str, Any] | None) -> None:
+            if doc is None and missing is not None:
+                missing()
             attrs = self._attrs(doc)
             if attrs is not None:
+                if not self.v3 or attrs is not doc.get("attributes"):  # v3: an "ome" object
+                    self._validate(task.file, attrs, task.suspect)
                 handle(attrs)
 
-        self._enqueue(_Task(path, False, on_doc, named))
+        task.handle = on_doc
+        self._enqueue(task)
 
     # ------------------------------------------------------------------ images
     def _image(
@@ -326,7 +381,7 @@ class HierarchyReader:
         multiscales = attrs.get("multiscales")
         if isinstance(multiscales, list) and multiscales and isinstance(multiscales[0], dict):
             levels = multiscales[0].get("datasets")
-            for index, level in enumerate(levels if isinstance(levels, list) else []):
+            for index, level in enumerate(levels[:MAX_LEVELS] if isinstance(levels, list) else []):
                 if isinstance(level, dict) and isinstance(level.get("path"), str):
                     self._array(_join(path, level["path"]), f"<{iri}#level-{index}>")
         if not label:
@@ -377,7 +432,12 @@ class HierarchyReader:
             else:
                 self._probe(0)
 
-        self._enqueue(_Task("OME", False, on_ome, named=False))
+        task = _Task("OME", False, on_ome, named=False)
+        task.file = self._file(task)
+        if "OME" in self.consolidated or self.source.might_have(task.file):
+            self.pending.append(task)
+        else:  # no OME group (nor OME-XML): the series are 0/, 1/, … until one is missing
+            self._probe(0)
 
     def _series_image(self, path: str, index: int, *, probing: bool = False) -> None:
         """Series ``index``; when probing (no series list), series after the first may be
@@ -423,6 +483,9 @@ class HierarchyReader:
                         continue
                     text = when.isoformat().replace("+00:00", "Z")
                     out.append((node, f"<{PROV}{prop}>", rdf.literal(text, XSD_DATETIME)))
+        count = plate.get("field_count")
+        if isinstance(count, int) and not isinstance(count, bool):
+            self.field_count = count
         wells = plate.get("wells")
         document = "zarr.json" if self.v3 else ".zattrs"
         present: dict[str, bool] = {}  # first path component → might exist (one check per row)
@@ -442,10 +505,12 @@ class HierarchyReader:
 
             def on_attrs(attrs: dict[str, Any], path: str = path, info: Any = well) -> None:
                 well_attrs = attrs.get("well")
-                if isinstance(well_attrs, dict):
-                    self._well(path, well_attrs, info, rows=rows, columns=columns)
+                if not isinstance(well_attrs, dict):  # no well metadata: fields from the tree
+                    self.out.warnings.append(f"{path}: the well group has no well metadata")
+                    well_attrs = {}
+                self._well(path, well_attrs, info, rows=rows, columns=columns)
 
-            self._group(path, on_attrs)
+            self._group(path, on_attrs, missing=lambda p=path: self._unlisted_fields(p, []))
 
     def _well(
         self,
@@ -490,6 +555,50 @@ class HierarchyReader:
 
             self._group(image_path, on_attrs)
         self.out.fields[path] = fields
+        if path and (not isinstance(images, list) or len(fields) < self.field_count):
+            self._unlisted_fields(path, fields)
+
+    def _unlisted_fields(self, well: str, listed: list[str]) -> None:
+        """Fields in the well's directory that its metadata does not list (read when the well
+        lists fewer fields than the plate's field_count, or has no well metadata)."""
+        names = self._list_dir(well)
+        known = set(listed)
+        for name in names:
+            field_path = _join(well, name)
+            if field_path in known:
+                continue
+
+            def on_attrs(attrs: dict[str, Any], p: str = field_path) -> None:
+                if not isinstance(attrs.get("multiscales"), list):
+                    return
+                self.out.warnings.append(
+                    f"{well}: field {p.rsplit('/', 1)[-1]} is in the tree, not in the well metadata"
+                )
+                self.out.fields.setdefault(well, []).append(p)
+                self._image(p, attrs, kind="image", well=well)
+                self.out.triples.append(
+                    (f"<{self.image_iri(p)}>", _p("unlistedField"), rdf.boolean(True))
+                )
+
+            self._group(field_path, on_attrs, named=False)
+
+    def _list_dir(self, path: str) -> list[str]:
+        """The subdirectories of ``path`` in the source, sorted (none for a source that
+        cannot list, such as HTTP)."""
+        lister = getattr(self.source, "list_dir", None)
+        if lister is not None:
+            return sorted(lister(path))
+        if not isinstance(self.source, LocalSource):
+            return []
+        try:
+            with os.scandir(os.path.join(self.source.root, *path.split("/"))) as it:
+                return sorted(
+                    e.name
+                    for e in it
+                    if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)
+                )
+        except OSError:
+            return []
 
 
 def ome_image_iris(
@@ -557,10 +666,17 @@ def read_hierarchy(
     if found.group.zarr_format == 3 and b"consolidated_metadata" in found.metadata_bytes:
         root_doc = jsonio.loads(found.metadata_bytes)
     reader = HierarchyReader(
-        source, iri, found.group, root_doc=root_doc, max_nodes=max_nodes, executor=executor
+        source,
+        iri,
+        found.group,
+        root_doc=root_doc,
+        max_nodes=max_nodes,
+        executor=executor,
+        root_bytes=found.metadata_bytes,
     )
     hierarchy = reader.read()
     deep = DeepRead(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
+    deep.triples.extend(violation_triples(iri, hierarchy.validations))
     if hierarchy.ome_xml is not None:
         try:
             doc = parse_omexml(hierarchy.ome_xml)

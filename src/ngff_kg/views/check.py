@@ -11,7 +11,9 @@ Every finding names a dataset; the checks, in report order:
 - ``wrong-ontology``: a term of another ontology (NCIT, MI, OBI, EDAM…) where NCBITaxon
   (organism) or FBbi (imaging method) is expected;
 - ``suspicious-organism``: the name or description names a cell line (:data:`CELL_LINES`)
-  whose species does not match any organism of the dataset (HeLa tagged as orangutan).
+  whose species does not match any organism of the dataset (HeLa tagged as orangutan);
+- ``ngff-violation``: a group document breaks the NGFF specification of its version (the
+  ``ngff-violations`` query: one finding per violation, its rule as the value).
 
 The repairs applied while harvesting are listed too; they are fixed, not findings.
 Term values given as plain text rather than IRIs are not examined.
@@ -38,6 +40,7 @@ CHECKS: dict[str, str] = {
     "obsolete-term": "an obsolete ontology term",
     "wrong-ontology": "a term of another ontology than NCBITaxon (organism) or FBbi (modality)",
     "suspicious-organism": "the name or description names a cell line of another species",
+    "ngff-violation": "a group document that breaks the NGFF specification of its version",
 }
 _EXPECTED = {"organism": "NCBITaxon", "modality": "FBbi"}
 
@@ -169,6 +172,7 @@ def check_store(source: QuerySource, index: OntologyIndex) -> CheckReport:
             datasets = source.query("dataset-terms", field=field_name, term=term).column("dataset")
             findings.extend(Finding(check, d, term, detail) for d in datasets)
     findings.extend(_suspicious_organisms(source, index))
+    findings.extend(ngff_violations(source))
     order = {name: i for i, name in enumerate(CHECKS)}
     findings.sort(key=lambda f: (order[f.check], f.dataset, f.value or ""))
     return CheckReport(findings, source.query("repairs").values())
@@ -244,6 +248,19 @@ def _suspicious_organisms(source: QuerySource, index: OntologyIndex) -> list[Fin
                 )
             )
     return found
+
+
+def ngff_violations(source: QuerySource) -> list[Finding]:
+    """An ``ngff-violation`` finding per violation the harvest recorded."""
+    return [
+        Finding(
+            "ngff-violation",
+            row["dataset"],
+            row["rule"],
+            f"{row['severity']}: {row['document']} {row['path']}: {row['message']}",
+        )
+        for row in source.query("ngff-violations").values()
+    ]
 
 
 def _consistent(taxon: str, line: CellLine, index: OntologyIndex) -> bool:
