@@ -3,6 +3,7 @@ reports, and every real dataset's graph is the same as in a harvest of the real 
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
@@ -12,12 +13,15 @@ from conftest import CORPUS
 from test_crash_safety import dataset_graphs
 
 from ngff_kg.catalog import Catalog
+from ngff_kg.sources.walk import FoundRoot, walk
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 
 
 def _real_roots(count: int) -> list[Path]:
-    return sorted(p.parent for p in CORPUS.glob("*/*/*/zarr.json"))[:count]
+    """The first ``count`` roots of the corpus, as the harvest's walk finds them."""
+    roots = (Path(f.path) for f in walk(CORPUS) if isinstance(f, FoundRoot))
+    return list(itertools.islice(roots, count))
 
 
 def test_adversarial_and_real_roots_in_one_harvest(tmp_path: Path) -> None:
