@@ -26,11 +26,16 @@ from conftest import CORPUS, EXAMPLES
 from ngff_kg.errors import StoreError
 from ngff_kg.sources.walk import FoundRoot, walk
 from ngff_kg.store.knowledge import KnowledgeStore
-from ngff_kg.vocab import NKG_GRAPH
+from ngff_kg.vocab import NKG, NKG_GRAPH
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
-_GENERATED_BY = ox.NamedNode("http://www.w3.org/ns/prov#wasGeneratedBy")
+#: Per-run bookkeeping, not metadata: the run that wrote the graph, and the list of files it
+#: probed (which missing documents are probed depends on what the run read before).
+_BOOKKEEPING = {
+    ox.NamedNode("http://www.w3.org/ns/prov#wasGeneratedBy"),
+    ox.NamedNode(NKG + "sourceFiles"),
+}
 CLI = [sys.executable, "-m", "ngff_kg.cli"]
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
 
@@ -60,7 +65,7 @@ def dataset_graphs(store: Path) -> dict[str, set[ox.Quad]]:
             dataset = ox.Dataset(
                 ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
                 for q in quads
-                if q.predicate != _GENERATED_BY  # names the run: differs between runs
+                if q.predicate not in _BOOKKEEPING
             )
             dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
             out[graph.value] = set(dataset)

@@ -64,7 +64,10 @@ class Repair:
         iri = _IRIS.get(self)
         if iri is None:
             digest = hashlib.sha1(
-                f"{self.kind}\x00{self.original}\x00{self.repaired}".encode()
+                # surrogatepass: an original may hold a lone surrogate (the repair removes it)
+                f"{self.kind}\x00{self.original}\x00{self.repaired}".encode(
+                    "utf-8", "surrogatepass"
+                )
             ).hexdigest()[:20]
             iri = _IRIS[self] = f"{REPAIR_BASE}{self.kind}/{digest}"
         return iri
