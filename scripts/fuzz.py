@@ -16,6 +16,7 @@ import argparse
 import copy
 import json
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -164,7 +165,9 @@ def main() -> int:
                 examples.setdefault(key, traceback.format_exc(limit=4))
             finally:
                 signal.alarm(0)
-            # keep the input for a whole harvest
+            # keep one input in 20 for the next whole harvest
+            if counts["runs"] % 20:
+                continue
             root = tree / "mutants" / f"{written:06d}" / "image.zarr"
             root.mkdir(parents=True)
             if kind == "zarr":
@@ -174,7 +177,7 @@ def main() -> int:
                 if kind == "crate":
                     (root / CRATE).write_bytes(data)
             written += 1
-            if counts["runs"] % args.harvest_every == 0 or time.monotonic() >= deadline:
+            if counts["runs"] % args.harvest_every == 0 or time.monotonic() + 1 >= deadline:
                 counts["harvests"] += 1
                 print(f"harvest of {written} mutants and the kit ...", flush=True)
                 signal.alarm(HANG_SECONDS * 30)
@@ -190,6 +193,7 @@ def main() -> int:
                     examples.setdefault(key, traceback.format_exc(limit=6))
                 finally:
                     signal.alarm(0)
+                    shutil.rmtree(tree / "mutants", ignore_errors=True)  # the next one is new
     for name in (
         "runs",
         "accepted",
