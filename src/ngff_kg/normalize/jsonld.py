@@ -460,7 +460,10 @@ class JsonLdConverter:
                 text = jsonld.to_rdf(doc, options)
         except jsonld.JsonLdError as exc:
             cause = exc
-            while isinstance(cause, jsonld.JsonLdError) and cause.cause is not None:
+            # not every JsonLdError has a cause (keyword redefinition in a context has none)
+            while (
+                isinstance(cause, jsonld.JsonLdError) and getattr(cause, "cause", None) is not None
+            ):
                 cause = cause.cause
             if isinstance(cause, UnknownContextError):
                 raise cause from exc
@@ -492,7 +495,18 @@ def _parse_pyld_nquads(text: str, bnode_prefix: str) -> list[rdf.Triple]:
     import pyoxigraph as ox
 
     triples: list[rdf.Triple] = []
-    for quad in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS):
+    data = text.encode("utf-8", "surrogatepass")
+    try:
+        quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+    except SyntaxError:
+        # pyld writes some IRIs Oxigraph refuses (http://[::1): those triples are dropped
+        quads = []
+        for line in data.splitlines():
+            try:
+                quads.extend(ox.parse(line, format=ox.RdfFormat.N_QUADS))
+            except SyntaxError:
+                continue
+    for quad in quads:
         s, p, o = quad.subject, quad.predicate, quad.object
         triples.append(
             (_ox_term(s, bnode_prefix), _ox_term(p, bnode_prefix), _ox_term(o, bnode_prefix))
