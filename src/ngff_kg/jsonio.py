@@ -4,6 +4,16 @@ A document orjson refuses is parsed again with :mod:`json`, which either reads i
 versions of orjson refuse integers beyond 64 bits) or gives the usual error message.
 Depending on its version, orjson may instead read such an integer as a float: for JSON-LD
 that only matters between 2**64 and 10**21 (larger numbers are doubles anyway).
+
+Whatever the input, the only error is :class:`ValueError`. ``NaN``, ``Infinity`` and numbers
+beyond the range of a double (``1e999``) are not JSON, but metadata writers produce them (a
+Zarr v2 ``fill_value``, a scale computed as 0/0): they are read, as the standard library
+reads them, as non-finite floats, and the extractors report and drop them, so the rest of
+the document is not lost. Nesting deeper than orjson's limit of 1024 is refused with a clear
+message rather than the standard library's ``RecursionError``.
+
+>>> loads(b'{"scale": [NaN, 1e999]}')
+{'scale': [nan, inf]}
 """
 
 from __future__ import annotations
@@ -13,10 +23,18 @@ from typing import Any
 
 import orjson
 
+#: orjson's nesting limit (not configurable); ``Limits.max_json_depth`` documents it.
+MAX_DEPTH = 1024
+
 
 def loads(data: bytes | str) -> Any:
     """Parse JSON text; :class:`ValueError` (``json.JSONDecodeError``) when it is invalid."""
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    try:
         return json.loads(data)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None

@@ -7,43 +7,247 @@ operations and lets the store load a whole batch with Oxigraph's N-Quads parser.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import quote
 
+from ngff_kg.errors import ExtractionError
 from ngff_kg.vocab import XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING
 
 Triple = tuple[str, str, str]
 
+# -- validity ----------------------------------------------------------------------------
+# Only terms that Oxigraph accepts may reach the store: one invalid term makes it refuse the
+# whole batch. The checks below follow RFC 3987 (IRIs) and RFC 5646 (language tags) as
+# Oxigraph applies them; tests/test_rdf_terms.py checks them against pyoxigraph itself.
+
 #: Characters that N-Triples forbids inside an IRIREF.
 _BAD_IRI_CHARS = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+_UCS = (
+    "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef"
+    "\U00010000-\U0001fffd\U00020000-\U0002fffd\U00030000-\U0003fffd"
+    "\U00040000-\U0004fffd\U00050000-\U0005fffd\U00060000-\U0006fffd"
+    "\U00070000-\U0007fffd\U00080000-\U0008fffd\U00090000-\U0009fffd"
+    "\U000a0000-\U000afffd\U000b0000-\U000bfffd\U000c0000-\U000cfffd"
+    "\U000d0000-\U000dfffd\U000e1000-\U000efffd"
+)
+_PRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+_UNRESERVED_ASCII = "A-Za-z0-9\\-._~"
+_UNRESERVED = _UNRESERVED_ASCII + _UCS
+_SUB_DELIMS = "!$&'()*+,;="
+_PCT = "%[0-9A-Fa-f]{2}"
+_PCHAR = f"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
+_REG_NAME = f"(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})*"
+_USERINFO = f"(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*"
+_IP_LITERAL = f"\\[(?:[0-9A-Fa-f:.]+|[vV][0-9A-Fa-f]+\\.[{_UNRESERVED_ASCII}{_SUB_DELIMS}:]+)\\]"
+_IRI = re.compile(
+    "[A-Za-z][A-Za-z0-9+\\-.]*:"
+    f"(?://(?:{_USERINFO}@)?(?P<host>{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?(?:/{_PCHAR}*)*"
+    f"|(?!//)(?:{_PCHAR}|/)*)"
+    f"(?:\\?(?:{_PCHAR}|[/?{_PRIVATE}])*)?"
+    f"(?:#(?:{_PCHAR}|[/?])*)?"
+)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:")
+#: Characters kept as they are when a component of an invalid IRI is percent-encoded.
+_KEEP_PATH = re.compile(f"{_PCT}|[{_UNRESERVED}{_SUB_DELIMS}:@/]")
+_KEEP_QUERY = re.compile(f"{_PCT}|[{_UNRESERVED}{_SUB_DELIMS}:@/?{_PRIVATE}]")
+_KEEP_FRAGMENT = re.compile(f"{_PCT}|[{_UNRESERVED}{_SUB_DELIMS}:@/?]")
+_KEEP_HOST = re.compile(f"{_PCT}|[{_UNRESERVED}{_SUB_DELIMS}]")
+
+_ALNUM = "[A-Za-z0-9]"
+_LANGTAG = re.compile(
+    "(?:"
+    "(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"  # language (extlang is 3 letters)
+    "(?:-[A-Za-z]{4})?"  # script
+    "(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"  # region
+    f"(?:-(?:{_ALNUM}{{5,8}}|[0-9]{_ALNUM}{{3}}))*"  # variants
+    f"(?:-[0-9A-WYZa-wyz](?:-{_ALNUM}{{2,8}})+)*"  # extensions
+    f"(?:-[xX](?:-{_ALNUM}{{1,8}})+)?"  # private use
+    f"|[xX](?:-{_ALNUM}{{1,8}})+"  # private use only
+    "|en-gb-oed|i-ami|i-bnn|i-default|i-enochian|i-hak|i-klingon|i-lux|i-mingo|i-navajo"
+    "|i-pwn|i-tao|i-tay|i-tsu|sgn-be-fr|sgn-be-nl|sgn-ch-de"  # irregular grandfathered tags
+    ")",
+    re.IGNORECASE,
+)
+
+
+def _valid_ip_literal(host: str) -> bool:
+    if not host.startswith("["):
+        return True
+    inner = host[1:-1]
+    if inner[:1] in ("v", "V"):
+        return True
+    try:
+        ipaddress.IPv6Address(inner)
+    except ValueError:
+        return False
+    return True
 
 
 def iri_is_valid(value: str) -> bool:
-    """Whether ``value`` can stand inside ``<...>`` in N-Triples as it is."""
-    return _BAD_IRI_CHARS.search(value) is None
+    """Whether ``value`` is an absolute IRI (RFC 3987) that can stand in ``<...>`` as it is."""
+    match = _IRI.fullmatch(value)
+    return match is not None and _valid_ip_literal(match.group("host") or "")
+
+
+def _encode(text: str, keep: re.Pattern[str]) -> str:
+    """``text`` with every character that ``keep`` does not match percent-encoded (UTF-8)."""
+    out: list[str] = []
+    pos = 0
+    for match in keep.finditer(text):
+        if match.start() > pos:
+            out.append(quote(text[pos : match.start()], safe="", errors="replace"))
+        out.append(match.group(0))
+        pos = match.end()
+    if pos < len(text):
+        out.append(quote(text[pos:], safe="", errors="replace"))
+    return "".join(out)
 
 
 def escape_iri(value: str) -> str:
-    """Percent-encode the characters N-Triples forbids in an IRI (spaces, quotes, braces...)."""
-    return _BAD_IRI_CHARS.sub(lambda m: quote(m.group(0), safe=""), value)
+    """``value`` with what an IRI may not hold percent-encoded, component by component.
+
+    Characters N-Triples forbids (spaces, quotes, braces...), stray ``%`` and lone surrogates
+    are encoded everywhere; an authority that is not a valid host (``http://[::1``) becomes a
+    registered name with its delimiters encoded. A relative reference stays relative.
+    """
+    if iri_is_valid(value):
+        return value
+    value = _SURROGATE.sub("\ufffd", value)
+    scheme = ""
+    match = _SCHEME.match(value)
+    if match:
+        scheme, value = match.group(0), value[match.end() :]
+    value, hash_, fragment = value.partition("#")
+    value, question, query = value.partition("?")
+    authority = None
+    if value.startswith("//"):
+        authority, slash, path = value[2:].partition("/")
+        path = slash + path
+    else:
+        path = value
+    out = scheme
+    if authority is not None:
+        userinfo, at, hostport = authority.rpartition("@")
+        host, colon, port = hostport.rpartition(":")
+        if not colon or (port and not port.isdigit()):
+            host, colon, port = hostport, "", ""
+        if host.startswith("[") and host.endswith("]") and iri_is_valid(f"x://{host}/"):
+            pass
+        else:
+            host = _encode(host, _KEEP_HOST)
+        if at:
+            userinfo = _encode(userinfo, _KEEP_HOST)
+        out += "//" + (userinfo + at if at else "") + host + colon + port
+    elif path.startswith("//"):
+        path = "/%2F" + path[2:]
+    out += _encode(path, _KEEP_PATH)
+    if question:
+        out += "?" + _encode(query, _KEEP_QUERY)
+    if hash_:
+        out += "#" + _encode(fragment, _KEEP_FRAGMENT)
+    return out
+
+
+def repair_iri(value: str) -> str | None:
+    """``value`` when it is a valid absolute IRI, else its percent-encoded repair, or ``None``
+    when no repair makes it one (no scheme: a relative reference)."""
+    if iri_is_valid(value):
+        return value
+    repaired = escape_iri(value)
+    return repaired if iri_is_valid(repaired) else None
+
+
+def language_is_valid(tag: str) -> bool:
+    """Whether ``tag`` is a well-formed BCP 47 language tag (RFC 5646, section 2.1)."""
+    return _LANGTAG.fullmatch(tag) is not None
+
+
+def clean_text(value: str) -> str:
+    """``value`` with lone surrogates (which no Unicode encoding can write) replaced by U+FFFD."""
+    if _SURROGATE.search(value) is None:
+        return value
+    return _SURROGATE.sub("\ufffd", value)
+
+
+class InvalidTermError(ExtractionError):
+    """A value cannot become an RDF term, even repaired (a relative IRI, a non-finite number)."""
+
+
+# -- term builders ---------------------------------------------------------------------------
+# Each builder returns a term Oxigraph accepts. What it has to repair is reported to the
+# collector of the current context (see :func:`collect_repairs`), so the caller can record it.
+
+#: (kind, original, repaired N-Triples term or "" when dropped), as in normalize.repairs.
+TermRepair = tuple[str, str, str]
+_COLLECTOR: ContextVar[list[TermRepair] | None] = ContextVar("rdf_term_repairs", default=None)
+
+
+@contextmanager
+def collect_repairs() -> Iterator[list[TermRepair]]:
+    """Collect the repairs the term builders make within the ``with`` block.
+
+    >>> with collect_repairs() as repairs:
+    ...     _ = iri("http://example.org/a b")
+    >>> repairs
+    [('invalid-iri', 'http://example.org/a b', '<http://example.org/a%20b>')]
+    """
+    found: list[TermRepair] = []
+    token = _COLLECTOR.set(found)
+    try:
+        yield found
+    finally:
+        _COLLECTOR.reset(token)
+
+
+def _note(kind: str, original: str, repaired: str) -> None:
+    found = _COLLECTOR.get()
+    if found is not None:
+        found.append((kind, clean_text(original), repaired))
 
 
 def iri(value: str) -> str:
-    """``<value>``, percent-encoding characters that are not allowed in an IRI."""
-    if _BAD_IRI_CHARS.search(value) is not None:
-        value = escape_iri(value)
-    return f"<{value}>"
+    """``<value>``, percent-encoding what an IRI may not hold (reported as ``invalid-iri``).
+
+    :raises InvalidTermError: ``value`` is not an absolute IRI and cannot be made one.
+    """
+    if iri_is_valid(value):
+        return f"<{value}>"
+    repaired = repair_iri(value)
+    if repaired is None:
+        raise InvalidTermError(f"not an absolute IRI: {clean_text(value)!r}")
+    _note("invalid-iri", value, f"<{repaired}>")
+    return f"<{repaired}>"
 
 
 def literal(value: str, datatype: str = XSD_STRING, language: str | None = None) -> str:
-    """A literal term; plain strings get ``xsd:string``, which N-Triples may leave implicit."""
+    """A literal term; plain strings get ``xsd:string``, which N-Triples may leave implicit.
+
+    Lone surrogates are replaced (``invalid-string``); an ill-formed language tag is dropped
+    (``invalid-language-tag``, the text stays as a plain string); an invalid datatype IRI is
+    repaired like any IRI.
+    """
+    if _SURROGATE.search(value) is not None:
+        cleaned = clean_text(value)
+        _note("invalid-string", value, '"' + cleaned.translate(_LITERAL_ESCAPES) + '"')
+        value = cleaned
     text = '"' + value.translate(_LITERAL_ESCAPES) + '"'
     if language:
-        return f"{text}@{language}"
+        if language_is_valid(language):
+            return f"{text}@{language}"
+        _note("invalid-language-tag", f"{value}@{language}", text)
+        return text
     if datatype == XSD_STRING:
         return text
+    if not iri_is_valid(datatype):
+        return text + "^^" + iri(datatype)
     return f"{text}^^<{datatype}>"
 
 
@@ -56,7 +260,12 @@ def boolean(value: bool) -> str:
 
 
 def canonical_double(value: float) -> str:
-    """The canonical lexical form of an ``xsd:double`` (``1.5E0``), as JSON-LD to RDF writes it."""
+    """The canonical lexical form of an ``xsd:double`` (``1.5E0``), as JSON-LD to RDF writes it.
+
+    :raises InvalidTermError: ``value`` is NaN or infinite (JSON has no such numbers).
+    """
+    if not math.isfinite(value):
+        raise InvalidTermError(f"not a finite number: {value!r}")
     text = f"{value:1.15E}"
     mantissa, _, exponent = text.partition("E")
     mantissa = mantissa.rstrip("0")
@@ -67,6 +276,7 @@ def canonical_double(value: float) -> str:
 
 
 def double(value: float) -> str:
+    """An ``xsd:double`` literal; :class:`InvalidTermError` for NaN and infinities."""
     return f'"{canonical_double(value)}"^^<{XSD_DOUBLE}>'
 
 

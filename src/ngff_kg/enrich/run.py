@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 import json
 import os
+import re
 import stat
 import tempfile
 import time
@@ -180,6 +181,9 @@ class Enricher:
                         f": {exc.filename}" if exc.filename else ""
                     )
                     report.failed.append(Problem(found.path, reason))
+                except Exception as exc:
+                    reason = f"cannot be enriched ({type(exc).__name__}: {exc})"
+                    report.failed.append(Problem(found.path, f"{CRATE_FILE}: {reason}"))
                 done += 1
                 if self.progress is not None:
                     self.progress(done)
@@ -214,6 +218,15 @@ class Enricher:
         labels: dict[str, str],
     ) -> None:
         crate_path = os.path.join(found.path, CRATE_FILE)
+        if not self.dry_run:
+            removed = remove_leftovers(found.path)
+            if removed:
+                report.warnings.append(
+                    Problem(
+                        found.path,
+                        f"removed {len(removed)} temporary file(s) left by an interrupted run",
+                    )
+                )
         try:
             info = os.lstat(crate_path)
         except FileNotFoundError:
@@ -234,6 +247,8 @@ class Enricher:
             with open(crate_path, "rb", opener=_no_follow) as fh:
                 original = fh.read()
             doc = json.loads(original.decode("utf-8"))
+            if isinstance(doc, dict) and "@context" not in doc:
+                raise ExtractionError("has no @context: not a JSON-LD RO-Crate (left as it is)")
             mode = stat.S_IMODE(info.st_mode)
             modified = dt.datetime.fromtimestamp(info.st_mtime, dt.UTC).date().isoformat()
             published = self.date_published or modified
@@ -368,7 +383,9 @@ class _Change:
     def stage(self, path: str, data: bytes, mode: int, *, exclusive: bool = False) -> None:
         directory = os.path.dirname(path) or "."
         fd, tmp = tempfile.mkstemp(
-            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+            dir=directory,
+            prefix=f".{os.path.basename(path)}{_TMP_MARK}{os.getpid()}.",
+            suffix=".tmp",
         )
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -412,12 +429,63 @@ class _Change:
 
 _LINKS: dict[int, bool] = {}
 
+#: Temporary files of enrich: ``.<target name>.ngff-kg-<pid>.<random>.tmp``. A run killed
+#: between writing and renaming leaves them; the next run removes those of dead processes.
+_TMP_MARK = ".ngff-kg-"
+_LEFTOVER = re.compile(
+    r"\.(?:ro-crate-metadata\.json(?:\.orig)?|ngff-kg-link)"
+    r"\.ngff-kg-(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp"
+    # files of versions before the process id was in the name
+    r"|\.ro-crate-metadata\.json(?:\.orig)?\.[a-z0-9_]{8}\.tmp|\.ngff-kg-link\.[a-z0-9_]{8}\.tmp"
+)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(directory: str) -> list[str]:
+    """Remove the temporary files an interrupted enrich left in ``directory`` (those of
+    processes no longer running, recognised by their names); returns their paths."""
+    removed: list[str] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.endswith(".tmp"):
+            continue
+        match = _LEFTOVER.fullmatch(name)
+        if match is None:
+            continue
+        pid = match.group("pid")
+        if pid is not None and _alive(int(pid)):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                os.unlink(path)
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
 
 def _hard_links_work(directory: str) -> bool:
     """Whether the file system of ``directory`` supports hard links (tried once per device)."""
     device = os.stat(directory).st_dev
     if device not in _LINKS:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".ngff-kg-link.", suffix=".tmp")
+        fd, probe = tempfile.mkstemp(
+            dir=directory, prefix=f".ngff-kg-link{_TMP_MARK}{os.getpid()}.", suffix=".tmp"
+        )
         os.close(fd)
         try:
             os.link(probe, probe + ".2")

@@ -22,6 +22,7 @@ from ngff_kg.errors import ExtractionError
 from ngff_kg.extract.ngff import ngff_triples
 from ngff_kg.extract.omexml import omexml_triples, parse_omexml
 from ngff_kg.extract.rocrate import CRATE_FILE, extract_crate
+from ngff_kg.limits import read_regular_file
 from ngff_kg.normalize.jsonld import JsonLdConverter
 from ngff_kg.normalize.repairs import Repair, repair_set_iri
 from ngff_kg.sources.hierarchy import MAX_NODES, OME_XML, DeepRead, read_hierarchy
@@ -117,7 +118,23 @@ def process_root(
 ) -> DatasetOutcome:
     """The complete graph of one dataset: NGFF facts of the whole hierarchy, OME-XML, crate,
     repairs, provenance. Documents are read from ``source`` (default: the local directory
-    ``found.path``). Each part is extracted apart from the others (:func:`guarded`)."""
+    ``found.path``). Each part is extracted apart from the others (:func:`guarded`). Values
+    the term builders had to repair (:func:`ngff_kg.rdf.collect_repairs`) are recorded as
+    repairs of the dataset."""
+    with rdf.collect_repairs() as noted:
+        return _process_root(found, iri, converter, run_term, source, max_nodes, executor, noted)
+
+
+def _process_root(
+    found: FoundRoot,
+    iri: str,
+    converter: JsonLdConverter,
+    run_term: str,
+    source: MetadataSource | None,
+    max_nodes: int,
+    executor: Executor | None,
+    noted: list[rdf.TermRepair],
+) -> DatasetOutcome:
     if source is None:
         source = LocalSource(found.path, found.names)
     ds = f"<{iri}>"
@@ -174,8 +191,23 @@ def process_root(
     triples.append((ds, P_SOURCE, rdf.iri(source.url(found.metadata_file))))
     triples.append((ds, P_HASH, rdf.literal("sha256:" + hasher.hexdigest())))
     triples.append((ds, P_GENERATED, run_term))
+    repairs = _with_term_repairs(repairs, noted, warnings)
+    if repairs:
+        triples.append((ds, P_REPAIR_SET, f"<{repair_set_iri(repairs)}>"))
     graph = _graph(iri, triples, errors)
     return DatasetOutcome(found.path, graph, repairs, errors, warnings, has_crate, organisms)
+
+
+def _with_term_repairs(
+    repairs: frozenset[Repair], noted: list[rdf.TermRepair], warnings: list[str]
+) -> frozenset[Repair]:
+    """``repairs`` and the repairs the term builders noted (each also a warning)."""
+    if not noted:
+        return repairs
+    extra = {Repair(kind, original, repaired) for kind, original, repaired in noted}
+    for repair in sorted(extra):
+        warnings.append(f"{repair.kind}: {repair.original[:200]!r} written as {repair.repaired}")
+    return repairs | extra
 
 
 def _crate(
@@ -200,8 +232,6 @@ def _crate(
     ds = f"<{iri}>"
     triples = list(crate.triples)
     repairs = frozenset(crate.repairs)
-    if repairs:
-        triples.append((ds, P_REPAIR_SET, f"<{repair_set_iri(repairs)}>"))
     for term in sorted(crate.dropped_terms):
         triples.append((ds, P_UNDEFINED, rdf.literal(term)))
         warnings.append(f"{CRATE_FILE}: term {term!r} is not defined by any context; ignored")
@@ -229,6 +259,13 @@ def _graph(iri: str, triples: list[rdf.Triple], errors: list[StageError]) -> Gra
 
 def process_omexml_file(path: Path, iri: str, run_term: str) -> DatasetOutcome:
     """A ``.ome.xml`` file as a dataset of its own (IRI: the file's URL)."""
+    with rdf.collect_repairs() as noted:
+        return _process_omexml_file(path, iri, run_term, noted)
+
+
+def _process_omexml_file(
+    path: Path, iri: str, run_term: str, noted: list[rdf.TermRepair]
+) -> DatasetOutcome:
     ds = f"<{iri}>"
     errors: list[StageError] = []
     warnings: list[str] = []
@@ -238,9 +275,11 @@ def process_omexml_file(path: Path, iri: str, run_term: str) -> DatasetOutcome:
     ]
     data: bytes | None = None
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as exc:
         errors.append(StageError("read", f"cannot read: {exc.strerror or exc}"))
+    except ExtractionError as exc:  # not a regular file, or too large
+        errors.append(StageError("read", str(exc)))
     if data is not None:
         doc = guarded(errors, "parse", "", parse_omexml, data)
         if doc is not None:
@@ -255,5 +294,8 @@ def process_omexml_file(path: Path, iri: str, run_term: str) -> DatasetOutcome:
     triples.append((ds, P_SOURCE, rdf.iri(source)))
     triples.append((ds, P_HASH, rdf.literal("sha256:" + hashlib.sha256(data or b"").hexdigest())))
     triples.append((ds, P_GENERATED, run_term))
+    repairs = _with_term_repairs(frozenset(), noted, warnings)
+    if repairs:
+        triples.append((ds, P_REPAIR_SET, f"<{repair_set_iri(repairs)}>"))
     graph = _graph(iri, triples, errors)
-    return DatasetOutcome(str(path), graph, frozenset(), errors, warnings, False)
+    return DatasetOutcome(str(path), graph, repairs, errors, warnings, False)

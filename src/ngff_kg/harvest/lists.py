@@ -18,6 +18,7 @@ from ngff_kg.extract.samples import SampleList, SampleRow, parse_sample_list, sa
 from ngff_kg.harvest.dataset import P_FILES, describe
 from ngff_kg.harvest.jobs import Extraction
 from ngff_kg.harvest.state import RunState, Source
+from ngff_kg.limits import read_regular_file
 from ngff_kg.reports import Problem
 from ngff_kg.sources.local import file_state, unchanged
 from ngff_kg.sources.remote import Fetcher, Unchanged, is_remote
@@ -125,8 +126,13 @@ class SampleLists:
                     parsed = self._stored_list(list_iri)  # the graph in the store is current
                 else:
                     files = [file_state(str(path.parent), path.name)]
+                    try:  # a regular file of bounded size (a FIFO is never opened)
+                        data = read_regular_file(path)
+                    except ExtractionError as exc:
+                        report.failed.append(Problem(location, str(exc), "read"))
+                        return
                     # bytes that are not UTF-8 spoil their rows only (see _usable)
-                    text = path.read_bytes().decode("utf-8", "surrogateescape")
+                    text = data.decode("utf-8", "surrogateescape")
             if parsed is None:
                 parsed = parse_sample_list(text)
         except OSError as exc:

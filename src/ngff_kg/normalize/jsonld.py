@@ -25,8 +25,9 @@ Deliberate readings that differ from a plain JSON-LD processor:
   identifiers resolve against its location as RO-Crate 1.1 and later say (with it, every
   relative ``@id`` of such a crate would be dropped);
 * with ``repair_iris`` (what :func:`~ngff_kg.extract.rocrate.extract_crate` asks for) the fast
-  path percent-encodes characters an IRI may not hold, and reports it, instead of dropping
-  the statement;
+  path percent-encodes characters an IRI may not hold, and keeps a text whose language tag
+  is not well-formed BCP 47 without its tag, and reports both (as repairs), instead of
+  dropping the statement;
 * no negative test of the suite is read instead of rejected (:data:`LENIENT` is empty).
 
 The caller may append a *patch* to the context: term definitions that apply only where the
@@ -878,6 +879,8 @@ class _FastExpander:
                 raise ExtractionError("a language-tagged value must be a plain string")
             if not _LANGUAGE_TAG.match(language):
                 self.dropped_languages.add(language)
+                if self.repair_iris:  # repaired: the text kept without its tag, recorded
+                    return rdf.literal(value, language=language)
                 return None  # not well-formed: the triple is dropped (JSON-LD 1.1 to RDF)
             return rdf.literal(value, language=language.lower())
         datatype = None

@@ -43,6 +43,14 @@ KINDS: dict[str, tuple[str, str]] = {
         "InvalidIriRepair",
         "characters not allowed in an IRI (spaces, braces...) were percent-encoded",
     ),
+    "invalid-language-tag": (
+        "InvalidLanguageTagRepair",
+        "a language tag that is not well-formed BCP 47 was dropped; the text was kept",
+    ),
+    "invalid-string": (
+        "InvalidStringRepair",
+        "a lone surrogate, which no Unicode encoding can write, was replaced by U+FFFD",
+    ),
 }
 
 REPAIR_BASE = "https://w3id.org/ngff-kg/repair/"
@@ -64,7 +72,10 @@ class Repair:
         iri = _IRIS.get(self)
         if iri is None:
             digest = hashlib.sha1(
-                f"{self.kind}\x00{self.original}\x00{self.repaired}".encode()
+                # surrogatepass: an original may hold a lone surrogate (the repair removes it)
+                f"{self.kind}\x00{self.original}\x00{self.repaired}".encode(
+                    "utf-8", "surrogatepass"
+                )
             ).hexdigest()[:20]
             iri = _IRIS[self] = f"{REPAIR_BASE}{self.kind}/{digest}"
         return iri

@@ -16,6 +16,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from ngff_kg.errors import ExtractionError
+from ngff_kg.limits import DEFAULT_LIMITS, Limits, read_regular
 from ngff_kg.urls import PATH_SAFE
 
 #: The only file names a source hands out: Zarr v3/v2 metadata, consolidated metadata, OME-XML,
@@ -71,8 +72,14 @@ class LocalSource:
     list thousands of wells whose directories a metadata mirror leaves out.
     """
 
-    def __init__(self, root: str | os.PathLike[str], names: Collection[str] | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        names: Collection[str] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         self.root = os.fspath(root)
+        self.limits = limits
         self._names = frozenset(names) if names is not None else None
         #: Every document asked for: (path, size, mtime in ns), size -1 where it was missing.
         self.accessed: list[tuple[str, int, int | str]] = []
@@ -92,14 +99,14 @@ class LocalSource:
             return None
         full = os.path.join(self.root, *path.split("/"))
         try:
-            with open(full, "rb") as fh:
-                stat = os.fstat(fh.fileno())
-                data = fh.read()
+            # only regular files, at most limits.max_document_bytes: a FIFO or a link to
+            # /dev/zero named like a metadata document is reported, never read
+            data, stat = read_regular(full, self.limits)
         except (FileNotFoundError, NotADirectoryError):
             self.accessed.append((path, -1, 0))
             return None
-        except OSError as exc:
-            raise ExtractionError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        except ExtractionError as exc:
+            raise ExtractionError(f"cannot read {path}: {exc}") from exc
         self.accessed.append((path, stat.st_size, stat.st_mtime_ns))
         return data
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ngff_kg import jsonio
 from ngff_kg.extract.ngff import OmeGroup, ome_group_v2, ome_group_v3
+from ngff_kg.limits import read_regular
 
 ZARR_JSON = "zarr.json"
 ZATTRS = ".zattrs"
@@ -82,9 +83,7 @@ def classify(directory: str, names: set[str]) -> FoundRoot | WalkError | str | N
             continue
         path = os.path.join(directory, name)
         try:
-            with open(path, "rb") as fh:
-                stat = os.fstat(fh.fileno())
-                data = fh.read()
+            data, stat = read_regular(path)  # regular files only, bounded
             kind = classify_document(name, data)
         except (OSError, ValueError) as exc:
             return WalkError(Path(path), f"unreadable {name}: {exc}")

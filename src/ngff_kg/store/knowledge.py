@@ -8,8 +8,13 @@ never sees a dataset half replaced.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import os
+import re
+import shutil
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -107,10 +112,17 @@ class KnowledgeStore:
             elif read_only:
                 if not Path(path).is_dir():
                     raise StoreError(f"no store at {path}: harvest into it first")
-                self._store = ox.Store.read_only(str(path))
+                try:
+                    self._store = ox.Store.read_only(str(path))
+                except OSError as exc:
+                    if _never_completed(Path(path), exc):
+                        raise StoreError(
+                            f"the store at {path} was left incomplete by an interrupted "
+                            "harvest and holds nothing: harvest into it again to create it"
+                        ) from exc
+                    raise
             else:
-                Path(path).mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(path))
+                self._store = _open_or_create(Path(path))
         except (OSError, RuntimeError) as exc:
             if isinstance(exc, StoreError):
                 raise
@@ -422,3 +434,112 @@ def _replace_update(graphs: Sequence[GraphData]) -> str:
     parts.extend(f"GRAPH {g.trig}" for g in graphs)
     parts.append("}")
     return "".join(parts)
+
+
+# ---------------------------------------------------------------------- creating the store
+# Creating a RocksDB database takes tens of milliseconds and many files; a process killed
+# meanwhile used to leave a directory that no command could open ("Column family not found",
+# no CURRENT file). A new store is therefore created beside its target, in a directory named
+# ``.<name>.creating-<pid>``, and renamed into place once complete: the target either does not
+# exist or is a complete store. Directories left by killed creations are removed by the next.
+
+#: Files RocksDB writes while creating a database (nothing else may be in an incomplete store).
+_ROCKSDB_FILE = re.compile(
+    r"(LOCK|LOG(\.old\.\d+)?|IDENTITY|CURRENT|MANIFEST-\d+|OPTIONS-\d+(\.dbtmp)?|\d+\.(log|dbtmp))"
+)
+_CREATING = ".creating-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_abandoned(parent: Path, name: str) -> None:
+    """Remove ``.<name>.creating-<pid>`` directories whose creating process is gone."""
+    prefix = f".{name}{_CREATING}"
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(prefix):
+            pid = entry.name[len(prefix) :]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _never_completed(path: Path, exc: BaseException) -> bool:
+    """Whether ``path`` is a store whose creation was interrupted: opening it fails the way
+    an unfinished creation does, and it holds only the files RocksDB writes while creating
+    (no table file, so no data)."""
+    message = str(exc)
+    if "Column family not found" not in message and "for sequentially reading" not in message:
+        return False
+    try:
+        names = [entry.name for entry in path.iterdir()]
+    except OSError:
+        return False
+    return all(_ROCKSDB_FILE.fullmatch(name) for name in names)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _create(path: Path) -> None:
+    """Create an empty store at ``path`` (missing or an empty directory), atomically."""
+    parent = path.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(parent, path.name)
+    staging = parent / f".{path.name}{_CREATING}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    store = ox.Store(str(staging))
+    store.flush()
+    del store
+    gc.collect()  # the database is closed when its last reference goes
+    _fsync_dir(staging)
+    try:
+        os.rename(staging, path)
+    except OSError:
+        # another process created the store meanwhile (the target is not empty): use it
+        shutil.rmtree(staging, ignore_errors=True)
+        if not path.is_dir():
+            raise
+    _fsync_dir(parent)
+
+
+def _open_or_create(path: Path) -> ox.Store:
+    """Open the store at ``path``, creating it first when missing or empty; a store whose
+    creation was interrupted is created again (and the repair said on standard error)."""
+    if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+        _create(path)
+        return ox.Store(str(path))
+    try:
+        return ox.Store(str(path))
+    except OSError as exc:
+        if not _never_completed(path, exc):
+            raise
+    print(
+        f"ngff-kg: the store at {path} was left incomplete by an interrupted run and held "
+        "nothing; it is created again",
+        file=sys.stderr,
+    )
+    for entry in path.iterdir():
+        entry.unlink()
+    _create(path)
+    return ox.Store(str(path))
