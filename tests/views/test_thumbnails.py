@@ -9,16 +9,25 @@ blue, with the intensities the OMERO windows give the values written.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import json
 import re
 import shutil
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import rdflib
+from servers import FixtureHttpServer
 from typer.testing import CliRunner
 
 zarr = pytest.importorskip("zarr")
@@ -264,3 +273,86 @@ def test_cli_renders_then_skips_and_names_sources(tmp_path: Path, images: Path) 
     missing = runner.invoke(app, ["thumbnails", "--store", store, str(elsewhere)])
     assert missing.exit_code == 1
     assert "not in the store" in missing.output
+
+
+@contextlib.contextmanager
+def serving(store: Path) -> Iterator[str]:
+    """The catalogue app of ``store`` on a loopback port, in a thread."""
+    uvicorn = pytest.importorskip("uvicorn")
+    from ngff_kg.web.app import create_app
+
+    config = uvicorn.Config(
+        create_app(store, watch=0), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the app did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def fetch(url: str) -> tuple[int, str, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.headers.get("content-type", ""), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("content-type", ""), error.read()
+
+
+def test_web_serves_thumbnails_and_says_when_there_is_none(tmp_path: Path, images: Path) -> None:
+    write_image(images / "nochunks.zarr", 3)  # a metadata-only copy: no thumbnail
+    for level in ("0", "1"):
+        shutil.rmtree(images / "nochunks.zarr" / level / "c")
+    with harvested(tmp_path, images) as catalog:
+        report = catalog.thumbnails()
+    assert [Path(p.path).name for p in report.problems] == ["nochunks.zarr"]
+    store = tmp_path / "store"
+    with serving(store) as base:
+        status, _, body = fetch(base + "api/search?limit=10")
+        assert status == 200
+        results = {
+            Path(r["url"].removeprefix("file://")).name: r for r in json.loads(body)["results"]
+        }
+        assert results["nochunks.zarr"]["thumbnail"] is None
+        for name in ("v2.zarr", "v3.zarr"):
+            iri = results[name]["url"]
+            link = results[name]["thumbnail"]
+            assert urllib.parse.parse_qs(urllib.parse.urlsplit(link).query) == {"iri": [iri]}
+            status, kind, png = fetch(base + link.lstrip("/"))
+            assert (status, kind) == (200, "image/png")
+            assert png == (store / thumbnail_name(iri)).read_bytes()
+            detail = json.loads(fetch(base + "api/dataset?iri=" + urllib.parse.quote(iri))[2])
+            assert detail["record"]["thumbnail"] == link
+        none = results["nochunks.zarr"]["url"]
+        status, kind, _ = fetch(base + "thumbnail?iri=" + urllib.parse.quote(none, safe=""))
+        assert (status, kind) == (404, "application/json")
+        status, _, _ = fetch(base + "thumbnail?iri=" + urllib.parse.quote("file:///etc/passwd"))
+        assert status == 404
+
+
+def test_remote_dataset_pixels_over_http(tmp_path: Path) -> None:
+    data = tmp_path / "served"
+    write_image(data / "remote.zarr", 3)
+    with FixtureHttpServer(data) as server:
+        url = server.url + "remote.zarr/"
+        with Catalog(tmp_path / "store") as catalog:
+            assert catalog.harvest([url]).ok
+            report = catalog.thumbnails()
+            assert report.ok, report.problems
+            assert list(report.rendered) == [url]
+        # chunks were fetched: the plane's 12 chunks of 16x16 (level 0, middle z) and no more
+        chunks = {r.path for r in server.requests if "/c/" in r.path}
+        plane = re.compile(r"remote\.zarr/0/c/0/[0-2]/2/[0-3]/[0-2]")  # level 0, t 0, z 2
+        assert len(chunks) == 3 * 4 * 3
+        assert all(plane.fullmatch(path) for path in chunks), sorted(chunks)
+    with Image.open(tmp_path / "store" / thumbnail_name(url)) as image:
+        centres = quadrant_centres(image)
+    assert centres["top-left"] == tuple(expected(RED_VALUE, CHANNELS[0], i) for i in range(3))

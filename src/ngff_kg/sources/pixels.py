@@ -47,7 +47,9 @@ def open_group(location: str | os.PathLike[str]) -> Any:
     if text.startswith(("http://", "https://")):
         from obstore.store import HTTPStore
 
-        store: Any = zarr.storage.ObjectStore(HTTPStore.from_url(text.rstrip("/")), read_only=True)
+        client = {"allow_http": True} if text.startswith("http://") else {}
+        remote = HTTPStore.from_url(text.rstrip("/"), client_options=client)
+        store: Any = zarr.storage.ObjectStore(remote, read_only=True)
     elif text.startswith("file://"):
         raise PixelError("give a local path, not a file:// URL")
     else:
