@@ -79,6 +79,8 @@ def image_group(root: Any) -> tuple[Any, dict[str, Any]]:
     if "bioformats2raw.layout" in attrs:
         try:
             series = root["0"]
+        except KeyError:
+            raise PixelError("no bioformats2raw series 0 (a metadata-only copy?)") from None
         except Exception as exc:
             raise PixelError(f"bioformats2raw series 0 cannot be opened: {exc}") from exc
         series_attrs = ngff_attributes(series)
@@ -157,6 +159,8 @@ def read_plane(
     for path in reversed(paths):  # lowest resolution first
         try:
             array = group[str(path)]
+        except KeyError:
+            raise PixelError(f"no array at level {path!r} (a metadata-only copy?)") from None
         except Exception as exc:
             raise PixelError(f"level {path!r} cannot be opened: {exc}") from exc
         names = axis_names(multiscale, array.ndim)

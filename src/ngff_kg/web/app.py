@@ -62,7 +62,8 @@ from ngff_kg.views.records import (
     read_hierarchies,
     read_records,
 )
-from ngff_kg.views.thumbnails import DIRECTORY as THUMBNAILS, recorded_thumbnails
+from ngff_kg.views.thumbnails import DIRECTORY as THUMBNAILS
+from ngff_kg.views.thumbnails import recorded_thumbnails
 from ngff_kg.web.guard import MAX_BODY_BYTES, MAX_QUERY_STRING_BYTES, Guard
 from ngff_kg.web.sparql import QueryPool, QueryRequest, parse_request
 from ngff_kg.web.sparql import Response as ProtocolResponse
