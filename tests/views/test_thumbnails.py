@@ -338,6 +338,7 @@ def test_web_serves_thumbnails_and_says_when_there_is_none(tmp_path: Path, image
         assert status == 404
 
 
+@pytest.mark.slow  # a loopback HTTP server (see SLOW_MODULES in tests/conftest.py)
 def test_remote_dataset_pixels_over_http(tmp_path: Path) -> None:
     data = tmp_path / "served"
     write_image(data / "remote.zarr", 3)
@@ -356,3 +357,46 @@ def test_remote_dataset_pixels_over_http(tmp_path: Path) -> None:
     with Image.open(tmp_path / "store" / thumbnail_name(url)) as image:
         centres = quadrant_centres(image)
     assert centres["top-left"] == tuple(expected(RED_VALUE, CHANNELS[0], i) for i in range(3))
+
+
+@pytest.mark.slow  # a real browser
+def test_pages_show_the_thumbnail_or_the_placeholder(tmp_path: Path, images: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("no Chromium")
+    write_image(images / "nochunks.zarr", 3)
+    for level in ("0", "1"):
+        shutil.rmtree(images / "nochunks.zarr" / level / "c")
+    with harvested(tmp_path, images) as catalog:
+        catalog.thumbnails()
+    v3 = (images / "v3.zarr").resolve().as_uri() + "/"
+    with serving(tmp_path / "store") as base, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"], headless=True
+        )
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.goto(base)
+        sync_api.expect(page.locator("#results .result")).to_have_count(3)
+        loaded = "img => img.complete && img.naturalWidth"
+        for name in ("v2.zarr", "v3.zarr"):
+            card = page.locator(f'#results .result[data-url$="/{name}/"]')
+            image = card.locator("img.thumb")
+            sync_api.expect(image).to_have_count(1)
+            page.wait_for_function(f"({loaded})(document.querySelector({image_selector(name)!r}))")
+            assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [48, 64]
+        placeholder = page.locator('#results .result[data-url$="/nochunks.zarr/"] .no-thumb')
+        sync_api.expect(placeholder).to_have_text("no thumbnail")
+        page.goto(base + "dataset?iri=" + urllib.parse.quote(v3, safe=""))
+        large = page.locator("#dataset img.thumb.large")
+        sync_api.expect(large).to_have_count(1)
+        page.wait_for_function(f"({loaded})(document.querySelector('#dataset img.thumb'))")
+        browser.close()
+    assert not problems, problems  # no script error, nothing the CSP blocked
+
+
+def image_selector(name: str) -> str:
+    return f'#results .result[data-url$="/{name}/"] img.thumb'

@@ -47,7 +47,7 @@ def open_group(location: str | os.PathLike[str]) -> Any:
     if text.startswith(("http://", "https://")):
         from obstore.store import HTTPStore
 
-        client = {"allow_http": True} if text.startswith("http://") else {}
+        client: Any = {"allow_http": True} if text.startswith("http://") else {}
         remote = HTTPStore.from_url(text.rstrip("/"), client_options=client)
         store: Any = zarr.storage.ObjectStore(remote, read_only=True)
     elif text.startswith("file://"):
