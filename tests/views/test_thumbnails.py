@@ -36,7 +36,7 @@ Image = pytest.importorskip("PIL.Image")
 from ngff_kg import Catalog  # noqa: E402
 from ngff_kg.cli import app  # noqa: E402
 from ngff_kg.sources.pixels import plane_cost, read_plane  # noqa: E402
-from ngff_kg.views.thumbnails import THUMBNAILS_GRAPH, thumbnail_name  # noqa: E402
+from ngff_kg.views.thumbnails import THUMBNAILS_GRAPH, recorded_thumbnails, thumbnail_name  # noqa: E402
 
 ONTOLOGY = Path(__file__).parents[2] / "ontologies" / "ngff-kg.ttl"
 NKG = "https://w3id.org/ngff-kg/vocab#"
@@ -123,6 +123,14 @@ def harvested(tmp_path: Path, data: Path) -> Catalog:
     report = catalog.harvest([data])
     assert report.ok, report.failed
     return catalog
+
+
+def v2_iri(images: Path) -> str:
+    return (images / "v2.zarr").resolve().as_uri() + "/"
+
+
+def v3_iri(images: Path) -> str:
+    return (images / "v3.zarr").resolve().as_uri() + "/"
 
 
 def quadrant_centres(image: Any) -> dict[str, tuple[int, int, int]]:
@@ -213,6 +221,9 @@ def test_graph_triple_ontology_term_and_export_column(tmp_path: Path, images: Pa
         catalog.dump("nquads", nquads)
         table = io.BytesIO()
         catalog.export("csv", table)
+        # a new harvest replaces the dataset's graph, not the thumbnails graph
+        assert catalog.harvest([images], force=True).datasets_harvested == 2
+        assert set(recorded_thumbnails(catalog)) == {v3_iri(images), v2_iri(images)}
     graph = rdflib.Dataset()
     graph.parse(data=nquads.getvalue().decode(), format="nquads")
     found = {
@@ -268,6 +279,11 @@ def test_cli_renders_then_skips_and_names_sources(tmp_path: Path, images: Path) 
     assert again.exit_code == 0, again.output
     assert re.search(r"rendered\s+1\b", again.output)  # the other dataset
     assert re.search(r"skipped\s+1\b", again.output)
+    forced = runner.invoke(app, ["thumbnails", "--store", store, "--force", "--size", "16"])
+    assert forced.exit_code == 0, forced.output
+    assert re.search(r"rendered\s+2\b", forced.output)
+    with Image.open(tmp_path / "store" / thumbnail_name(v3_iri(images))) as image:
+        assert image.size == (12, 16)  # level 1 (32 x 24) made smaller
     elsewhere = tmp_path / "elsewhere"
     write_image(elsewhere / "new.zarr", 3)
     missing = runner.invoke(app, ["thumbnails", "--store", store, str(elsewhere)])
