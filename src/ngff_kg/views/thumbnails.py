@@ -172,7 +172,9 @@ def locations(
             elif isinstance(item, WalkError):
                 problems.append(Problem(os.fspath(item.path), item.reason, "read"))
     for iri in [i for i in found if i not in known]:
-        problems.append(Problem(iri, "not in the store: harvest it first", "read"))
+        problems.append(
+            Problem(iri, "not in the store: harvest it first (with the same --base-url)", "read")
+        )
         del found[iri]
     return found, problems
 
