@@ -34,11 +34,20 @@ from ngff_kg.queries import (
 from ngff_kg.reports import Progress
 from ngff_kg.sources.dask import dask_executor
 from ngff_kg.sources.hierarchy import MAX_NODES
+from ngff_kg.sources.pixels import MAX_BYTES
 from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.store.knowledge import KnowledgeStore, RdfFormat
 from ngff_kg.views.check import CheckReport, check_store
 from ngff_kg.views.export import ExportFormat
 from ngff_kg.views.export import export as write_export
+from ngff_kg.views.thumbnails import (
+    SIZE,
+    THUMBNAILS_GRAPH,
+    ThumbnailReport,
+    locations,
+    make_thumbnails,
+    recorded_thumbnails,
+)
 
 #: Values of ``ontology`` accepted by :meth:`Catalog.terms`.
 TERM_ONTOLOGIES = ("fbbi", "ncbitaxon")
@@ -304,3 +313,50 @@ class Catalog:
             raise UsageError("give either options or settings, not both")
         enricher = Enricher(self.converter, self.store if from_store else None, options)
         return enricher.enrich(targets)
+
+    def thumbnails(
+        self,
+        sources: Iterable[str | os.PathLike[str]] = (),
+        *,
+        base_url: str | None = None,
+        max_bytes: int = MAX_BYTES,
+        size: int = SIZE,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> ThumbnailReport:
+        """Render a PNG thumbnail of datasets of the store from their pixels (see
+        :mod:`ngff_kg.views.thumbnails`) into ``STORE/thumbnails/`` and record each as
+        ``nkg:thumbnail``. ``sources``: local directories walked for roots (their IRIs made
+        with ``base_url``, as harvest made them) or dataset URLs; none: every dataset of the
+        store with a ``file://`` or ``http(s)://`` IRI. Datasets that have a thumbnail are
+        skipped unless ``force``; a dataset that cannot be rendered is a problem of the
+        report, and the others go on.
+
+        :param max_bytes: read at most this many bytes of chunks per dataset (the smallest
+            level that fits is used; a dataset whose smallest level does not fit has none).
+        :param size: longest side of a thumbnail, in pixels.
+        :raises UsageError: an in-memory store, a source that is no directory, bad sizes.
+        :raises MissingDependencyError: zarr or Pillow missing (``ngff-kg[thumbnails]``).
+        """
+        if self.store.path is None:
+            raise UsageError("thumbnails are files beside the store: open a store directory")
+        from ngff_kg.errors import require
+
+        for module in ("zarr", "numpy", "PIL.Image"):
+            require(module, "thumbnails")
+        recorded = recorded_thumbnails(self)
+        datasets = [r[0].value for r in self.query("find-datasets").rows]
+        targets, problems = locations(list(sources), base_url, datasets)
+        report = make_thumbnails(
+            self.store.path,
+            targets,
+            recorded,
+            lambda triples: self.store.add(THUMBNAILS_GRAPH, triples),
+            max_bytes=max_bytes,
+            size=size,
+            force=force,
+            progress=progress,
+        )
+        report.problems[:0] = problems
+        self.store.flush()
+        return report

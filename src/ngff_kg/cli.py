@@ -698,6 +698,53 @@ def enrich(
         raise typer.Exit(1)
 
 
+@app.command()
+def thumbnails(
+    store: StoreOption,
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Local directories walked for dataset roots, or dataset URLs "
+            "(default: every dataset of the store with a file:// or http(s):// IRI)."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="URL of each source directory, as given to harvest."),
+    ] = None,
+    max_mb: Annotated[
+        float,
+        typer.Option("--max-mb", help="Read at most this many MB of pixel chunks per dataset."),
+    ] = 64.0,
+    size: Annotated[
+        int, typer.Option("--size", help="Longest side of a thumbnail, in pixels.")
+    ] = 256,
+    force: Annotated[
+        bool, typer.Option("--force", help="Render datasets that have a thumbnail again.")
+    ] = False,
+    show: ShowOption = 10,
+) -> None:
+    """Render a PNG thumbnail of each dataset from its pixels (STORE/thumbnails/) and record
+    it in the graph; datasets without readable pixels are reported, the others go on."""
+    with _errors(), Catalog(store) as catalog:
+        report = catalog.thumbnails(
+            sources or (),
+            base_url=base_url,
+            max_bytes=round(max_mb * 1024 * 1024),
+            size=size,
+            force=force,
+        )
+    summary = Table.grid(padding=(0, 2))
+    summary.add_row("rendered", str(len(report.rendered)))
+    summary.add_row("skipped", f"{len(report.skipped)} (have one; --force renders them again)")
+    summary.add_row("failed", str(len(report.problems)))
+    summary.add_row("directory", str(store / "thumbnails"))
+    out.print(summary)
+    _print_problems("failed", report.problems, show)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def _print_problems(title: str, problems: list[Problem], show: int) -> None:
     for problem in problems[:show]:
         reason = _as_flags(problem.reason)

@@ -8,7 +8,9 @@ The catalogue table has one row per dataset root (see :data:`COLUMNS`). Multi-va
 (organisms, imaging methods, licenses) and per-axis cells (shape, pixel size) are joined by
 commas in both formats, so DuckDB, pandas and BioFile Finder read the same text; the
 ``size_*`` and ``physical_size_*`` columns give the usual axes as numbers. ``File Path`` repeats
-the URL under the column name BioFile Finder looks for.
+the URL under the column name BioFile Finder looks for; ``Thumbnail`` (BioFile Finder's name
+too) is the path of the dataset's PNG thumbnail (see :mod:`ngff_kg.views.thumbnails`), empty
+when it has none.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ngff_kg.queries import QuerySource
 from ngff_kg.store.knowledge import PREFIXES, RdfFormat
 from ngff_kg.views.facets import license_label
 from ngff_kg.views.records import DatasetRecord, Hierarchy, read_hierarchies, read_records
+from ngff_kg.views.thumbnails import recorded_thumbnails
 
 
 class ExportFormat(StrEnum):
@@ -78,6 +81,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("bytes", "int64"),
     ("origin", "string"),
     ("File Path", "string"),
+    ("Thumbnail", "string"),
 )
 
 
@@ -94,7 +98,16 @@ def export_rdf(source: ExportSource, fmt: str, output: IO[bytes]) -> None:
 def catalogue_rows(source: QuerySource) -> list[dict[str, Any]]:
     """The catalogue: one dict per dataset with the keys of :data:`COLUMNS`, sorted by URL."""
     hierarchies = read_hierarchies(source)
-    return [catalogue_row(r, hierarchies) for r in read_records(source)]
+    rows = [catalogue_row(r, hierarchies) for r in read_records(source)]
+    thumbnails = recorded_thumbnails(source)
+    if thumbnails:
+        # the files are beside the store: absolute paths when it is on disk
+        store = getattr(getattr(source, "store", None), "path", None)
+        for row in rows:
+            name = thumbnails.get(row["url"])
+            if name is not None:
+                row["Thumbnail"] = str(Path(store, name).absolute()) if store else name
+    return rows
 
 
 def catalogue_row(record: DatasetRecord, hierarchies: dict[str, Hierarchy]) -> dict[str, Any]:
@@ -124,6 +137,7 @@ def catalogue_row(record: DatasetRecord, hierarchies: dict[str, Hierarchy]) -> d
         "bytes": record.bytes,
         "origin": record.origin,
         "File Path": record.url,
+        "Thumbnail": None,
     }
     for letter in "tczyx":
         row[f"size_{letter}"] = None

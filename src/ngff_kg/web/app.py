@@ -8,6 +8,7 @@ Routes:
   ``kind`` repeated as needed, ``q`` free text, ``offset``, ``limit``).
 - ``GET /api/dataset?iri=``: every triple and repair of one dataset.
 - ``GET /api/queries``: the named queries with their text and parameters.
+- ``GET /thumbnail?iri=``: the dataset's PNG thumbnail (``ngff-kg thumbnails``), 404 if none.
 - ``GET /``, ``/dataset``, ``/editor``: the pages; ``/static/``: their scripts and styles.
 
 The store is opened read-only, which gives a snapshot: the catalogue index (one record per
@@ -61,6 +62,8 @@ from ngff_kg.views.records import (
     read_hierarchies,
     read_records,
 )
+from ngff_kg.views.thumbnails import DIRECTORY as THUMBNAILS
+from ngff_kg.views.thumbnails import recorded_thumbnails
 from ngff_kg.web.guard import MAX_BODY_BYTES, MAX_QUERY_STRING_BYTES, Guard
 from ngff_kg.web.sparql import QueryPool, QueryRequest, parse_request
 from ngff_kg.web.sparql import Response as ProtocolResponse
@@ -113,7 +116,18 @@ def links(url: str) -> list[dict[str, str]]:
     ]
 
 
-def record_json(record: DatasetRecord, hierarchies: dict[str, Hierarchy]) -> dict[str, Any]:
+def thumbnail_url(iri: str) -> str:
+    """The route of a dataset's thumbnail on this server.
+
+    >>> thumbnail_url("file:///d/a b.zarr/")
+    '/thumbnail?iri=file%3A%2F%2F%2Fd%2Fa%20b.zarr%2F'
+    """
+    return "/thumbnail?iri=" + quote(iri, safe="")
+
+
+def record_json(
+    record: DatasetRecord, hierarchies: dict[str, Hierarchy], thumbnail: bool = False
+) -> dict[str, Any]:
     def terms(iris: tuple[str, ...], facet: str) -> list[dict[str, str]]:
         return [{"iri": t, "label": hierarchies[facet].label(t) or curie(t)} for t in iris]
 
@@ -136,6 +150,7 @@ def record_json(record: DatasetRecord, hierarchies: dict[str, Hierarchy]) -> dic
         "bytes": record.bytes,
         "origin": record.origin,
         "links": links(record.url),
+        "thumbnail": thumbnail_url(record.url) if thumbnail else None,
     }
 
 
@@ -157,13 +172,15 @@ def _term_json(term: Any) -> dict[str, Any]:
 
 def _read_snapshot(store: Path) -> tuple[Any, ...]:
     """The store opened read-only (a snapshot of it) with its datasets indexed: catalog,
-    records, hierarchies, facet index, records by URL, when it was opened."""
+    records, hierarchies, facet index, records by URL, when it was opened, thumbnails (dataset
+    IRI → PNG path relative to the store)."""
     catalog = Catalog(store, read_only=True)
     records = read_records(catalog)
     hierarchies = read_hierarchies(catalog)
     index = FacetIndex(records, hierarchies, term_names(catalog.ontology))
     opened = datetime.now(UTC).isoformat(timespec="seconds")
-    return catalog, records, hierarchies, index, {r.url: r for r in records}, opened
+    thumbnails = recorded_thumbnails(catalog)
+    return catalog, records, hierarchies, index, {r.url: r for r in records}, opened, thumbnails
 
 
 class CatalogueApp:
@@ -192,7 +209,15 @@ class CatalogueApp:
 
     def _use(self, snapshot: tuple[Any, ...]) -> None:
         """Serve ``snapshot`` (swapped in at once: in the event loop, so no request sees a mix)."""
-        self.catalog, self.records, self.hierarchies, self.index, self.urls, self.opened = snapshot
+        (
+            self.catalog,
+            self.records,
+            self.hierarchies,
+            self.index,
+            self.urls,
+            self.opened,
+            self.thumbnails,
+        ) = snapshot
 
     def close(self) -> None:
         self.pool.close()
@@ -241,7 +266,10 @@ class CatalogueApp:
                 "total": result.total,
                 "offset": offset,
                 "limit": limit,
-                "results": [record_json(r, self.hierarchies) for r in result.records],
+                "results": [
+                    record_json(r, self.hierarchies, r.url in self.thumbnails)
+                    for r in result.records
+                ],
                 "facets": [
                     {
                         "name": facet,
@@ -271,7 +299,7 @@ class CatalogueApp:
         return JSONResponse(
             {
                 "iri": iri,
-                "record": record_json(self.urls[iri], self.hierarchies),
+                "record": record_json(self.urls[iri], self.hierarchies, iri in self.thumbnails),
                 "graphs": [{"graph": g, "triples": t} for g, t in graphs.items()],
                 "repairs": [
                     {"kind": r.kind, "original": r.original, "repaired": r.repaired}
@@ -279,6 +307,15 @@ class CatalogueApp:
                 ],
             }
         )
+
+    async def thumbnail(self, request: Request) -> Response:
+        iri = request.query_params.get("iri", "")
+        name = self.thumbnails.get(iri) if iri in self.urls else None
+        folder = (self.store / THUMBNAILS).resolve()
+        path = (self.store / name).resolve() if name else None
+        if path is None or path.parent != folder or not path.is_file():
+            return JSONResponse({"error": f"no thumbnail of {iri!r}"}, status_code=404)
+        return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-cache"})
 
     async def queries(self, request: Request) -> Response:
         return JSONResponse(
@@ -426,6 +463,7 @@ def create_app(
             Route("/api/search", state.search),
             Route("/api/dataset", state.dataset),
             Route("/api/queries", state.queries),
+            Route("/thumbnail", state.thumbnail),
             Route("/api/status", state.status),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

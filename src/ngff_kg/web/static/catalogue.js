@@ -210,6 +210,7 @@ function resultItem(r) {
   const item = el(
     "li",
     { class: "result", "data-url": r.url },
+    thumbnailBox(r, false),
     el("h3", {}, el("a", { href: datasetPage(r.url) }, r.name || lastSegment(r.url))),
     el("p", { class: "url" }, outLink(r.url, r.url)),
     tags,

@@ -137,3 +137,12 @@ function recordParts(r) {
   if (r.origin) links.append(el("li", {}, isHttpUrl(r.origin) ? outLink(r.origin, "origin") : outLink(r.origin, "origin: " + r.origin)));
   return { tags, facts, links };
 }
+
+/** The dataset's thumbnail (served by this server), or a placeholder saying it has none. */
+function thumbnailBox(r, large) {
+  const cls = "thumb" + (large ? " large" : "");
+  if (r.thumbnail) {
+    return el("img", { class: cls, src: r.thumbnail, alt: "Thumbnail of " + (r.name || lastSegment(r.url)), loading: "lazy" });
+  }
+  return el("div", { class: cls + " no-thumb", role: "img", "aria-label": "no thumbnail" }, "no thumbnail");
+}

@@ -44,7 +44,7 @@ async function main() {
   document.title = "ngff-kg · " + (r.name || lastSegment(r.url));
   document.getElementById("title").textContent = r.name || lastSegment(r.url);
   const { tags, facts, links } = recordParts(r);
-  article.append(el("p", { class: "url" }, outLink(r.url, r.url)), tags, facts);
+  article.append(thumbnailBox(r, true), el("p", { class: "url" }, outLink(r.url, r.url)), tags, facts);
   if (r.description) article.append(el("p", { class: "description full" }, r.description));
   article.append(links);
 
