@@ -1,9 +1,9 @@
 // The SPARQL editor: YASGUI's editor (Yasqe, vendored in /static/vendor/yasgui, nothing fetched
 // from elsewhere), the named queries of the library, their parameters, and a result table.
 // Queries go to this server's /sparql endpoint; param:NAME() functions take the values typed
-// into the parameter boxes (sent as param.NAME). The address holds the query (?named=NAME when
-// it is a named query's text, else ?query=TEXT) and the parameters (param.NAME=value), so a
-// link shows the same query again. Each run has a number: only the latest run's answer or
+// into the parameter boxes (sent as param.NAME). The address holds the query (?named=NAME,
+// with &query=TEXT once the text is edited; ?query=TEXT alone for a query of one's own) and the
+// parameters (param.NAME=value), so a link shows the same query again. Each run has a number: only the latest run's answer or
 // error is drawn, and Cancel aborts it.
 "use strict";
 
@@ -46,8 +46,8 @@ function updateDownloads() {
 /** The address of this query: the named query (or the text, once edited) and the parameters. */
 function shareParams() {
   const out = new URLSearchParams();
-  if (chosen && queryText() === chosen.text) out.set("named", chosen.name);
-  else out.set("query", queryText());
+  if (chosen) out.set("named", chosen.name); // its description and parameter boxes
+  if (!chosen || queryText() !== chosen.text) out.set("query", queryText());
   document.querySelectorAll("#params input[data-param]").forEach((input) => {
     if (input.value.trim()) out.set("param." + input.dataset.param, input.value.trim());
   });
@@ -204,12 +204,13 @@ async function main() {
   for (const [key, value] of address) if (key.startsWith("param.")) values[key.slice(6)] = value;
   const text = address.get("query");
   const byName = (name) => queries.find((q) => q.name === name);
-  // ?named=NAME, or ?query= holding a name (older links) or the text of a named query
-  const named = byName(address.get("named")) || byName(text) || queries.find((q) => q.text === text);
+  // ?named=NAME (and ?query=TEXT once edited), or ?query= holding a name (older links)
+  const named = byName(address.get("named")) || byName(text);
   let first = named;
   if (!named && text === null) first = byName("datasets-by-organism") || queries[0];
   select.value = first ? first.name : "";
-  choose(select.value, named || text === null ? undefined : text, values);
+  const edited = text !== null && !byName(text) ? text : undefined;
+  choose(select.value, edited, values);
   select.addEventListener("change", () => choose(select.value));
   document.getElementById("editor").addEventListener("submit", run);
   document.getElementById("editor").addEventListener("input", updateAddress);
