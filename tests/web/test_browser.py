@@ -312,6 +312,7 @@ def test_table_sorts_by_size_downloads_and_goes_back(
     expect(page.locator("#total")).to_have_text("2 datasets")
     shown = [rows.nth(i).get_attribute("data-url") for i in range(rows.count())]
     page.locator(".downloads-menu summary").click()
+    expect(page.locator('#downloads a[data-format="csv"]')).to_have_text("CSV (2)")
     with page.expect_download() as download:
         page.locator('#downloads a[data-format="csv"]').click()
     saved = tmp_path / "datasets.csv"

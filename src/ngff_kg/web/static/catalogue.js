@@ -97,7 +97,7 @@ async function search() {
   const controller = (state.controller = new AbortController());
   const busy = document.querySelector(".results");
   busy.setAttribute("aria-busy", "true");
-  renderDownloads();
+  renderDownloads(null); // the links follow the filters at once; their count once known
   let data;
   try {
     data = await getJSON("/api/search?" + params, { signal: controller.signal });
@@ -259,6 +259,7 @@ function renderResults() {
   const total = document.getElementById("total");
   total.textContent = state.total.toLocaleString("en") + (state.total === 1 ? " dataset" : " datasets");
   renderChips();
+  renderDownloads(state.total);
   const table = state.view === "table";
   document.getElementById("results").hidden = table;
   document.getElementById("table-view").hidden = !table;
@@ -324,10 +325,10 @@ function readSortMenu() {
 }
 
 /** Links to every dataset of the current filters and text, as files, and the SPARQL for them. */
-function renderDownloads() {
+function renderDownloads(total) {
   const list = document.getElementById("downloads");
   list.replaceChildren();
-  const count = state.total ? " (" + state.total.toLocaleString("en") + ")" : "";
+  const count = total === null ? "" : " (" + total.toLocaleString("en") + ")";
   for (const [format, label] of [["csv", "CSV"], ["parquet", "Parquet"], ["json", "JSON"], ["sparql", "SPARQL query (.rq)"]]) {
     const params = filterParams();
     if (state.sort && format !== "sparql") params.set("sort", state.sort);
