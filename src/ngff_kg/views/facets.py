@@ -342,7 +342,10 @@ class FacetIndex:
             if not values:
                 continue
             if facet in HIERARCHICAL:
-                parts.append(_under(_PROPERTIES[facet], " ".join(_iri(v) for v in values)))
+                terms = " ".join(_iri(v) for v in values)
+                parts.append(
+                    f"{{ SELECT DISTINCT ?dataset WHERE {_under(_PROPERTIES[facet], terms)} }}"
+                )
             elif facet == "license":
                 iris = " ".join(_iri(v) for v in values)
                 parts.append(
@@ -379,11 +382,8 @@ class FacetIndex:
                 _iri(t) for t, names in sorted(self._term_text.items()) if word in names
             )
             if terms:
-                own += "\n    UNION\n    " + " UNION ".join(
-                    _under(_PROPERTIES[f], terms)
-                    .removeprefix("{ SELECT DISTINCT ?dataset WHERE ")
-                    .removesuffix(" }")
-                    for f in HIERARCHICAL
+                own += "\n    UNION\n    " + _under(
+                    "(schema:taxonomicRange|schema:measurementTechnique)", terms
                 )
             parts.append(f"{{ SELECT DISTINCT ?dataset WHERE {{\n    {own} }} }}")
         lines = parts
@@ -410,12 +410,12 @@ _PROPERTIES = {"organism": "schema:taxonomicRange", "modality": "schema:measurem
 
 
 def _under(prop: str, terms: str) -> str:
-    """A subquery: the datasets whose ``prop`` is one of ``terms`` or narrower (the store's
+    """A group: the datasets whose ``prop`` is one of ``terms`` or narrower (the store's
     materialized ``nkg:subClassOfOrSelf``; a term the ontologies lack stands for itself)."""
     return (
-        f"{{ SELECT DISTINCT ?dataset WHERE {{ {{ VALUES ?term {{ {terms} }}\n"
-        f"      {{ ?dataset {prop} ?term }} UNION\n"
-        f"      {{ ?used nkg:subClassOfOrSelf ?term . ?dataset {prop} ?used }} }} }} }}"
+        f"{{ VALUES ?term {{ {terms} }}\n"
+        f"      {{ ?dataset {prop} ?term }}\n"
+        f"      UNION {{ ?used nkg:subClassOfOrSelf ?term . ?dataset {prop} ?used }} }}"
     )
 
 
