@@ -6,9 +6,13 @@ browser download is not used). The tests skip, saying why, where either is missi
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import shutil
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -276,6 +280,30 @@ def test_search_words_count_what_the_facets_count_on_the_corpus(
             ]
         assert mine == [max(sizes)]
         shot(tab, tmp_path, "corpus-table-by-size")
+        # a text search, its CSV download (compared with the API), and Back to undo it
+        tab.locator("#q").fill("lightsheet")
+        tab.locator("#q").press("Enter")
+        expect(tab.locator("#total")).not_to_have_text("15,241 datasets")
+        tab.locator(".downloads-menu summary").click()
+        with tab.expect_download() as download:
+            tab.locator('#downloads a[data-format="csv"]').click()
+        saved = tmp_path / "corpus.csv"
+        download.value.save_as(saved)
+        with urllib.request.urlopen(f"{base}api/search?q=lightsheet&sort=-size") as response:
+            api = json.load(response)
+        rows = list(csv.DictReader(io.StringIO(saved.read_text())))
+        assert [r["url"] for r in rows] == [r["url"] for r in api["results"]]
+        assert len(rows) == total(tab) == api["total"] > 0
+        tab.go_back()
+        expect(tab.locator("#total")).to_have_text("15,241 datasets")
+        # the editor runs a named query on the corpus as the Python API does
+        tab.goto(base + "editor?named=kinds")
+        expect(tab.locator("#query .CodeMirror")).to_have_count(1)
+        tab.locator("#run").click()
+        with Catalog(store, read_only=True) as catalog:
+            kinds = len(catalog.query("kinds").rows)
+        expect(tab.locator("#result-table tbody tr")).to_have_count(kinds)
+        shot(tab, tmp_path, "corpus-editor-kinds")
     finally:
         tab.close()
 
@@ -283,11 +311,6 @@ def test_search_words_count_what_the_facets_count_on_the_corpus(
 def test_table_sorts_by_size_downloads_and_goes_back(
     page, live_server: str, examples_store: Path, tmp_path: Path
 ) -> None:
-    import csv
-    import io
-    import json
-    import urllib.request
-
     page.goto(live_server)
     expect(page.locator("#total")).to_have_text("5 datasets")
     page.locator("#view-table").click()

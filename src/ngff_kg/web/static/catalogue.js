@@ -7,7 +7,7 @@ const FACETS = ["organism", "modality", "license", "host", "kind"];
 const LIMITS = [25, 50, 100, 250, 1000];
 // Table columns: heading, sort key (clicking the heading sorts; again: the other way), cell.
 const COLUMNS = [
-  ["Name", "name", (r) => el("a", { href: datasetPage(r.url), title: r.url }, r.name || lastSegment(r.url))],
+  ["Name", "name", (r) => el("a", { href: datasetPage(r.url), title: r.url }, r.name || pathTail(r.url))],
   ["Organism", "organism", (r) => r.organisms.map((t) => t.label).join(", ")],
   ["Imaging method", "modality", (r) => r.modalities.map((t) => t.label).join(", ")],
   ["Kind", "kind", (r) => r.kind || ""],
@@ -309,6 +309,12 @@ function renderTable() {
       el("tr", { "data-url": r.url }, COLUMNS.map(([title, , cell]) => el("td", { "data-column": title }, cell(r)))),
     ),
   );
+}
+
+/** The last two segments of a URL ("H5_10_…_v2/color"): what tells unnamed datasets apart. */
+function pathTail(url) {
+  const parent = url.replace(/\/+$/, "").replace(/\/[^/]*$/, "");
+  return lastSegment(parent) + "/" + lastSegment(url);
 }
 
 function setSort(sort) {
