@@ -380,6 +380,12 @@ def test_editor_is_yasgui_and_links_carry_query_and_parameters(
     expect(page.locator("#param-organism")).to_have_value("NCBI:txid9606")
     expect(page.locator("#named")).to_have_value("find-datasets")
     assert page.evaluate("editor.getValue()").endswith("# edited")
+    # Ctrl+Enter in the editor runs the query through the page (its numbered runs), with the
+    # parameter from the link
+    page.locator("#query .CodeMirror").click()
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#summary")).to_contain_text("1 row")
+    assert "plate-1.ome.zarr" in page.locator("#result-table").inner_text()
 
 
 def test_editor_draws_only_the_latest_run_and_cancels(page, live_server: str) -> None:
