@@ -359,6 +359,15 @@ def test_table_sorts_by_size_downloads_and_goes_back(
     page.go_forward()
     expect(page.locator("#total")).to_have_text("2 datasets")
     expect(page.locator("#chips li")).to_have_count(1)
+    # the SPARQL that selects these datasets opens in the editor and finds the same two
+    page.evaluate("document.querySelector('.downloads-menu').open = true")
+    page.locator("#open-sparql").click()
+    expect(page.locator("#query .CodeMirror")).to_have_count(1)
+    expect(page.locator("#named")).to_have_value("")
+    page.locator("#run").click()
+    expect(page.locator("#result-table tbody tr")).to_have_count(2)
+    table = page.locator("#result-table").inner_text()
+    assert all(lastname in table for lastname in ("mouse-brain.ome.zarr", "plate-1.ome.zarr"))
 
 
 def test_editor_is_yasgui_and_links_carry_query_and_parameters(
