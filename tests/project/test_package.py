@@ -32,8 +32,10 @@ def test_wheel_contains_package_data(tmp_path: Path) -> None:
         assert f"ngff_kg/ontologies/{ttl.name}" in names
     for context in (ROOT / "src" / "ngff_kg" / "contexts").glob("*.jsonld"):
         assert f"ngff_kg/contexts/{context.name}" in names
-    for asset in (ROOT / "src" / "ngff_kg" / "web" / "static").iterdir():
-        assert f"ngff_kg/web/static/{asset.name}" in names
+    static = ROOT / "src" / "ngff_kg" / "web" / "static"
+    for asset in static.rglob("*"):  # vendored YASGUI files included
+        if asset.is_file():
+            assert f"ngff_kg/web/static/{asset.relative_to(static).as_posix()}" in names
     assert "ngff_kg/py.typed" in names  # PEP 561: users' type checkers read the annotations
 
 

@@ -6,9 +6,13 @@ browser download is not used). The tests skip, saying why, where either is missi
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import shutil
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +20,7 @@ import pytest
 from conftest import BY_HIERARCHY, EXAMPLES, fbbi, taxon
 
 from ngff_kg import Catalog
+from ngff_kg.vocab import NKG
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is not installed (pip install '.[test]')"
@@ -165,9 +170,255 @@ def test_editor_runs_a_named_query_with_a_parameter(page, live_server: str) -> N
     expect(page.locator("#summary")).to_contain_text("1 row")
     expect(page.locator("#result-table tbody tr")).to_have_count(1)
     assert "plate-1.ome.zarr" in page.locator("#result-table").inner_text()
-    page.locator("#query").fill("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    page.evaluate("editor.setValue('INSERT DATA { <urn:a> <urn:b> <urn:c> }')")
     page.locator("#run").click()
     expect(page.locator("#error")).to_contain_text("403")
+
+
+# ---------------------------------------------------------------------- catalogue as a table
+
+#: Words typed into the search box, and the ontology term each one names.
+TERMS = {
+    "mouse": taxon(10090),
+    "Mus musculus": taxon(10090),
+    "brightfield": fbbi(243),
+    "lightsheet": fbbi(369),  # SPIM, "light sheet microscopy" among its synonyms
+}
+UNDER = """PREFIX nkg: <%s>
+SELECT DISTINCT ?dataset WHERE {
+  ?dataset a nkg:OmeZarrDataset ; ?property ?used .
+  VALUES ?property { <http://schema.org/taxonomicRange> <http://schema.org/measurementTechnique> }
+  ?used nkg:subClassOfOrSelf <%s> .
+}"""
+
+
+def shot(page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    print(f"screenshot: {path}")
+
+
+def total(page) -> int:
+    return int(page.locator("#total").inner_text().split()[0].replace(",", ""))
+
+
+def reference_counts(store: Path, word: str, term: str) -> tuple[int, int]:
+    """From the store, not from the catalogue's index: the datasets under ``term``
+    (``nkg:subClassOfOrSelf``, written by the harvest), and those plus the datasets whose own
+    name, description or decoded URL holds every word of ``word``."""
+    with Catalog(store, read_only=True) as catalog:
+        under = {row[0].value for row in catalog.store.query(UNDER % (NKG, term))}
+        fields = catalog.query("dataset-fields").values()
+    texts: dict[str, list[str]] = {}
+    for row in fields:
+        texts.setdefault(row["dataset"], [urllib.parse.unquote(row["dataset"]).lower()])
+        if row["field"] in ("name", "description"):
+            texts[row["dataset"]].append(str(row["value"]).lower())
+    words = word.lower().split()
+    own = {url for url, parts in texts.items() if all(w in " ".join(parts) for w in words)}
+    return len(under), len(under | own)
+
+
+def check_terms(page, base: str, store: Path, tmp_path: Path) -> None:
+    page.goto(base)
+    expect(page.locator("#total")).not_to_have_text("Loading…")
+    for word, term in TERMS.items():
+        in_facet, expected = reference_counts(store, word, term)
+        # the facet count of the term, with nothing chosen
+        page.locator("#clear").click() if page.locator("#clear").is_visible() else None
+        facet = page.locator(f'#facets li[data-value="{term}"] > .row .count').first
+        expect(facet).to_have_text(f"{in_facet:,}")
+        page.locator("#q").fill(word)
+        page.locator("#q").press("Enter")
+        expect(page.locator("#total")).to_have_text(
+            f"{expected:,} dataset" + ("" if expected == 1 else "s")
+        )
+        print(f"{word!r}: {expected} datasets, {in_facet} under {term}")
+        shot(page, tmp_path, "search-" + word.replace(" ", "-"))
+
+
+def test_search_words_count_what_the_facets_count(
+    page, live_server: str, examples_store: Path, tmp_path: Path
+) -> None:
+    check_terms(page, live_server, examples_store, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def corpus_server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    from test_web_hardening import serving
+
+    store = tmp_path_factory.mktemp("corpus-browser") / "store"
+    with Catalog(store) as catalog:
+        assert catalog.harvest([corpus], base_url="https://").ok
+    with serving(store, store.parent / "log.txt") as base:
+        yield base, store
+
+
+@pytest.mark.slow
+def test_search_words_count_what_the_facets_count_on_the_corpus(
+    browser, corpus_server: tuple, tmp_path: Path
+) -> None:
+    base, store = corpus_server
+    tab = browser.new_page()
+    try:
+        check_terms(tab, base, store, tmp_path)
+        tab.goto(base + "?view=table")
+        tab.locator('#result-table th button[data-sort="size"]').click()
+        expect(tab.locator('#result-table th[aria-sort="descending"]')).to_have_count(1)
+        with Catalog(store, read_only=True) as catalog:
+            sizes = [
+                r["value"]
+                for r in catalog.query("dataset-fields").values()
+                if r["field"] == "bytes"
+            ]
+        first = tab.locator("#result-table tbody tr").first.get_attribute("data-url")
+        with Catalog(store, read_only=True) as catalog:
+            mine = [
+                r["value"]
+                for r in catalog.query("dataset-fields", dataset=first).values()
+                if r["field"] == "bytes"
+            ]
+        assert mine == [max(sizes)]
+        shot(tab, tmp_path, "corpus-table-by-size")
+        # a text search, its CSV download (compared with the API), and Back to undo it
+        tab.locator("#q").fill("lightsheet")
+        tab.locator("#q").press("Enter")
+        expect(tab.locator("#total")).not_to_have_text("15,241 datasets")
+        tab.locator(".downloads-menu summary").click()
+        with tab.expect_download() as download:
+            tab.locator('#downloads a[data-format="csv"]').click()
+        saved = tmp_path / "corpus.csv"
+        download.value.save_as(saved)
+        with urllib.request.urlopen(f"{base}api/search?q=lightsheet&sort=-size") as response:
+            api = json.load(response)
+        rows = list(csv.DictReader(io.StringIO(saved.read_text())))
+        assert [r["url"] for r in rows] == [r["url"] for r in api["results"]]
+        assert len(rows) == total(tab) == api["total"] > 0
+        tab.go_back()
+        expect(tab.locator("#total")).to_have_text("15,241 datasets")
+        # the editor runs a named query on the corpus as the Python API does
+        tab.goto(base + "editor?named=kinds")
+        expect(tab.locator("#query .CodeMirror")).to_have_count(1)
+        tab.locator("#run").click()
+        with Catalog(store, read_only=True) as catalog:
+            kinds = len(catalog.query("kinds").rows)
+        expect(tab.locator("#result-table tbody tr")).to_have_count(kinds)
+        shot(tab, tmp_path, "corpus-editor-kinds")
+    finally:
+        tab.close()
+
+
+def test_table_sorts_by_size_downloads_and_goes_back(
+    page, live_server: str, examples_store: Path, tmp_path: Path
+) -> None:
+    page.goto(live_server)
+    expect(page.locator("#total")).to_have_text("5 datasets")
+    page.locator("#view-table").click()
+    expect(page.locator("#result-table tbody tr")).to_have_count(5)
+    page.locator('#result-table th button[data-sort="size"]').click()
+    expect(page.locator('#result-table th[aria-sort="descending"]')).to_have_count(1)
+    with Catalog(examples_store, read_only=True) as catalog:
+        sizes = {
+            r["dataset"]: r["value"]
+            for r in catalog.query("dataset-fields").values()
+            if r["field"] == "bytes"
+        }
+    rows = page.locator("#result-table tbody tr")
+    assert rows.first.get_attribute("data-url") == max(sizes, key=sizes.get)
+    shot(page, tmp_path, "table-by-size")
+    # the other way on a second click: the smallest known size first
+    page.locator('#result-table th button[data-sort="size"]').click()
+    expect(page.locator('#result-table th[aria-sort="ascending"]')).to_have_count(1)
+    assert rows.first.get_attribute("data-url") == min(sizes, key=sizes.get)
+
+    choose(page, "organism", "Mammalia")
+    expect(page.locator("#total")).to_have_text("2 datasets")
+    shown = [rows.nth(i).get_attribute("data-url") for i in range(rows.count())]
+    page.locator(".downloads-menu summary").click()
+    expect(page.locator('#downloads a[data-format="csv"]')).to_have_text("CSV (2)")
+    with page.expect_download() as download:
+        page.locator('#downloads a[data-format="csv"]').click()
+    saved = tmp_path / "datasets.csv"
+    download.value.save_as(saved)
+    downloaded = list(csv.DictReader(io.StringIO(saved.read_text())))
+    query = urllib.parse.urlencode({"organism": taxon(40674), "sort": "size", "limit": 1000})
+    with urllib.request.urlopen(f"{live_server}api/search?{query}") as response:
+        api = json.load(response)
+    assert [r["url"] for r in downloaded] == [r["url"] for r in api["results"]] == shown
+    assert {r["organism_label"] for r in downloaded} <= {"Mus musculus", "Homo sapiens"}
+    shot(page, tmp_path, "downloads")
+
+    # Back undoes the filter, then the sort; Forward redoes the filter
+    page.go_back()
+    expect(page.locator("#total")).to_have_text("5 datasets")
+    expect(page.locator("#chips li")).to_have_count(0)
+    expect(page.locator('#result-table th[aria-sort="ascending"]')).to_have_count(1)
+    page.go_back()
+    expect(page.locator('#result-table th[aria-sort="descending"]')).to_have_count(1)
+    page.go_forward()
+    page.go_forward()
+    expect(page.locator("#total")).to_have_text("2 datasets")
+    expect(page.locator("#chips li")).to_have_count(1)
+    # the SPARQL that selects these datasets opens in the editor and finds the same two
+    page.evaluate("document.querySelector('.downloads-menu').open = true")
+    page.locator("#open-sparql").click()
+    expect(page.locator("#query .CodeMirror")).to_have_count(1)
+    expect(page.locator("#named")).to_have_value("")
+    page.locator("#run").click()
+    expect(page.locator("#result-table tbody tr")).to_have_count(2)
+    table = page.locator("#result-table").inner_text()
+    assert all(lastname in table for lastname in ("mouse-brain.ome.zarr", "plate-1.ome.zarr"))
+
+
+def test_editor_is_yasgui_and_links_carry_query_and_parameters(
+    page, live_server: str, tmp_path: Path
+) -> None:
+    page.goto(live_server + "editor?named=find-datasets&param.organism=NCBI:txid9606")
+    expect(page.locator("#query .CodeMirror")).to_have_count(1)  # YASGUI's editor, not a textarea
+    assert page.evaluate("typeof Yasgui.Yasqe") == "function"
+    expect(page.locator("#param-organism")).to_have_value("NCBI:txid9606")
+    page.locator("#run").click()
+    expect(page.locator("#summary")).to_contain_text("1 row")
+    assert "plate-1.ome.zarr" in page.locator("#result-table").inner_text()
+    shot(page, tmp_path, "editor-named-query")
+    # edited text goes into the address; the link shows the same query and parameter again
+    page.evaluate("editor.setValue(editor.getValue() + '\\n# edited')")
+    link = page.locator("#share").get_attribute("href")
+    assert "query=" in link and "named=find-datasets" in link and "param.organism=NCBI" in link
+    page.goto(live_server + link.lstrip("/"))
+    expect(page.locator("#param-organism")).to_have_value("NCBI:txid9606")
+    expect(page.locator("#named")).to_have_value("find-datasets")
+    assert page.evaluate("editor.getValue()").endswith("# edited")
+    # Ctrl+Enter in the editor runs the query through the page (its numbered runs), with the
+    # parameter from the link
+    page.locator("#query .CodeMirror").click()
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#summary")).to_contain_text("1 row")
+    assert "plate-1.ome.zarr" in page.locator("#result-table").inner_text()
+
+
+def test_editor_draws_only_the_latest_run_and_cancels(page, live_server: str) -> None:
+    page.goto(live_server + "editor")
+    expect(page.locator("#named")).to_have_value("datasets-by-organism")
+    # hold the first run's answer back until the second run has drawn its error
+    held: list = []
+    page.route("**/sparql", lambda route: held.append(route) if not held else route.continue_())
+    page.locator("#run").click()
+    page.evaluate("editor.setValue('SELEC nonsense')")
+    page.locator("#run").click()
+    expect(page.locator("#error")).to_contain_text("400")
+    held[0].continue_()
+    page.wait_for_timeout(1000)
+    expect(page.locator("#error")).to_contain_text("400")  # the older answer was not drawn
+    expect(page.locator("#result-table")).to_have_count(0)
+    page.unroute("**/sparql")
+    # cancel: a run whose answer is held is aborted, and says so
+    page.route("**/sparql", lambda route: None)  # never answered
+    page.locator("#run").click()
+    expect(page.locator("#cancel")).to_be_enabled()
+    page.locator("#cancel").click()
+    expect(page.locator("#error")).to_contain_text("Cancelled")
+    expect(page.locator("#cancel")).to_be_disabled()
 
 
 # ---------------------------------------------------------------------- hostile metadata

@@ -111,11 +111,31 @@ def test_pages_use_only_bundled_assets(live_server: str, page: str) -> None:
 
 
 def test_assets_fetch_nothing_from_elsewhere() -> None:
-    for path in STATIC.iterdir():
+    paths = [p for p in STATIC.rglob("*") if p.suffix in (".html", ".js", ".css")]
+    assert STATIC / "vendor" / "yasgui" / "yasgui.min.js" in paths
+    for path in paths:
         text = path.read_text("utf-8")
-        assert "@import" not in text and "url(" not in text, path.name
+        if path.suffix == ".css" or "vendor" not in path.parts:  # the vendored JS holds
+            # CSS-parsing code; what it requests is checked in the browser (test_browser.py)
+            assert "@import" not in text and "url(" not in text, path.name
         assert not re.findall(r"fetch\(\s*[\"'`]https?:", text), path.name
         assert '<script src="http' not in text and '<link href="http' not in text
+        assert "sourceMappingURL" not in text, path.name  # no .map the server lacks
+
+
+def test_yasgui_is_vendored_with_its_license_and_provenance() -> None:
+    vendor = STATIC / "vendor" / "yasgui"
+    assert "MIT License" in (vendor / "LICENSE").read_text()
+    provenance = (vendor / "PROVENANCE.md").read_text()
+    version = re.search(r"@zazuko/yasgui` (\d+\.\d+\.\d+)", provenance)
+    assert version, provenance
+    assert "scripts/vendor_yasgui.sh" in provenance
+    assert (STATIC.parents[3] / "scripts" / "vendor_yasgui.sh").exists()
+    import hashlib
+
+    for name in ("yasgui.min.js", "yasgui.min.css"):
+        digest = hashlib.sha256((vendor / name).read_bytes()).hexdigest()
+        assert f"{digest}  {name}" in provenance, f"{name} differs from what was vendored"
 
 
 def test_sparql_url_in_a_browser_opens_the_editor(live_server: str) -> None:
@@ -131,3 +151,94 @@ def test_serve_errors_are_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     result = runner.invoke(app, ["serve", "--store", str(tmp_path), "--timeout", "0"])
     assert result.exit_code == 2 and "--timeout" in result.output
+
+
+# ---------------------------------------------------------------------- sort, export, SPARQL
+
+
+def all_results(base: str, **params) -> list[dict]:
+    return api(base, "search", limit=1000, **params)["results"]
+
+
+def test_search_sorts_by_size_and_name(live_server: str, examples_store: Path) -> None:
+    with Catalog(examples_store, read_only=True) as catalog:
+        fields = catalog.query("dataset-fields").values()
+    sizes = {r["dataset"]: r["value"] for r in fields if r["field"] == "bytes"}
+    names = {r["dataset"]: r["value"] for r in fields if r["field"] == "name"}
+    assert len(sizes) >= 2, "the examples should say the size of some datasets"
+    by_size = [r["url"] for r in all_results(live_server, sort="-size")]
+    largest_first = sorted(sizes, key=lambda url: -sizes[url])
+    assert by_size[: len(sizes)] == largest_first  # datasets without a size come last
+    assert set(by_size[len(sizes) :]).isdisjoint(sizes)
+    ascending = [r["url"] for r in all_results(live_server, sort="size")]
+    assert ascending[: len(sizes)] == largest_first[::-1]
+    by_name = [r["url"] for r in all_results(live_server, sort="name")]
+    assert by_name[: len(names)] == sorted(names, key=lambda url: names[url].lower())
+    page = api(live_server, "search", sort="-size", limit=2, offset=1)["results"]
+    assert [r["url"] for r in page] == by_size[1:3]
+
+
+def test_an_unknown_sort_is_refused_with_the_choices(live_server: str) -> None:
+    status, _, body = get(f"{live_server}api/search?sort=date-of-birth")
+    data = json.loads(body)
+    assert status == 400 and "date-of-birth" in data["error"]
+    assert {"name", "size", "organism", "modality"} <= set(data["sorts"])
+    assert get(f"{live_server}api/search?sort=-")[0] == 400
+
+
+SELECTIONS = [
+    {},
+    {"organism": [taxon(40674)]},
+    {"organism": [taxon(40674)], "modality": [fbbi(246)]},
+    {"q": "mouse"},
+    {"q": "Mus musculus"},
+    {"q": "brightfield"},
+    {"q": "lightsheet"},
+    {"q": "lab brain"},
+    {"kind": ["plate", "image"]},
+    {"host": ["data.example.org"]},
+]
+
+
+@pytest.mark.parametrize("selection", SELECTIONS, ids=lambda s: urllib.parse.urlencode(s, True))
+def test_export_holds_what_the_search_finds(live_server: str, selection: dict) -> None:
+    import csv
+    import io
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    found = [r["url"] for r in all_results(live_server, sort="-size", **selection)]
+    query = urllib.parse.urlencode({**selection, "sort": "-size"}, doseq=True)
+    status, media, body = get(f"{live_server}api/export?format=csv&{query}", "*/*")
+    assert status == 200 and media.startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [r["url"] for r in rows] == found
+    status, _, body = get(f"{live_server}api/export?format=json&{query}", "*/*")
+    assert [r["url"] for r in json.loads(body)] == found
+    status, media, body = get(f"{live_server}api/export?format=parquet&{query}", "*/*")
+    assert status == 200
+    table = pq.read_table(io.BytesIO(body))
+    assert table.column("url").to_pylist() == found
+    # the same columns and values as `ngff-kg export` writes for these datasets
+    if rows:
+        assert list(rows[0]) == [c for c in table.column_names]
+
+
+@pytest.mark.parametrize("selection", SELECTIONS, ids=lambda s: urllib.parse.urlencode(s, True))
+def test_the_sparql_of_a_selection_selects_the_same_datasets(
+    live_server: str, selection: dict
+) -> None:
+    found = {r["url"] for r in all_results(live_server, **selection)}
+    query = urllib.parse.urlencode(selection, doseq=True)
+    status, media, text = get(f"{live_server}api/export?format=sparql&{query}", "*/*")
+    assert status == 200 and media.startswith("application/sparql-query")
+    form = urllib.parse.urlencode({"query": text.decode()})
+    status, _, body = get(f"{live_server}sparql?{form}", "application/sparql-results+json")
+    assert status == 200, body
+    bindings = json.loads(body)["results"]["bindings"]
+    assert {b["dataset"]["value"] for b in bindings} == found
+
+
+def test_export_errors(live_server: str) -> None:
+    assert get(f"{live_server}api/export?format=xlsx", "*/*")[0] == 400
+    assert get(f"{live_server}api/export?format=csv&sort=nope", "*/*")[0] == 400
+    assert get(f"{live_server}api/export?format=csv&colour=red&organism=x", "*/*")[0] == 200

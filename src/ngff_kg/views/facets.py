@@ -18,6 +18,7 @@ would show.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -38,6 +39,21 @@ FACET_TITLES = {
     "kind": "Kind",
 }
 MAX_LIMIT = 1000
+#: Sort keys of :meth:`FacetIndex.search` (``-key`` sorts descending): what a record holds.
+#: Datasets missing the value come last either way; ties keep the URL order.
+SORTS = (
+    "url",
+    "name",
+    "size",
+    "pixels",
+    "organism",
+    "modality",
+    "method",
+    "kind",
+    "license",
+    "host",
+    "version",
+)
 _TERMS = {"organism": "organisms", "modality": "modalities"}  # record attribute per facet
 
 
@@ -191,6 +207,7 @@ class FacetIndex:
 
         positions = [FACETS.index(f) for f in HIERARCHICAL]
         term_text: dict[str, str] = {}
+        self._term_text = term_text
         by_terms: dict[frozenset[str], str] = {}
         texts = []
         for record, values in zip(self.records, self._values, strict=True):
@@ -229,18 +246,27 @@ class FacetIndex:
         text: str = "",
         offset: int = 0,
         limit: int = 50,
+        sort: str = "",
+        *,
+        bounded: bool = True,
     ) -> SearchResult:
         """Datasets matching the chosen facet values and text, one page of them, and counts.
 
         :param selected: facet name → chosen values (IRIs for organism, modality and license).
-        :raises UsageError: an unknown facet, or a bad offset or limit.
+        :param bounded: whether ``limit`` is at most :data:`MAX_LIMIT` (not for exports).
+        :param sort: one of :data:`SORTS`, ``-`` in front for descending; empty: by URL.
+        :raises UsageError: an unknown facet or sort key, or a bad offset or limit.
         """
         chosen = {f: set(v) for f, v in (selected or {}).items() if v}
         unknown = sorted(set(chosen) - set(FACETS))
         if unknown:
             raise UsageError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACETS)}")
-        if offset < 0 or not 1 <= limit <= MAX_LIMIT:
+        if offset < 0 or limit < 1 or (bounded and limit > MAX_LIMIT):
             raise UsageError(f"offset must be >= 0 and limit between 1 and {MAX_LIMIT}")
+        descending = sort.startswith("-")
+        key = sort.removeprefix("-")
+        if sort and key not in SORTS:
+            raise UsageError(f"unknown sort {sort!r}; sorts: {', '.join(SORTS)} (-key: descending)")
         wanted = [chosen.get(f) for f in FACETS]
         words = text.lower().split()
         groups: Counter[tuple[frozenset[str], ...]] = Counter()
@@ -261,8 +287,114 @@ class FacetIndex:
                     for value in values[position]:
                         counts[value] += n
             facets[facet] = self._facet(facet, counts, chosen.get(facet, set()))
+        if key and key != "url":
+            matching = self._sorted(matching, key, descending)
+        elif descending:
+            matching.reverse()
         page = [self.records[i] for i in matching[offset : offset + limit]]
         return SearchResult(len(matching), page, facets)
+
+    def sort_value(self, record: DatasetRecord, key: str) -> Any:
+        """What ``key`` sorts ``record`` by (None: the record does not say)."""
+        if key == "size":
+            return record.bytes
+        if key == "pixels":
+            return math.prod(record.shape) if record.shape else None
+        if key in ("organism", "modality", "method"):
+            facet = "organism" if key == "organism" else "modality"
+            hierarchy = self.hierarchies[facet]
+            names = [
+                (hierarchy.label(t) or curie(t)).lower() for t in getattr(record, _TERMS[facet])
+            ]
+            return ", ".join(sorted(names)) or None
+        if key == "license":
+            return ", ".join(sorted(license_label(x).lower() for x in record.licenses)) or None
+        if key == "name":
+            return (record.name or "").lower() or None
+        value = getattr(record, key)
+        return value.lower() if isinstance(value, str) and value else None
+
+    def _sorted(self, matching: list[int], key: str, descending: bool) -> list[int]:
+        values = {i: self.sort_value(self.records[i], key) for i in matching}
+        known = [i for i in matching if values[i] is not None]
+        missing = [i for i in matching if values[i] is None]
+        known.sort(key=lambda i: values[i], reverse=descending)  # stable: ties keep URL order
+        return known + missing
+
+    def sparql(self, selected: Mapping[str, Iterable[str]] | None = None, text: str = "") -> str:
+        """A SPARQL query selecting the datasets :meth:`search` finds for the same choices and
+        text, runnable at the server's endpoint (its default graph is the union of graphs).
+
+        Hierarchical facets follow ``nkg:subClassOfOrSelf`` (``rdfs:subClassOf*``); a text word
+        matches the name, description or URL (as stored, and percent-encoded), or the terms
+        whose names hold it (listed in the query, as the index knows them).
+
+        :raises UsageError: an unknown facet.
+        """
+        chosen = {f: sorted(set(v)) for f, v in (selected or {}).items() if v}
+        unknown = sorted(set(chosen) - set(FACETS))
+        if unknown:
+            raise UsageError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACETS)}")
+        # one subquery per constraint, joined on ?dataset (hash joins of small sets)
+        parts = ["{ SELECT ?dataset WHERE { ?dataset a nkg:OmeZarrDataset } }"]
+        for facet in FACETS:
+            values = chosen.get(facet)
+            if not values:
+                continue
+            if facet in HIERARCHICAL:
+                terms = " ".join(_iri(v) for v in values)
+                parts.append(
+                    f"{{ SELECT DISTINCT ?dataset WHERE {_under(_PROPERTIES[facet], terms)} }}"
+                )
+            elif facet == "license":
+                iris = " ".join(_iri(v) for v in values)
+                parts.append(
+                    f"{{ SELECT DISTINCT ?dataset WHERE {{ VALUES ?license {{ {iris} }} "
+                    "?dataset schema:license ?license } }"
+                )
+            elif facet == "kind":
+                kinds = " ".join(_literal(v) for v in values)
+                parts.append(
+                    f"{{ SELECT DISTINCT ?dataset WHERE {{ VALUES ?kind {{ {kinds} }} "
+                    "?dataset nkg:kind ?kind } }"
+                )
+            else:
+                hosts = " ".join(_literal(v) for v in values)
+                parts.append(
+                    "{ SELECT ?dataset WHERE { ?dataset a nkg:OmeZarrDataset .\n"
+                    f"    VALUES ?host {{ {hosts} }}\n"
+                    '    FILTER(IF(STRSTARTS(STR(?dataset), "file:"), "(local files)",\n'
+                    '      STRBEFORE(STRAFTER(CONCAT(STR(?dataset), "/"), "://"), "/"))'
+                    " = ?host) } }"
+                )
+        for word in text.lower().split():
+            literal = _literal(word)
+            own = (
+                "{ ?dataset a nkg:OmeZarrDataset .\n"
+                "      OPTIONAL { ?dataset schema:name ?name }\n"
+                "      OPTIONAL { ?dataset schema:description ?description }\n"
+                '      BIND(LCASE(CONCAT(COALESCE(STR(?name), ""), " ",\n'
+                '        COALESCE(STR(?description), ""), " ", STR(?dataset))) AS ?text)\n'
+                f"      FILTER(CONTAINS(?text, {literal})\n"
+                f"        || CONTAINS(?text, LCASE(ENCODE_FOR_URI({literal})))) }}"
+            )
+            terms = " ".join(
+                _iri(t) for t, names in sorted(self._term_text.items()) if word in names
+            )
+            if terms:
+                own += "\n    UNION\n    " + _under(
+                    "(schema:taxonomicRange|schema:measurementTechnique)", terms
+                )
+            parts.append(f"{{ SELECT DISTINCT ?dataset WHERE {{\n    {own} }} }}")
+        lines = parts
+        body = "\n  ".join(lines)
+        return (
+            "# The datasets the catalogue shows for these filters (ngff-kg web catalogue).\n"
+            "PREFIX schema: <http://schema.org/>\n"
+            "PREFIX nkg: <https://w3id.org/ngff-kg/vocab#>\n"
+            "\n"
+            f"SELECT DISTINCT ?dataset\nWHERE {{\n  {body}\n}}\nORDER BY ?dataset\n"
+        )
 
     def _facet(self, facet: str, counts: Counter[str], selected: set[str]) -> list[FacetValue]:
         if facet in self._trees:
@@ -274,9 +406,37 @@ class FacetIndex:
         return values
 
 
+_PROPERTIES = {"organism": "schema:taxonomicRange", "modality": "schema:measurementTechnique"}
+
+
+def _under(prop: str, terms: str) -> str:
+    """A group: the datasets whose ``prop`` is one of ``terms`` or narrower (the store's
+    materialized ``nkg:subClassOfOrSelf``; a term the ontologies lack stands for itself)."""
+    return (
+        f"{{ VALUES ?term {{ {terms} }}\n"
+        f"      {{ ?dataset {prop} ?term }}\n"
+        f"      UNION {{ ?used nkg:subClassOfOrSelf ?term . ?dataset {prop} ?used }} }}"
+    )
+
+
+def _iri(value: str) -> str:
+    """``value`` as a SPARQL IRI reference (characters an IRI may not hold are refused)."""
+    if re.search(r'[\x00-\x20<>"{}|^`\\]', value):
+        raise UsageError(f"not an IRI: {value!r}")
+    return f"<{value}>"
+
+
+def _literal(value: str) -> str:
+    """``value`` as a SPARQL string literal."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
 __all__ = [
     "FACETS",
     "FACET_TITLES",
+    "SORTS",
     "FacetIndex",
     "FacetValue",
     "SearchResult",

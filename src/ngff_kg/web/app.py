@@ -5,7 +5,11 @@ Routes:
 - ``GET|POST /sparql``: SPARQL 1.1 Protocol queries (see :mod:`ngff_kg.web.sparql`); updates 403;
   ``OPTIONS /sparql``: the CORS preflight.
 - ``GET /api/search``: faceted search (``organism``, ``modality``, ``license``, ``host``,
-  ``kind`` repeated as needed, ``q`` free text, ``offset``, ``limit``).
+  ``kind`` repeated as needed, ``q`` free text, ``sort`` (``name``, ``size``... ``-size``
+  descending; an unknown key is a 400 listing the keys), ``offset``, ``limit``).
+- ``GET /api/export?format=csv|parquet|json|sparql``: every dataset matching the same filters,
+  text and sort, as the catalogue table of ``ngff-kg export`` (CSV, Parquet, JSON rows), or
+  the SPARQL query that selects them.
 - ``GET /api/dataset?iri=``: every triple and repair of one dataset.
 - ``GET /api/queries``: the named queries with their text and parameters.
 - ``GET /thumbnail?iri=``: the dataset's PNG thumbnail (``ngff-kg thumbnails``), 404 if none.
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
 import os
 import sys
 import time
@@ -45,14 +51,17 @@ from starlette.staticfiles import StaticFiles
 
 from ngff_kg._version import __version__
 from ngff_kg.catalog import Catalog
-from ngff_kg.errors import UsageError
+from ngff_kg.errors import MissingDependencyError, UsageError
 from ngff_kg.normalize.terms import curie
 from ngff_kg.queries import library
+from ngff_kg.views.export import catalogue_row, write_csv, write_parquet
 from ngff_kg.views.facets import (
     FACET_TITLES,
     FACETS,
     HIERARCHICAL,
+    SORTS,
     FacetIndex,
+    SearchResult,
     license_label,
     term_names,
 )
@@ -252,15 +261,20 @@ class CatalogueApp:
         return {SNAPSHOT_HEADER: f"{self.generation}; opened={self.opened}"}
 
     # ------------------------------------------------------------------ API
-    async def search(self, request: Request) -> Response:
+    def _selection(self, request: Request) -> tuple[dict[str, list[str]], str, str]:
         params = request.query_params
         selected = {f: params.getlist(f) for f in FACETS if params.getlist(f)}
+        return selected, params.get("q", ""), params.get("sort", "")
+
+    async def search(self, request: Request) -> Response:
+        params = request.query_params
+        selected, text, sort = self._selection(request)
         try:
             offset = int(params.get("offset", "0"))
             limit = int(params.get("limit", "50"))
-            result = self.index.search(selected, params.get("q", ""), offset, limit)
+            result = self.index.search(selected, text, offset, limit, sort)
         except ValueError as exc:  # UsageError is a ValueError too
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return JSONResponse({"error": str(exc), "sorts": list(SORTS)}, status_code=400)
         return JSONResponse(
             {
                 "total": result.total,
@@ -280,6 +294,40 @@ class CatalogueApp:
                     for facet in FACETS
                 ],
             }
+        )
+
+    async def export(self, request: Request) -> Response:
+        """Every dataset the filters select, as catalogue rows or as the SPARQL selecting them."""
+        selected, text, sort = self._selection(request)
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in EXPORT_FORMATS:
+            return JSONResponse(
+                {"error": f"unknown format {fmt!r}; formats: {', '.join(EXPORT_FORMATS)}"},
+                status_code=400,
+            )
+        index, hierarchies = self.index, self.hierarchies  # one snapshot throughout
+        try:
+            if fmt == "sparql":
+                body = index.sparql(selected, text).encode()
+            else:
+                found = index.search(selected, text, 0, 1, sort)
+                result = SearchResult(0, [], {})
+                if found.total:
+                    result = index.search(selected, text, 0, found.total, sort, bounded=False)
+                rows = [catalogue_row(r, hierarchies) for r in result.records]
+                body = await run_in_threadpool(_table, rows, fmt)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except MissingDependencyError as exc:  # Parquet without pyarrow
+            return JSONResponse({"error": str(exc)}, status_code=501)
+        media, suffix = EXPORT_FORMATS[fmt]
+        return Response(
+            body,
+            media_type=media,
+            headers={
+                "Content-Disposition": f'attachment; filename="ngff-kg-datasets.{suffix}"',
+                "Cache-Control": "no-store",
+            },
         )
 
     async def dataset(self, request: Request) -> Response:
@@ -406,6 +454,28 @@ class CatalogueApp:
         return _protocol(parsed)
 
 
+#: ``/api/export`` formats: media type and file suffix.
+EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
+    "parquet": ("application/vnd.apache.parquet", "parquet"),
+    "sparql": ("application/sparql-query; charset=utf-8", "rq"),
+}
+
+
+def _table(rows: list[dict[str, Any]], fmt: str) -> bytes:
+    """Catalogue rows as CSV, JSON or Parquet bytes (Parquet needs pyarrow)."""
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False).encode()
+    if fmt == "csv":
+        text = io.StringIO()
+        write_csv(rows, text)
+        return text.getvalue().encode()
+    output = io.BytesIO()
+    write_parquet(rows, output)
+    return output.getvalue()
+
+
 _READ_ONLY = "this endpoint is read-only: SPARQL updates are refused"
 
 
@@ -461,6 +531,7 @@ def create_app(
             Route("/editor", _page("editor.html")),
             Route("/sparql", state.sparql, methods=["GET", "POST"]),
             Route("/api/search", state.search),
+            Route("/api/export", state.export),
             Route("/api/dataset", state.dataset),
             Route("/api/queries", state.queries),
             Route("/thumbnail", state.thumbnail),

@@ -1,56 +1,120 @@
 // The catalogue page: facets with counts, free-text search, the result list.
-// The state lives in the address (?organism=IRI&modality=IRI&q=...), so a search can be shared.
+// The state lives in the address (?organism=IRI&modality=IRI&q=...&sort=-size&view=table), so
+// a search can be shared, and each change is a step of the history that Back undoes.
 "use strict";
 
 const FACETS = ["organism", "modality", "license", "host", "kind"];
-const PAGE = 50;
+const LIMITS = [25, 50, 100, 250, 1000];
+// Table columns: heading, sort key (clicking the heading sorts; again: the other way), cell.
+const COLUMNS = [
+  ["Name", "name", (r) => el("a", { href: datasetPage(r.url), title: r.url }, r.name || pathTail(r.url))],
+  ["Organism", "organism", (r) => r.organisms.map((t) => t.label).join(", ")],
+  ["Imaging method", "modality", (r) => r.modalities.map((t) => t.label).join(", ")],
+  ["Kind", "kind", (r) => r.kind || ""],
+  ["Size", "size", (r) => formatBytes(r.bytes) || ""],
+  ["Shape", "pixels", (r) => (r.shape ? r.shape.join(" × ") : "")],
+  ["Axes", null, (r) => r.axis_names || ""],
+  ["Pixel size", null, (r) => pixelSize(r.axes) || ""],
+  ["NGFF", "version", (r) => r.version || ""],
+  ["Host", "host", (r) => r.host],
+];
+const DESCENDING_FIRST = new Set(["size", "pixels", "version"]);
 const state = {
   selected: {}, // facet -> Set of values
   q: "",
+  sort: "",
+  limit: 50,
+  offset: 0,
+  view: "cards",
   results: [],
   total: 0,
   expanded: {}, // facet -> Set of expanded tree values
   filters: {}, // facet -> text typed in the facet's filter box
   request: 0,
+  controller: null,
 };
 
+/** The state from the address: what a shared link, a reload or Back/Forward shows. */
 function readAddress() {
   const params = new URLSearchParams(location.search);
   for (const facet of FACETS) state.selected[facet] = new Set(params.getAll(facet));
   state.q = params.get("q") || "";
+  state.sort = params.get("sort") || "";
+  const limit = Number(params.get("limit"));
+  state.limit = LIMITS.includes(limit) ? limit : 50;
+  state.offset = Math.max(0, Number(params.get("offset")) || 0);
+  state.view = params.get("view") === "table" ? "table" : "cards";
   document.getElementById("q").value = state.q;
+  document.getElementById("sort").value = state.sort;
+  if (document.getElementById("sort").value !== state.sort) {
+    // a key the menu does not list (from a table heading): add it
+    document.getElementById("sort").append(el("option", { value: state.sort }, state.sort));
+    document.getElementById("sort").value = state.sort;
+  }
+  document.getElementById("limit").value = String(state.limit);
 }
 
-function queryParams() {
+/** The filters and text: what the search, the export and the SPARQL share. */
+function filterParams() {
   const params = new URLSearchParams();
   for (const facet of FACETS) for (const value of state.selected[facet]) params.append(facet, value);
   if (state.q) params.set("q", state.q);
   return params;
 }
 
-async function search(append) {
-  const params = queryParams();
-  history.replaceState(null, "", params.toString() ? "?" + params : location.pathname);
-  params.set("offset", append ? state.results.length : 0);
-  params.set("limit", PAGE);
+function addressParams() {
+  const params = filterParams();
+  if (state.sort) params.set("sort", state.sort);
+  if (state.limit !== 50) params.set("limit", state.limit);
+  if (state.offset) params.set("offset", state.offset);
+  if (state.view !== "cards") params.set("view", state.view);
+  return params;
+}
+
+/** Record a change of filters, sort, page or view as a step of the history (Back undoes it). */
+function changed() {
+  const params = addressParams();
+  const address = params.toString() ? "?" + params : location.pathname;
+  if (address !== location.search && !(address === location.pathname && !location.search)) {
+    history.pushState(null, "", address);
+  }
+  search();
+}
+
+/** A filter changed: back to the first page. */
+function filtered() {
+  state.offset = 0;
+  changed();
+}
+
+async function search() {
+  const params = filterParams();
+  if (state.sort) params.set("sort", state.sort);
+  params.set("offset", state.offset);
+  params.set("limit", state.limit);
   const request = ++state.request;
-  const list = document.getElementById("results");
-  list.setAttribute("aria-busy", "true");
+  if (state.controller) state.controller.abort(); // an older search is of no use any more
+  const controller = (state.controller = new AbortController());
+  const busy = document.querySelector(".results");
+  busy.setAttribute("aria-busy", "true");
+  renderDownloads(null); // the links follow the filters at once; their count once known
   let data;
   try {
-    data = await getJSON("/api/search?" + params);
+    data = await getJSON("/api/search?" + params, { signal: controller.signal });
   } catch (error) {
-    showError("Search failed: " + error.message);
+    if (request === state.request) {
+      busy.removeAttribute("aria-busy");
+      showError("Search failed: " + error.message);
+    }
     return;
-  } finally {
-    if (request === state.request) list.removeAttribute("aria-busy");
   }
   if (request !== state.request) return; // a newer search has started
+  busy.removeAttribute("aria-busy");
   showError(null);
   state.total = data.total;
-  state.results = append ? state.results.concat(data.results) : data.results;
+  state.results = data.results;
   renderFacets(data.facets);
-  renderResults(append ? data.results : null);
+  renderResults();
 }
 
 function showError(message) {
@@ -144,7 +208,7 @@ function facetNode(facet, v) {
   box.addEventListener("change", () => {
     const chosen = state.selected[facet.name];
     box.checked ? chosen.add(v.value) : chosen.delete(v.value);
-    search(false);
+    filtered();
   });
   const label = el(
     "label",
@@ -191,17 +255,101 @@ function applyFilter(section, facet) {
 
 // ------------------------------------------------------------------ results
 
-function renderResults(appended) {
+function renderResults() {
   const total = document.getElementById("total");
   total.textContent = state.total.toLocaleString("en") + (state.total === 1 ? " dataset" : " datasets");
   renderChips();
+  renderDownloads(state.total);
+  const table = state.view === "table";
+  document.getElementById("results").hidden = table;
+  document.getElementById("table-view").hidden = !table;
+  for (const button of document.querySelectorAll(".view-switch button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
+  }
   const list = document.getElementById("results");
-  if (!appended) list.replaceChildren();
-  for (const r of appended || state.results) list.append(resultItem(r));
-  if (!state.results.length) list.append(el("li", { class: "muted empty" }, "No dataset matches these filters."));
-  const more = document.getElementById("more");
-  more.hidden = state.results.length >= state.total;
-  more.textContent = "Show more (" + (state.total - state.results.length).toLocaleString("en") + " left)";
+  list.replaceChildren();
+  if (table) renderTable();
+  else for (const r of state.results) list.append(resultItem(r));
+  if (!state.results.length) {
+    const empty = el("li", { class: "muted empty" }, "No dataset matches these filters.");
+    list.append(empty);
+    list.hidden = false;
+  }
+  const last = state.offset + state.results.length;
+  document.getElementById("page-info").textContent = state.total
+    ? (state.offset + 1).toLocaleString("en") + "–" + last.toLocaleString("en") + " of " + state.total.toLocaleString("en")
+    : "";
+  document.getElementById("prev").hidden = state.offset <= 0;
+  document.getElementById("next").hidden = last >= state.total;
+}
+
+function renderTable() {
+  const head = document.getElementById("table-head");
+  head.replaceChildren();
+  const key = state.sort.replace(/^-/, "");
+  const descending = state.sort.startsWith("-");
+  for (const [title, sortKey] of COLUMNS) {
+    if (!sortKey) {
+      head.append(el("th", { scope: "col" }, title));
+      continue;
+    }
+    const current = key === sortKey;
+    const button = el("button", { type: "button", class: "sort", "data-sort": sortKey }, title, current ? (descending ? " ▼" : " ▲") : "");
+    button.addEventListener("click", () => {
+      const first = DESCENDING_FIRST.has(sortKey) ? "-" + sortKey : sortKey;
+      const other = first.startsWith("-") ? sortKey : "-" + sortKey;
+      setSort(current && state.sort === first ? other : first);
+    });
+    const sorted = current ? (descending ? "descending" : "ascending") : null;
+    head.append(el("th", { scope: "col", "aria-sort": sorted }, button));
+  }
+  const body = document.getElementById("table-body");
+  body.replaceChildren(
+    ...state.results.map((r) =>
+      el("tr", { "data-url": r.url }, COLUMNS.map(([title, , cell]) => el("td", { "data-column": title }, cell(r)))),
+    ),
+  );
+}
+
+/** The last two segments of a URL ("H5_10_…_v2/color"): what tells unnamed datasets apart. */
+function pathTail(url) {
+  const parent = url.replace(/\/+$/, "").replace(/\/[^/]*$/, "");
+  return lastSegment(parent) + "/" + lastSegment(url);
+}
+
+function setSort(sort) {
+  state.sort = sort;
+  readSortMenu();
+  state.offset = 0;
+  changed();
+}
+
+function readSortMenu() {
+  const menu = document.getElementById("sort");
+  if (![...menu.options].some((o) => o.value === state.sort)) menu.append(el("option", { value: state.sort }, state.sort));
+  menu.value = state.sort;
+}
+
+/** Links to every dataset of the current filters and text, as files, and the SPARQL for them. */
+function renderDownloads(total) {
+  const list = document.getElementById("downloads");
+  list.replaceChildren();
+  const count = total === null ? "" : " (" + total.toLocaleString("en") + ")";
+  for (const [format, label] of [["csv", "CSV"], ["parquet", "Parquet"], ["json", "JSON"], ["sparql", "SPARQL query (.rq)"]]) {
+    const params = filterParams();
+    if (state.sort && format !== "sparql") params.set("sort", state.sort);
+    params.set("format", format);
+    list.append(el("li", {}, el("a", { href: "/api/export?" + params, download: "", "data-format": format }, label + (format === "sparql" ? "" : count))));
+  }
+  const open = el("button", { type: "button", class: "link-button", id: "open-sparql" }, "Open the SPARQL that selects them in the editor");
+  open.addEventListener("click", async () => {
+    const params = filterParams();
+    params.set("format", "sparql");
+    const response = await fetch("/api/export?" + params);
+    if (!response.ok) return showError("No SPARQL for these filters: " + (await response.text()));
+    location.href = "/editor?" + new URLSearchParams({ query: await response.text() });
+  });
+  list.append(el("li", {}, open));
 }
 
 function resultItem(r) {
@@ -236,7 +384,7 @@ function renderChips() {
       const remove = el("button", { type: "button", "aria-label": "Remove filter " + (labels.get(value) || value) }, "×");
       remove.addEventListener("click", () => {
         state.selected[facet].delete(value);
-        search(false);
+        filtered();
       });
       chips.append(el("li", { class: "chip" }, labels.get(value) || value, remove));
     }
@@ -247,7 +395,7 @@ function renderChips() {
     remove.addEventListener("click", () => {
       state.q = "";
       document.getElementById("q").value = "";
-      search(false);
+      filtered();
     });
     chips.append(el("li", { class: "chip" }, "“" + state.q + "”", remove));
   }
@@ -259,18 +407,42 @@ function renderChips() {
 document.getElementById("search-form").addEventListener("submit", (event) => {
   event.preventDefault();
   state.q = document.getElementById("q").value.trim();
-  search(false);
+  filtered();
 });
-document.getElementById("more").addEventListener("click", () => search(true));
 document.getElementById("clear").addEventListener("click", () => {
   for (const facet of FACETS) state.selected[facet].clear();
   state.q = "";
   document.getElementById("q").value = "";
-  search(false);
+  filtered();
+});
+document.getElementById("sort").addEventListener("change", (event) => setSort(event.target.value));
+document.getElementById("limit").addEventListener("change", (event) => {
+  state.limit = Number(event.target.value);
+  state.offset = 0;
+  changed();
+});
+for (const button of document.querySelectorAll(".view-switch button")) {
+  button.addEventListener("click", () => {
+    state.view = button.dataset.view;
+    changed();
+  });
+}
+document.getElementById("prev").addEventListener("click", () => {
+  state.offset = Math.max(0, state.offset - state.limit);
+  changed();
+});
+document.getElementById("next").addEventListener("click", () => {
+  state.offset += state.limit;
+  changed();
+});
+// Back and Forward: the address holds the state; show it again
+window.addEventListener("popstate", () => {
+  readAddress();
+  search();
 });
 
 readAddress();
-search(false);
+search();
 getJSON("/api/status").then((s) => {
   document.getElementById("status").textContent = s.datasets.toLocaleString("en") + " datasets · ngff-kg " + s.version;
 });

@@ -98,8 +98,8 @@ function lastSegment(url) {
   }
 }
 
-async function getJSON(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" } });
+async function getJSON(url, options) {
+  const response = await fetch(url, Object.assign({ headers: { Accept: "application/json" } }, options || {}));
   const data = await response.json();
   if (!response.ok) throw new Error(data.error || response.statusText);
   return data;

@@ -1,6 +1,10 @@
-// The SPARQL editor: the named queries of the library, their parameters, and a result table.
+// The SPARQL editor: YASGUI's editor (Yasqe, vendored in /static/vendor/yasgui, nothing fetched
+// from elsewhere), the named queries of the library, their parameters, and a result table.
 // Queries go to this server's /sparql endpoint; param:NAME() functions take the values typed
-// into the parameter boxes (sent as param.NAME).
+// into the parameter boxes (sent as param.NAME). The address holds the query (?named=NAME,
+// with &query=TEXT once the text is edited; ?query=TEXT alone for a query of one's own) and the
+// parameters (param.NAME=value), so a link shows the same query again. Each run has a number: only the latest run's answer or
+// error is drawn, and Cancel aborts it.
 "use strict";
 
 const STARTER = `PREFIX schema: <http://schema.org/>
@@ -12,10 +16,17 @@ SELECT ?dataset ?name WHERE {
 }
 LIMIT 20`;
 let queries = [];
+let editor = null; // the Yasqe instance
+let chosen = null; // the named query shown, if any
+const run_ = { id: 0, controller: null };
+
+function queryText() {
+  return editor.getValue();
+}
 
 function currentParams() {
   const out = new URLSearchParams();
-  out.set("query", document.getElementById("query").value);
+  out.set("query", queryText());
   document.querySelectorAll("#params input[data-param]").forEach((input) => {
     if (input.value.trim()) out.set("param." + input.dataset.param, input.value.trim());
   });
@@ -32,12 +43,30 @@ function updateDownloads() {
   }
 }
 
-function choose(name) {
-  const chosen = queries.find((q) => q.name === name);
+/** The address of this query: the named query (or the text, once edited) and the parameters. */
+function shareParams() {
+  const out = new URLSearchParams();
+  if (chosen) out.set("named", chosen.name); // its description and parameter boxes
+  if (!chosen || queryText() !== chosen.text) out.set("query", queryText());
+  document.querySelectorAll("#params input[data-param]").forEach((input) => {
+    if (input.value.trim()) out.set("param." + input.dataset.param, input.value.trim());
+  });
+  return out;
+}
+
+function updateAddress() {
+  const address = location.pathname + "?" + shareParams();
+  history.replaceState(null, "", address);
+  document.getElementById("share").setAttribute("href", address);
+  updateDownloads();
+}
+
+function choose(name, text, values) {
+  chosen = queries.find((q) => q.name === name) || null;
   const params = document.getElementById("params");
   params.replaceChildren();
   document.getElementById("description").textContent = chosen ? chosen.title + ": " + chosen.description : "";
-  document.getElementById("query").value = chosen ? chosen.text : STARTER;
+  editor.setValue(text !== undefined ? text : chosen ? chosen.text : STARTER);
   for (const p of chosen ? chosen.params : []) {
     const id = "param-" + p.name;
     params.append(
@@ -49,10 +78,11 @@ function choose(name) {
       ),
     );
   }
-  const address = new URL(location.href);
-  name ? address.searchParams.set("query", name) : address.searchParams.delete("query");
-  history.replaceState(null, "", address);
-  updateDownloads();
+  for (const [param, value] of Object.entries(values || {})) {
+    const input = document.getElementById("param-" + param);
+    if (input) input.value = value;
+  }
+  updateAddress();
 }
 
 function cell(binding) {
@@ -83,15 +113,27 @@ function renderJSON(data) {
   return rows.length.toLocaleString("en") + (rows.length === 1 ? " row" : " rows");
 }
 
+function cancel() {
+  if (run_.controller) run_.controller.abort();
+}
+
 async function run(event) {
-  if (event) event.preventDefault();
+  if (event && event.preventDefault) event.preventDefault();
+  cancel(); // a new run replaces the one still going
+  const id = ++run_.id;
+  const controller = (run_.controller = new AbortController());
   const error = document.getElementById("error");
   const summary = document.getElementById("summary");
+  const output = document.getElementById("output");
+  const current = () => id === run_.id; // only the latest run may draw
   error.hidden = true;
   summary.textContent = "Running…";
-  document.getElementById("output").setAttribute("aria-busy", "true");
+  output.setAttribute("aria-busy", "true");
+  document.getElementById("cancel").disabled = false;
   const started = performance.now();
-  let response;
+  let response = null;
+  let failure = null;
+  let body = null;
   try {
     response = await fetch("/sparql", {
       method: "POST",
@@ -100,48 +142,79 @@ async function run(event) {
         Accept: "application/sparql-results+json, text/turtle;q=0.9",
       },
       body: currentParams(),
+      signal: controller.signal,
     });
-  } catch (failure) {
-    response = null;
-    error.textContent = "The server cannot be reached: " + failure.message;
+    const type = response.headers.get("Content-Type") || "";
+    body = response.ok && type.includes("json") ? await response.json() : await response.text();
+  } catch (caught) {
+    failure = caught;
   }
-  document.getElementById("output").removeAttribute("aria-busy");
+  if (!current()) return; // a later run started: its answer, not this one, is shown
+  run_.controller = null;
+  document.getElementById("cancel").disabled = true;
+  output.removeAttribute("aria-busy");
   const ms = Math.round(performance.now() - started);
-  if (!response || !response.ok) {
-    if (response) error.textContent = response.status + " " + response.statusText + ": " + (await response.text());
+  if (failure || !response.ok) {
+    if (failure && failure.name === "AbortError") error.textContent = "Cancelled after " + ms + " ms.";
+    else if (failure) error.textContent = "The server cannot be reached: " + failure.message;
+    else error.textContent = response.status + " " + response.statusText + ": " + body;
     error.hidden = false;
     summary.textContent = "";
-    document.getElementById("output").replaceChildren();
+    output.replaceChildren();
     return;
   }
-  const type = response.headers.get("Content-Type") || "";
   let text;
-  if (type.includes("json")) {
-    text = renderJSON(await response.json());
+  if (typeof body === "object") {
+    text = renderJSON(body);
   } else {
-    const body = await response.text();
-    document.getElementById("output").replaceChildren(el("pre", { class: "rdf" }, body));
+    output.replaceChildren(el("pre", { class: "rdf" }, body));
     text = "graph result";
   }
   const truncated = response.headers.get("NGFF-KG-Truncated");
   summary.textContent = text + " in " + ms + " ms" + (truncated ? " · cut at the server's limit of " + truncated : "");
 }
 
+/** Yasqe with everything that would reach another server switched off. */
+function makeEditor() {
+  const yasqe = new Yasgui.Yasqe(document.getElementById("query"), {
+    value: "",
+    persistenceId: null, // nothing kept in localStorage: the address holds the query
+    autocompleters: [], // prefix.cc and LOV autocompletion fetch from elsewhere
+    createShareableLink: null,
+    consumeShareLink: null,
+    showQueryButton: false, // runs go through run(), with its request number and Cancel
+    resizeable: true,
+    editorHeight: "360px",
+    requestConfig: { endpoint: "/sparql", method: "POST" },
+  });
+  yasqe.query = () => run(); // Yasqe's own query path (and its Ctrl+Enter) runs ours
+  yasqe.addKeyMap({ "Ctrl-Enter": () => run(), "Cmd-Enter": () => run() });
+  yasqe.on("change", updateAddress);
+  return yasqe;
+}
+
 async function main() {
   document.getElementById("endpoint").textContent = location.origin + "/sparql";
+  editor = makeEditor();
   queries = await getJSON("/api/queries");
   const select = document.getElementById("named");
   for (const q of queries) select.append(el("option", { value: q.name }, q.name + " — " + q.title));
-  const wanted = new URLSearchParams(location.search).get("query");
-  const first = queries.find((q) => q.name === wanted) || queries.find((q) => q.name === "datasets-by-organism") || queries[0];
+  const address = new URLSearchParams(location.search);
+  const values = {};
+  for (const [key, value] of address) if (key.startsWith("param.")) values[key.slice(6)] = value;
+  const text = address.get("query");
+  const byName = (name) => queries.find((q) => q.name === name);
+  // ?named=NAME (and ?query=TEXT once edited), or ?query= holding a name (older links)
+  const named = byName(address.get("named")) || byName(text);
+  let first = named;
+  if (!named && text === null) first = byName("datasets-by-organism") || queries[0];
   select.value = first ? first.name : "";
-  choose(select.value);
+  const edited = text !== null && !byName(text) ? text : undefined;
+  choose(select.value, edited, values);
   select.addEventListener("change", () => choose(select.value));
   document.getElementById("editor").addEventListener("submit", run);
-  document.getElementById("editor").addEventListener("input", updateDownloads);
-  document.getElementById("query").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) run(event);
-  });
+  document.getElementById("editor").addEventListener("input", updateAddress);
+  document.getElementById("cancel").addEventListener("click", cancel);
   getJSON("/api/status").then((s) => {
     document.getElementById("status").textContent = "timeout " + s.timeout + " s · at most " + s.limit.toLocaleString("en") + " rows";
   });
