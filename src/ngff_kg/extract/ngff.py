@@ -10,7 +10,7 @@ import functools
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote
 
 import orjson
@@ -554,7 +554,7 @@ def _image_label(ds: str, iri: str, value: Any, out: list[rdf.Triple], notes: li
                 out.append((pair, f"<{SCHEMA}value>", rdf.literal(text)))
 
 
-def _is_finite_number(value: Any) -> bool:
+def _is_finite_number(value: Any) -> TypeGuard[int | float]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return isinstance(value, int) or math.isfinite(value)

@@ -109,7 +109,8 @@ def _to_2016(root: Any) -> Any:
     from lxml import etree
     from ome_types._conversion import ensure_2016
 
-    return ensure_2016(etree.tostring(root), as_tree=True).getroot()
+    converted: Any = ensure_2016(etree.tostring(root), as_tree=True)
+    return converted.getroot()
 
 
 def _leave_out_invalid_values(root: Any, notes: list[str]) -> None:

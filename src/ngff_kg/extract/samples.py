@@ -14,7 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ngff_kg import rdf
 from ngff_kg.errors import ExtractionError
@@ -52,7 +54,9 @@ def read_sample_list(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMI
         raise ExtractionError(f"{os.fspath(path)} is not UTF-8 text: {exc}") from exc
 
 
-def _rows(reader: csv.DictReader[str], limits: Limits, warnings: list[str]):  # type: ignore[no-untyped-def]
+def _rows(
+    reader: csv.DictReader[str], limits: Limits, warnings: list[str]
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """The rows of ``reader``; a row the csv module refuses (a field beyond its limit, a NUL
     byte) or with a field beyond ``limits.max_csv_field_chars`` is reported and skipped."""
     count = 0

@@ -170,7 +170,9 @@ def _without(
     valid (unique names, wells in range)."""
     drop: dict[tuple[Any, ...], set[int]] = {}
     for loc in locs:
-        node, where, item = doc, (), None
+        node = doc
+        where: tuple[Any, ...] = ()
+        item: tuple[tuple[Any, ...], int] | None = None
         for step in loc:
             if isinstance(step, int) and isinstance(node, list) and 0 <= step < len(node):
                 item = (where, step)

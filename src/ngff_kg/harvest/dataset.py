@@ -181,8 +181,8 @@ def _process_root(
             stage = "omexml" if message.startswith(OME_XML) else "ngff"
             errors.append(StageError(stage, message))
         warnings.extend(deep.warnings)
-        for document in deep.documents:
-            hasher.update(document)
+        for read in deep.documents:
+            hasher.update(read)
     if not source.failed and deep is not None:
         # a dataset whose documents could not all be read is read again next time
         accessed = sorted(source.accessed, key=lambda r: r[0] != CRATE_FILE)  # crate first

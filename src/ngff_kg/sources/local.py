@@ -37,6 +37,11 @@ METADATA_NAMES = frozenset(
 class MetadataSource(Protocol):
     """Documents of one root, by relative path."""
 
+    #: every document read or looked for: (path, size or -1 when missing, mtime or validator)
+    accessed: list[tuple[str, int, int | str]]
+    #: whether a read failed (then the dataset is read again next time)
+    failed: bool
+
     def get(self, path: str) -> bytes | None:
         """The bytes of the document at ``path`` (relative, ``/``-separated), or ``None``.
 
