@@ -17,6 +17,11 @@
 * **JSON-LD only**: the conversion alone (no store, no NGFF, no repair) with our fast path
   and with pyld's processed-context cache, to show where the time goes.
 
+* **against an earlier version** (``--against SRC``, the ``src`` folder of another checkout,
+  e.g. ``git worktree add /tmp/old <commit>``): the corpus harvest of this version and of that
+  one, each in a fresh process, alternated ``--repeat`` times so that both see the same
+  machine; prints both medians and their ratio (the cost of what this version adds).
+
 Everything is timed as wall-clock seconds in this process. Targets (issue #2): full corpus
 in at most 10 s, at least 10 times faster than the pyld path. Timings are not asserted
 anywhere: run this by hand and record the figures in docs/performance.md.
@@ -28,6 +33,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -132,6 +138,49 @@ def jsonld_only(corpus: Path, crates: list[str]) -> tuple[float, float]:
     return ours, time.perf_counter() - started
 
 
+#: One corpus harvest into a fresh store, timed inside the process (start-up left out).
+_ONE_RUN = """
+import sys, tempfile, time, warnings
+warnings.filterwarnings("ignore")
+from ngff_kg import Catalog
+with tempfile.TemporaryDirectory() as tmp:
+    started = time.perf_counter()
+    with Catalog(tmp + "/store") as catalog:
+        report = catalog.harvest([sys.argv[1]], base_url="https://")
+    print(time.perf_counter() - started, report.datasets_found, len(report.failed))
+"""
+
+
+def timed_in(src: Path, corpus: Path) -> tuple[float, int, int]:
+    """A corpus harvest by the ngff-kg found in ``src``, in a process of its own."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    done = subprocess.run(
+        [sys.executable, "-c", _ONE_RUN, str(corpus)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, found, failed = done.stdout.split()
+    return float(seconds), int(found), int(failed)
+
+
+def against(corpus: Path, other: Path, repeat: int) -> int:
+    here = Path(__file__).resolve().parents[1] / "src"
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(repeat):
+        for src, times in ((other, theirs), (here, ours)):
+            seconds, found, failed = timed_in(src, corpus)
+            times.append(seconds)
+            print(f"  {src}: {seconds:.2f} s, {found} datasets, {failed} failed", flush=True)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print(f"this version:    median {a:.2f} s ({', '.join(f'{t:.2f}' for t in ours)})")
+    print(f"earlier version: median {b:.2f} s ({', '.join(f'{t:.2f}' for t in theirs)})")
+    print(f"ratio this/earlier: {a / b:.3f} ({(a / b - 1) * 100:+.1f} %)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
@@ -142,10 +191,18 @@ def main() -> int:
     parser.add_argument(
         "--ngff-kg-only", action="store_true", help="time the ngff-kg harvest only (no pyld)"
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="SRC",
+        help="compare with the ngff-kg in this src folder (another checkout), alternating runs",
+    )
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
+    if args.against is not None:
+        return against(args.corpus, args.against.resolve(), args.repeat)
     warnings.filterwarnings("ignore", category=SyntaxWarning)
 
     crates = crate_files(args.corpus)
