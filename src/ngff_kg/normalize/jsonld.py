@@ -501,12 +501,15 @@ class JsonLdConverter:
         :raises UnknownContextError: the document needs a context that is not available.
         :raises ExtractionError: the document is not valid JSON-LD.
         """
-        check_depth(doc)
         try:
             try:
                 return _FastExpander(self, doc, base, patch, bnode_prefix, repair_iris).run()
             except Unsupported:
+                check_depth(doc)  # pyld recurses per level: bound it first
                 return self._pyld(doc, base, patch, bnode_prefix)
+            except RecursionError:
+                check_depth(doc)  # the bound's message, when that is why
+                raise
         except ExtractionError:
             raise
         except RecursionError as exc:  # a remote context nested deeper than MAX_DEPTH
