@@ -197,7 +197,7 @@ class Catalog:
         return library()
 
     def query(
-        self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
+        self, query: str | NamedQuery, params: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> QueryResult:
         """Run a named query, a ``.rq`` file or SPARQL text with parameters; SELECT rows.
 
@@ -214,7 +214,7 @@ class Catalog:
     def write_query(
         self,
         query: str | NamedQuery,
-        params: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
         fmt: ResultFormat | str,
         output: IO[bytes],
     ) -> None:
@@ -245,7 +245,7 @@ class Catalog:
         write_export(self, fmt, output)
 
     def dataframe(
-        self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
+        self, query: str | NamedQuery, params: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Any:
         """Run a query like :meth:`query` and return a pandas ``DataFrame`` of plain values.
 
@@ -257,7 +257,7 @@ class Catalog:
         """
         return self.query(query, params, **kwargs).to_dataframe()
 
-    def raw_query(self, query: NamedQuery, params: Mapping[str, str]) -> Any:
+    def raw_query(self, query: NamedQuery, params: Mapping[str, Any]) -> Any:
         """The pyoxigraph result object (solutions, boolean or triples) of a query."""
         bindings = bindings_for(query, params, lambda: self.ontology)
         try:
