@@ -34,6 +34,7 @@ from ngff_kg.reports import Progress
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.store.knowledge import KnowledgeStore, RdfFormat
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.check import CheckReport, check_store
 from ngff_kg.views.export import ExportFormat
 from ngff_kg.views.export import export as write_export
@@ -154,7 +155,8 @@ class Catalog:
         """
         if ontology is not None and ontology.lower() not in TERM_ONTOLOGIES:
             raise UsageError(
-                f"unknown ontology {ontology!r}: choose one of {', '.join(TERM_ONTOLOGIES)}"
+                f"unknown ontology {ontology!r}:{did_you_mean(ontology, TERM_ONTOLOGIES)} "
+                f"choose one of {', '.join(TERM_ONTOLOGIES)}"
             )
         if limit < 1:
             raise UsageError(f"limit must be at least 1, not {limit}")

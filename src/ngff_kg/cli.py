@@ -12,10 +12,10 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -39,6 +39,7 @@ from ngff_kg.reports import Problem
 from ngff_kg.sources.dask import dask_executor
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.check import CHECKS, CheckReport, Finding
 from ngff_kg.views.export import ExportFormat
 
@@ -80,6 +81,26 @@ class TextFormat(StrEnum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _choice(kind: type[_E]) -> Callable[[str], _E]:
+    """A parser of the values of ``kind`` (case-insensitive) that suggests the closest ones
+    for a mistyped value."""
+
+    def parse(value: str | _E) -> _E:
+        try:
+            return kind(str(value).lower())
+        except ValueError:
+            names = [k.value for k in kind]
+            raise typer.BadParameter(
+                f"{value!r} is not one of {', '.join(map(repr, names))}."
+                + did_you_mean(str(value), names)
+            ) from None
+
+    return parse
 
 
 #: Library errors that mean the user asked for something that cannot be done (exit status 2).
@@ -323,22 +344,20 @@ def harvest(
 @app.command("queries")
 def list_queries(
     name: Annotated[
-        str | None, typer.Argument(help="Show this query in full (parameters, columns, SPARQL).")
+        str | None, typer.Argument(help="Print this query's .rq file (header and SPARQL).")
     ] = None,
 ) -> None:
-    """List the named queries with their parameters, or show one in full."""
+    """List the named queries with their parameters, or print one: its .rq file exactly as
+    it is (the header documents it), so that `ngff-kg queries NAME > q.rq` gives a query that
+    runs."""
     if name is not None:
         with _errors():
             named = resolve_query(name)
-        out.print(f"[bold]{named.name}[/]: {named.title}", highlight=False)
-        out.print(named.description, highlight=False)
-        for p in named.params:
-            kind = "required" if p.required else "optional"
-            out.print(f"  --param {p.name}=…  ({p.type}, {kind}) {p.description}", highlight=False)
-        out.print(f"columns: {', '.join(named.columns)}", highlight=False)
-        if named.path:
-            out.print(f"file: {named.path}", highlight=False)
-        out.print(named.text, markup=False, highlight=False)
+            text = Path(named.path).read_bytes() if named.path else named.text.encode()
+        sys.stdout.buffer.write(text)
+        sys.stdout.buffer.flush()
+        if named.path and err.is_terminal:
+            err.print(f"file: {named.path}", highlight=False, soft_wrap=True)
         return
     table = Table(show_lines=False)
     table.add_column("name", no_wrap=True, style="bold")
@@ -363,7 +382,12 @@ def query(
     ] = None,
     fmt: Annotated[
         QueryFormat,
-        typer.Option("--format", "-f", help="table, csv, tsv or json (SPARQL 1.1 results)."),
+        typer.Option(
+            "--format",
+            "-f",
+            parser=_choice(QueryFormat),
+            help="table, csv, tsv or json (SPARQL 1.1 results).",
+        ),
     ] = QueryFormat.TABLE,
 ) -> None:
     """Run a query against the store."""
@@ -446,6 +470,7 @@ def export(
         typer.Option(
             "--format",
             "-f",
+            parser=_choice(ExportFormat),
             help="nquads, trig or turtle (the graph); parquet or csv (one row per dataset).",
         ),
     ],
@@ -477,7 +502,8 @@ def terms(
         ),
     ] = None,
     fmt: Annotated[
-        TextFormat, typer.Option("--format", "-f", help="table, csv or json.")
+        TextFormat,
+        typer.Option("--format", "-f", parser=_choice(TextFormat), help="table, csv or json."),
     ] = TextFormat.TABLE,
 ) -> None:
     """Look up ontology terms offline by identifier, label or synonym, best match first."""
@@ -492,7 +518,8 @@ def terms(
 def check(
     store: StoreOption,
     fmt: Annotated[
-        TextFormat, typer.Option("--format", "-f", help="table, csv or json.")
+        TextFormat,
+        typer.Option("--format", "-f", parser=_choice(TextFormat), help="table, csv or json."),
     ] = TextFormat.TABLE,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit with status 1 when anything is found.")

@@ -53,6 +53,7 @@ from ngff_kg._resources import resource_dir
 from ngff_kg.errors import QueryError, QueryNotFoundError, TermError
 from ngff_kg.normalize.terms import canonical_iri, ontology_of
 from ngff_kg.ontology.index import OntologyIndex, rank_iri
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.vocab import XSD
 
 PARAM_NS = "https://w3id.org/ngff-kg/param#"
@@ -174,11 +175,9 @@ def resolve_query(spec: str) -> NamedQuery:
         return parse_query(path.read_text("utf-8"), path.stem, str(path))
     if re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", spec, re.I):
         return parse_query(spec)
-    close = [n for n in lib if spec.lower() in n or n in spec.lower()]
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise QueryNotFoundError(
-        f"no query named {spec!r}.{hint} 'ngff-kg queries' lists them; a path ending in .rq "
-        "or SPARQL text also works"
+        f"no query named {spec!r}.{did_you_mean(spec, lib)} 'ngff-kg queries' lists them; a "
+        "path ending in .rq or SPARQL text also works"
     )
 
 
@@ -343,7 +342,8 @@ def write_results(results: Any, fmt: ResultFormat | str, output: IO[bytes]) -> N
         fmt = ResultFormat(fmt)
     except ValueError:
         known = ", ".join(f.value for f in ResultFormat)
-        raise QueryError(f"unknown result format {fmt!r}; use one of {known}") from None
+        hint = did_you_mean(str(fmt), [f.value for f in ResultFormat])
+        raise QueryError(f"unknown result format {fmt!r};{hint} use one of {known}") from None
     if isinstance(results, ox.QueryTriples):
         raise QueryError("a CONSTRUCT or DESCRIBE query has no table of results to write")
     output.write(results.serialize(format=_RESULT_FORMATS[fmt]))

@@ -9,11 +9,19 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, TREE
+from rdflib.plugins.sparql import prepareQuery
 from typer.testing import CliRunner
 
+from ngff_kg.catalog import Catalog
 from ngff_kg.cli import app
+from ngff_kg.queries import library
 
 runner = CliRunner()
+
+
+def _flat(output: str) -> str:
+    """An error message without the box and line breaks rich draws around it."""
+    return " ".join(output.replace("│", " ").split())
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +80,8 @@ def test_usage_errors_exit_2_without_traceback(
 def test_unknown_formats_are_refused_with_the_choices(args: list[str], choices: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert "'yaml' is not one of" in result.output and choices in result.output
+    message = _flat(result.output)
+    assert "'yaml' is not one of" in message and choices in message
     assert "Traceback" not in result.output
 
 
@@ -167,11 +176,41 @@ def test_version() -> None:
     assert result.exit_code == 0 and __version__ in result.output
 
 
-def test_queries_shows_one_query() -> None:
-    result = runner.invoke(app, ["queries", "find-datasets"])
-    assert result.exit_code == 0
-    assert "--param organism" in result.output and "SELECT DISTINCT ?dataset" in result.output
+def test_queries_prints_the_query_file_as_it_is(tmp_path: Path) -> None:
+    """`ngff-kg queries NAME > q.rq` gives the library file byte for byte: a query that
+    parses and runs (long lines are not wrapped at the terminal width)."""
+    catalog = Catalog(None)
+    for name, named in library().items():
+        assert named.path is not None
+        original = Path(named.path).read_bytes()
+        result = runner.invoke(app, ["queries", name], terminal_width=80)
+        assert result.exit_code == 0, result.output
+        assert result.stdout_bytes == original, name
+        copy = tmp_path / f"{name}.rq"
+        copy.write_bytes(result.stdout_bytes)
+        catalog.query(str(copy))  # Oxigraph parses and runs it, parameters bound
+        if "LATERAL" not in named.text:  # an Oxigraph extension, not SPARQL 1.1
+            prepareQuery(copy.read_text("utf-8"))  # rdflib's SPARQL 1.1 parser
+    widest = max(len(line) for q in library().values() for line in q.text.splitlines())
+    assert widest > 80  # the check above would have seen wrapping
     assert runner.invoke(app, ["queries", "nope"]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "suggestion"),
+    [
+        (["queries", "datasets-by-organsim"], "Did you mean 'datasets-by-organism'"),
+        (["query", "kindz", "--store", "x"], "Did you mean 'kinds'?"),
+        (["query", "kinds", "--store", "x", "--format", "jsn"], "Did you mean 'json'?"),
+        (["export", "--store", "x", "--format", "turtel"], "Did you mean 'turtle'?"),
+        (["terms", "mouse", "--format", "cvs"], "Did you mean 'csv'?"),
+        (["terms", "mouse", "--ontology", "ncbitaxo"], "Did you mean 'ncbitaxon'?"),
+    ],
+)
+def test_mistyped_names_get_the_closest(args: list[str], suggestion: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert suggestion in _flat(result.output)
 
 
 def test_max_nodes_per_dataset_option(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from ngff_kg.errors import UsageError
 from ngff_kg.normalize.terms import curie
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.records import DatasetRecord, Hierarchy
 
 FACETS = ("organism", "modality", "license", "host", "kind")
@@ -238,7 +239,8 @@ class FacetIndex:
         chosen = {f: set(v) for f, v in (selected or {}).items() if v}
         unknown = sorted(set(chosen) - set(FACETS))
         if unknown:
-            raise UsageError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACETS)}")
+            hint = did_you_mean(unknown[0], FACETS)
+            raise UsageError(f"unknown facet {unknown[0]!r};{hint} facets: {', '.join(FACETS)}")
         if offset < 0 or not 1 <= limit <= MAX_LIMIT:
             raise UsageError(f"offset must be >= 0 and limit between 1 and {MAX_LIMIT}")
         wanted = [chosen.get(f) for f in FACETS]
