@@ -19,6 +19,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -555,25 +556,20 @@ def _print_check(report: CheckReport, show: int) -> None:
     for finding in report.findings:
         by_check.setdefault(finding.check, []).append(finding)
     for name, findings in by_check.items():
-        table = Table(title=f"{name} ({counts[name]} datasets)", title_justify="left")
-        table.add_column("dataset", overflow="fold")
-        table.add_column("value", overflow="fold")
-        table.add_column("detail", overflow="fold")
-        for finding in findings[:show]:
-            table.add_row(finding.dataset, _cell(finding.value), finding.detail)
-        out.print(table)
+        out.print(f"\n[italic]{name} ({counts[name]} datasets)[/]", highlight=False)
+        rows = [[f.dataset, _cell(f.value), f.detail] for f in findings[:show]]
+        _print_grid(["dataset", "value", "detail"], rows)
         if len(findings) > show:
             out.print(f"... and {len(findings) - show} more (--show N, or --format csv for all)")
     if report.repairs:
-        repairs = Table(title="repairs applied", title_justify="left")
-        for column in ("kind", "original", "repaired", "datasets"):
-            repairs.add_column(column, overflow="fold")
+        out.print("\n[italic]repairs applied[/]", highlight=False)
         shown: dict[str, int] = {}
+        rows = []
         for r in report.repairs:
             shown[r["kind"]] = shown.get(r["kind"], 0) + 1
             if shown[r["kind"]] <= show:
-                repairs.add_row(r["kind"], r["original"], _cell(r["repaired"]), str(r["datasets"]))
-        out.print(repairs)
+                rows.append([r["kind"], r["original"], _cell(r["repaired"]), str(r["datasets"])])
+        _print_grid(["kind", "original", "repaired", "datasets"], rows)
         hidden = sum(max(0, n - show) for n in shown.values())
         if hidden:
             out.print(f"... and {hidden} more repairs (--show N, or --format csv for all)")
@@ -588,23 +584,42 @@ def _print_rows(rows: list[dict[str, str]], fmt: TextFormat, columns: list[str])
         writer.writeheader()
         writer.writerows(rows)
     else:
-        table = Table()
-        for column in columns:
-            table.add_column(column.replace("_", " "), overflow="fold")
-        for row in rows:
-            table.add_row(*(row[c] for c in columns))
-        out.print(table)
+        _print_grid([c.replace("_", " ") for c in columns], [[r[c] for c in columns] for r in rows])
 
 
 def _print_table(result: QueryResult) -> None:
     """Rows as a table; ontology IRIs shown as CURIEs (NCBITaxon:10090) to stay readable."""
-    table = Table()
-    for column in result.columns:
-        table.add_column(column, overflow="fold")
-    for row in result.values():
-        table.add_row(*(_cell(v) for v in row.values()))
-    out.print(table)
+    _print_grid(result.columns, [[_cell(v) for v in row.values()] for row in result.values()])
     err.print(f"{len(result.rows)} rows")
+
+
+def _print_grid(columns: list[str], rows: list[list[str]]) -> None:
+    """Rows as a table whose identifiers (IRIs, CURIEs, numbers: cells without spaces) are
+    never wrapped; only text wraps. When the identifiers alone are wider than the terminal,
+    each row is printed as a block of ``column: value`` lines instead."""
+    ids = [all(not any(ch.isspace() for ch in row[i]) for row in rows) for i in range(len(columns))]
+    widths = [max([len(columns[i]), *(len(row[i]) for row in rows)]) for i in range(len(columns))]
+    # a column's width is its content plus two of padding and one of border
+    needed = 1 + sum(
+        w + 3 if is_id else min(w, 12) + 3 for w, is_id in zip(widths, ids, strict=True)
+    )
+    if needed > out.width:
+        for number, row in enumerate(rows):
+            if number:
+                out.print()
+            for name, value in zip(columns, row, strict=True):
+                if value:
+                    out.print(f"[bold]{name}[/]: {escape(value)}", highlight=False, soft_wrap=True)
+        return
+    table = Table()
+    for name, is_id, width in zip(columns, ids, widths, strict=True):
+        if is_id:
+            table.add_column(name, no_wrap=True, min_width=width)
+        else:
+            table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(v) for v in row))
+    out.print(table)
 
 
 def _cell(value: object) -> str:

@@ -234,3 +234,23 @@ def test_max_nodes_per_dataset_option(tmp_path: Path) -> None:
         ["harvest", str(EXAMPLES), "--store", str(tmp_path / "t"), "--max-nodes-per-dataset", "0"],
     )
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_identifiers_are_never_wrapped_on_80_columns(store: Path) -> None:
+    """Every identifier of the results appears whole on one line of an 80-column table (or
+    of the row-per-block layout when they do not fit side by side)."""
+    terms = runner.invoke(app, ["terms", "mouse", "-n", "5", "-f", "csv"])
+    ids = [row["id"] for row in csv.DictReader(io.StringIO(terms.stdout))]
+    table = runner.invoke(app, ["terms", "mouse", "-n", "5"], terminal_width=80)
+    assert table.exit_code == 0 and "┃ id" in table.stdout  # still a table
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    for identifier in ids:
+        assert any(identifier in line for line in table.stdout.splitlines()), identifier
+    rows = runner.invoke(app, ["query", "dataset-axes", "-s", str(store), "-f", "csv"])
+    datasets = {row["dataset"] for row in csv.DictReader(io.StringIO(rows.stdout))}
+    assert datasets and max(len(d) for d in datasets) > 60
+    shown = runner.invoke(app, ["query", "dataset-axes", "-s", str(store)], terminal_width=80)
+    assert shown.exit_code == 0
+    lines = shown.stdout.splitlines()
+    for dataset in datasets:
+        assert any(dataset in line for line in lines), dataset
