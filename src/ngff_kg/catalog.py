@@ -86,6 +86,7 @@ class Catalog:
         *,
         base_url: str | None = None,
         progress: Progress | None = None,
+        total: Progress | None = None,
         max_nodes_per_dataset: int = MAX_NODES,
         force: bool = False,
         prune: bool = False,
@@ -104,6 +105,9 @@ class Catalog:
         Last-Modified) are not read again, unless ``force``; ``prune`` removes datasets below
         the walked directories and prefixes that are gone.
 
+        :param progress: called with the number of datasets read so far.
+        :param total: called once with the number of datasets to read, as soon as the sources
+            have all been walked (directories, prefixes) and read (sample lists).
         :param base_url: URL of each source directory; ``"https://"`` for a tree whose first
             path component is the host. Without it datasets get ``file://`` IRIs.
         :param max_nodes_per_dataset: read at most this many node documents (groups and
@@ -129,7 +133,7 @@ class Catalog:
                 output=Path(output) if output is not None else None,
             )
         harvester = Harvester(
-            self.store, self.converter, options, progress=progress, executor=executor
+            self.store, self.converter, options, progress=progress, executor=executor, total=total
         )
         try:
             return harvester.harvest(list(sources))

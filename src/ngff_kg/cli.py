@@ -20,8 +20,18 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from ngff_kg._version import __version__
 from ngff_kg.catalog import Catalog
@@ -282,17 +292,7 @@ def harvest(
         catalog = Catalog(store if output is None else None, contexts=contexts or ())
     except NgffKgError as exc:
         raise _fail(str(exc), 2) from None
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.completed} datasets"),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=quiet or not err.is_terminal,
-    )
+    progress = _progress_bar(quiet)
     started = time.perf_counter()
 
     def advance(done: int) -> None:
@@ -300,10 +300,15 @@ def harvest(
         rate = f"{done / seconds:,.0f} datasets/s" if seconds > 0.5 else ""
         progress.update(task, completed=done, rate=rate)
 
+    def known(total: int) -> None:  # the walk is over: a bar that fills, and an ETA
+        progress.update(task, total=max(total, progress.tasks[0].completed))
+
     try:
         with progress, dask_executor(executor, scheduler, workers) as jobs:
             task = progress.add_task("harvesting", total=None, rate="")
-            report = catalog.harvest(sources, progress=advance, executor=jobs, options=options)
+            report = catalog.harvest(
+                sources, progress=advance, total=known, executor=jobs, options=options
+            )
     except (SourceNotFoundError, UsageError) as exc:
         raise _fail(str(exc), 2) from None
     except NgffKgError as exc:
@@ -688,16 +693,7 @@ def enrich(
     if license is not None and not create:
         raise _fail("--license is only used with --create", 2)
     summary_console = err if dry_run else out
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.completed} datasets"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=quiet or not err.is_terminal,
-    )
+    progress = _progress_bar(quiet)
 
     def print_diff(_path: str, diff: str) -> None:
         try:
@@ -708,7 +704,7 @@ def enrich(
             raise typer.Exit(0) from None
 
     with progress, _errors():
-        task = progress.add_task("enriching", total=None)
+        task = progress.add_task("enriching", total=None, rate="")
         options = EnrichOptions(
             base_url=base_url,
             dry_run=dry_run,
@@ -743,6 +739,43 @@ def enrich(
         err.print("use --create --license IRI to write crates where there are none")
     if not report.ok:
         raise typer.Exit(1)
+
+
+class _Count(ProgressColumn):
+    """``done/total datasets`` once the total is known, ``done datasets`` before."""
+
+    def render(self, task: Task) -> Text:
+        done = f"{task.completed:,.0f}"
+        if task.total is not None:
+            done += f"/{task.total:,.0f}"
+        return Text(f"{done} datasets")
+
+
+class _Remaining(TimeRemainingColumn):
+    """The estimated time left, or nothing while the total is unknown."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text.assemble("ETA ", super().render(task))
+
+
+def _progress_bar(quiet: bool) -> Progress:
+    """A progress bar on standard error (none with --quiet or when it is not a terminal):
+    a pulsing bar and the count while the total is unknown; then the bar fills, with the
+    count out of the total and the time left."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(bar_width=None),
+        _Count(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        _Remaining(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
 
 
 def _print_problems(title: str, problems: list[Problem], show: int) -> None:

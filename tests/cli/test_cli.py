@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, TREE
 from rdflib.plugins.sparql import prepareQuery
+from rich.console import Console
 from typer.testing import CliRunner
 
+from ngff_kg import cli
 from ngff_kg.catalog import Catalog
 from ngff_kg.cli import app
 from ngff_kg.queries import library
@@ -254,3 +256,28 @@ def test_identifiers_are_never_wrapped_on_80_columns(store: Path) -> None:
     lines = shown.stdout.splitlines()
     for dataset in datasets:
         assert any(dataset in line for line in lines), dataset
+
+
+def test_harvest_progress_shows_the_total_once_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library announces the total once the sources are walked; the bar shows the count
+    out of it and an ETA."""
+    seen: list[tuple[str, int]] = []
+    with Catalog(None) as catalog:
+        report = catalog.harvest(
+            [EXAMPLES],
+            base_url="https://",
+            progress=lambda done: seen.append(("done", done)),
+            total=lambda total: seen.append(("total", total)),
+        )
+    totals = [n for kind, n in seen if kind == "total"]
+    done = [n for kind, n in seen if kind == "done"]
+    assert totals == [report.datasets_found] and done[-1] == report.datasets_found
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=150))
+    result = runner.invoke(app, ["harvest", str(EXAMPLES), "-s", str(tmp_path / "kg")])
+    assert result.exit_code == 0, result.output
+    shown = screen.getvalue()
+    found = report.datasets_found
+    assert f"{found}/{found} datasets" in shown and "ETA" in shown
