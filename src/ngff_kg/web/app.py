@@ -56,10 +56,12 @@ from ngff_kg.views.facets import (
     term_names,
 )
 from ngff_kg.views.records import (
+    METADATA_SOURCE,
     DatasetRecord,
     Hierarchy,
     read_hierarchies,
     read_records,
+    shown_source,
 )
 from ngff_kg.web.guard import MAX_BODY_BYTES, MAX_QUERY_STRING_BYTES, Guard
 from ngff_kg.web.sparql import QueryPool, QueryRequest, parse_request
@@ -265,8 +267,12 @@ class CatalogueApp:
         graphs: dict[str, list[list[dict[str, Any]]]] = {}
         for s in detail.statements:
             graph = _term_json(s.graph)["value"]
+            shown = _term_json(s.object)
+            if s.predicate.value == METADATA_SOURCE and s.subject.value == iri:
+                # not the harvesting machine's file:// path: the file in the dataset
+                shown = {"type": "literal", "value": shown_source(iri, s.object.value)}
             graphs.setdefault(graph, []).append(
-                [_term_json(s.subject), _term_json(s.predicate), _term_json(s.object)]
+                [_term_json(s.subject), _term_json(s.predicate), shown]
             )
         return JSONResponse(
             {
