@@ -680,7 +680,8 @@ def enrich(
         str | None,
         typer.Option(
             "--date-published",
-            help="datePublished for crates without one (default: the crate file's date).",
+            help="datePublished for crates without one (default: the crate's dateCreated or "
+            "the images' acquisition date; none, with a warning, when nothing says it).",
         ),
     ] = None,
     contexts: ContextsOption = None,
