@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from textwrap import fill
 
 import matplotlib
 
 matplotlib.use("Agg")  # draw to files; no display needed
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
+import pandas as pd
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ngff_kg import Catalog
 
@@ -48,19 +51,39 @@ def main() -> None:
     print("\nTop organisms\n" + organisms[["label", "datasets"]].to_string(index=False))
     print("\nTop imaging methods\n" + modalities[["label", "datasets"]].to_string(index=False))
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    for axes, table, title in (
-        (left, organisms, "Organism"),
-        (right, modalities, "Imaging method"),
-    ):
-        names = table["label"].fillna(table.iloc[:, 0])  # the IRI where the ontology has no label
-        axes.barh(names[::-1], table["datasets"][::-1], color="#0b6bcb")
-        axes.set_title(f"Datasets by {title.lower()}")
-        axes.set_xlabel("datasets")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     chart = out / "datasets-by-organism-and-modality.png"
-    figure.savefig(chart, dpi=120)
+    draw_chart([("organism", organisms), ("imaging method", modalities)], chart)
     print(f"\nchart: {chart}")
+
+
+def draw_chart(panels: list[tuple[str, pd.DataFrame]], chart: Path) -> None:
+    """Horizontal bars, one panel above the other so that long names have room, on a log
+    scale (one organism can have a thousand times the datasets of the next), each bar with
+    its count written at its end."""
+    rows = sum(max(len(table), 1) for _, table in panels)
+    figure, axes_list = plt.subplots(
+        len(panels),
+        1,
+        figsize=(9, 1.2 + 0.32 * rows + 0.6 * len(panels)),
+        layout=ConstrainedLayoutEngine(w_pad=0.1),  # inches kept free around the labels
+        height_ratios=[max(len(table), 1) for _, table in panels],
+    )
+    for axes, (title, table) in zip(axes_list, panels, strict=True):
+        # the IRI where the ontology has no label; long names wrapped, not overlapping
+        names = table["label"].fillna(table.iloc[:, 0]).map(lambda n: fill(str(n), 30))
+        counts = table["datasets"].astype(int)
+        bars = axes.barh(names[::-1], counts[::-1], color="#0b6bcb")
+        axes.bar_label(bars, labels=[f"{n:,}" for n in counts[::-1]], padding=3, fontsize=8)
+        axes.set_xscale("log")
+        axes.set_xlim(0.8, max(10, counts.max() * 4 if len(counts) else 0))  # room for labels
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
+        axes.xaxis.set_minor_formatter(NullFormatter())  # decades only: 1, 10, 100…
+        axes.set_title(f"Datasets by {title}", loc="left")
+        axes.set_xlabel("datasets (log scale)")
+        axes.tick_params(axis="y", labelsize=9)
+        axes.spines[["top", "right"]].set_visible(False)
+    figure.savefig(chart, dpi=120)
+    plt.close(figure)
 
 
 if __name__ == "__main__":

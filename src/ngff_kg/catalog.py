@@ -37,6 +37,7 @@ from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.pixels import MAX_BYTES
 from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.store.knowledge import KnowledgeStore, RdfFormat
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.check import CheckReport, check_store
 from ngff_kg.views.export import ExportFormat
 from ngff_kg.views.export import export as write_export
@@ -96,6 +97,7 @@ class Catalog:
         *,
         base_url: str | None = None,
         progress: Progress | None = None,
+        total: Progress | None = None,
         max_nodes_per_dataset: int = MAX_NODES,
         force: bool = False,
         prune: bool = False,
@@ -114,6 +116,9 @@ class Catalog:
         Last-Modified) are not read again, unless ``force``; ``prune`` removes datasets below
         the walked directories and prefixes that are gone.
 
+        :param progress: called with the number of datasets read so far.
+        :param total: called once with the number of datasets to read, as soon as the sources
+            have all been walked (directories, prefixes) and read (sample lists).
         :param base_url: URL of each source directory; ``"https://"`` for a tree whose first
             path component is the host. Without it datasets get ``file://`` IRIs.
         :param max_nodes_per_dataset: read at most this many node documents (groups and
@@ -144,7 +149,12 @@ class Catalog:
                     dask_executor(options.executor, options.scheduler, options.workers)
                 )
             harvester = Harvester(
-                self.store, self.converter, options, progress=progress, executor=executor
+                self.store,
+                self.converter,
+                options,
+                progress=progress,
+                executor=executor,
+                total=total,
             )
             try:
                 return harvester.harvest(list(sources))
@@ -170,7 +180,8 @@ class Catalog:
         """
         if ontology is not None and ontology.lower() not in TERM_ONTOLOGIES:
             raise UsageError(
-                f"unknown ontology {ontology!r}: choose one of {', '.join(TERM_ONTOLOGIES)}"
+                f"unknown ontology {ontology!r}:{did_you_mean(ontology, TERM_ONTOLOGIES)} "
+                f"choose one of {', '.join(TERM_ONTOLOGIES)}"
             )
         if limit < 1:
             raise UsageError(f"limit must be at least 1, not {limit}")
@@ -213,7 +224,7 @@ class Catalog:
         return library()
 
     def query(
-        self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
+        self, query: str | NamedQuery, params: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> QueryResult:
         """Run a named query, a ``.rq`` file or SPARQL text with parameters; SELECT rows.
 
@@ -230,7 +241,7 @@ class Catalog:
     def write_query(
         self,
         query: str | NamedQuery,
-        params: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
         fmt: ResultFormat | str,
         output: IO[bytes],
     ) -> None:
@@ -261,7 +272,7 @@ class Catalog:
         write_export(self, fmt, output)
 
     def dataframe(
-        self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
+        self, query: str | NamedQuery, params: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Any:
         """Run a query like :meth:`query` and return a pandas ``DataFrame`` of plain values.
 
@@ -273,7 +284,7 @@ class Catalog:
         """
         return self.query(query, params, **kwargs).to_dataframe()
 
-    def raw_query(self, query: NamedQuery, params: Mapping[str, str]) -> Any:
+    def raw_query(self, query: NamedQuery, params: Mapping[str, Any]) -> Any:
         """The pyoxigraph result object (solutions, boolean or triples) of a query."""
         bindings = bindings_for(query, params, lambda: self.ontology)
         try:

@@ -12,15 +12,26 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from ngff_kg._version import __version__
 from ngff_kg.catalog import Catalog
@@ -39,6 +50,7 @@ from ngff_kg.queries import QueryResult, library, resolve_query
 from ngff_kg.reports import Problem
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.check import CHECKS, CheckReport, Finding
 from ngff_kg.views.export import ExportFormat
 
@@ -80,6 +92,26 @@ class TextFormat(StrEnum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _choice(kind: type[_E]) -> Callable[[str], _E]:
+    """A parser of the values of ``kind`` (case-insensitive) that suggests the closest ones
+    for a mistyped value."""
+
+    def parse(value: str | _E) -> _E:
+        try:
+            return kind(str(value).lower())
+        except ValueError:
+            names = [k.value for k in kind]
+            raise typer.BadParameter(
+                f"{value!r} is not one of {', '.join(map(repr, names))}."
+                + did_you_mean(str(value), names)
+            ) from None
+
+    return parse
 
 
 #: Library errors that mean the user asked for something that cannot be done (exit status 2).
@@ -258,17 +290,7 @@ def harvest(
             scheduler=scheduler,
             workers=workers,
         )
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.completed} datasets"),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=quiet or not err.is_terminal,
-    )
+    progress = _progress_bar(quiet)
     started = time.perf_counter()
 
     def advance(done: int) -> None:
@@ -276,13 +298,16 @@ def harvest(
         rate = f"{done / seconds:,.0f} datasets/s" if seconds > 0.5 else ""
         progress.update(task, completed=done, rate=rate)
 
+    def known(total: int) -> None:  # the walk is over: a bar that fills, and an ETA
+        progress.update(task, total=max(total, progress.tasks[0].completed))
+
     with (
         _errors(),
         Catalog(store if output is None else None, contexts=contexts or ()) as catalog,
         progress,
     ):
         task = progress.add_task("harvesting", total=None, rate="")
-        report = catalog.harvest(sources, progress=advance, options=options)
+        report = catalog.harvest(sources, progress=advance, total=known, options=options)
     summary = Table.grid(padding=(0, 2))
     summary.add_row("datasets found", str(report.datasets_found))
     summary.add_row("harvested", str(report.datasets_harvested))
@@ -318,22 +343,20 @@ def harvest(
 @app.command("queries")
 def list_queries(
     name: Annotated[
-        str | None, typer.Argument(help="Show this query in full (parameters, columns, SPARQL).")
+        str | None, typer.Argument(help="Print this query's .rq file (header and SPARQL).")
     ] = None,
 ) -> None:
-    """List the named queries with their parameters, or show one in full."""
+    """List the named queries with their parameters, or print one: its .rq file exactly as
+    it is (the header documents it), so that `ngff-kg queries NAME > q.rq` gives a query that
+    runs."""
     if name is not None:
         with _errors():
             named = resolve_query(name)
-        out.print(f"[bold]{named.name}[/]: {named.title}", highlight=False)
-        out.print(named.description, highlight=False)
-        for p in named.params:
-            kind = "required" if p.required else "optional"
-            out.print(f"  --param {p.name}=…  ({p.type}, {kind}) {p.description}", highlight=False)
-        out.print(f"columns: {', '.join(named.columns)}", highlight=False)
-        if named.path:
-            out.print(f"file: {named.path}", highlight=False)
-        out.print(named.text, markup=False, highlight=False)
+            text = Path(named.path).read_bytes() if named.path else named.text.encode()
+        sys.stdout.buffer.write(text)
+        sys.stdout.buffer.flush()
+        if named.path and err.is_terminal:
+            err.print(f"file: {named.path}", highlight=False, soft_wrap=True)
         return
     table = Table(show_lines=False)
     table.add_column("name", no_wrap=True, style="bold")
@@ -358,7 +381,12 @@ def query(
     ] = None,
     fmt: Annotated[
         QueryFormat,
-        typer.Option("--format", "-f", help="table, csv, tsv or json (SPARQL 1.1 results)."),
+        typer.Option(
+            "--format",
+            "-f",
+            parser=_choice(QueryFormat),
+            help="table, csv, tsv or json (SPARQL 1.1 results).",
+        ),
     ] = QueryFormat.TABLE,
 ) -> None:
     """Run a query against the store."""
@@ -441,6 +469,7 @@ def export(
         typer.Option(
             "--format",
             "-f",
+            parser=_choice(ExportFormat),
             help="nquads, trig or turtle (the graph); parquet or csv (one row per dataset).",
         ),
     ],
@@ -472,7 +501,8 @@ def terms(
         ),
     ] = None,
     fmt: Annotated[
-        TextFormat, typer.Option("--format", "-f", help="table, csv or json.")
+        TextFormat,
+        typer.Option("--format", "-f", parser=_choice(TextFormat), help="table, csv or json."),
     ] = TextFormat.TABLE,
 ) -> None:
     """Look up ontology terms offline by identifier, label or synonym, best match first."""
@@ -487,7 +517,8 @@ def terms(
 def check(
     store: StoreOption,
     fmt: Annotated[
-        TextFormat, typer.Option("--format", "-f", help="table, csv or json.")
+        TextFormat,
+        typer.Option("--format", "-f", parser=_choice(TextFormat), help="table, csv or json."),
     ] = TextFormat.TABLE,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit with status 1 when anything is found.")
@@ -523,25 +554,20 @@ def _print_check(report: CheckReport, show: int) -> None:
     for finding in report.findings:
         by_check.setdefault(finding.check, []).append(finding)
     for name, findings in by_check.items():
-        table = Table(title=f"{name} ({counts[name]} datasets)", title_justify="left")
-        table.add_column("dataset", overflow="fold")
-        table.add_column("value", overflow="fold")
-        table.add_column("detail", overflow="fold")
-        for finding in findings[:show]:
-            table.add_row(finding.dataset, _cell(finding.value), finding.detail)
-        out.print(table)
+        out.print(f"\n[italic]{name} ({counts[name]} datasets)[/]", highlight=False)
+        rows = [[f.dataset, _cell(f.value), f.detail] for f in findings[:show]]
+        _print_grid(["dataset", "value", "detail"], rows)
         if len(findings) > show:
             out.print(f"... and {len(findings) - show} more (--show N, or --format csv for all)")
     if report.repairs:
-        repairs = Table(title="repairs applied", title_justify="left")
-        for column in ("kind", "original", "repaired", "datasets"):
-            repairs.add_column(column, overflow="fold")
+        out.print("\n[italic]repairs applied[/]", highlight=False)
         shown: dict[str, int] = {}
+        rows = []
         for r in report.repairs:
             shown[r["kind"]] = shown.get(r["kind"], 0) + 1
             if shown[r["kind"]] <= show:
-                repairs.add_row(r["kind"], r["original"], _cell(r["repaired"]), str(r["datasets"]))
-        out.print(repairs)
+                rows.append([r["kind"], r["original"], _cell(r["repaired"]), str(r["datasets"])])
+        _print_grid(["kind", "original", "repaired", "datasets"], rows)
         hidden = sum(max(0, n - show) for n in shown.values())
         if hidden:
             out.print(f"... and {hidden} more repairs (--show N, or --format csv for all)")
@@ -556,23 +582,42 @@ def _print_rows(rows: list[dict[str, str]], fmt: TextFormat, columns: list[str])
         writer.writeheader()
         writer.writerows(rows)
     else:
-        table = Table()
-        for column in columns:
-            table.add_column(column.replace("_", " "), overflow="fold")
-        for row in rows:
-            table.add_row(*(row[c] for c in columns))
-        out.print(table)
+        _print_grid([c.replace("_", " ") for c in columns], [[r[c] for c in columns] for r in rows])
 
 
 def _print_table(result: QueryResult) -> None:
     """Rows as a table; ontology IRIs shown as CURIEs (NCBITaxon:10090) to stay readable."""
-    table = Table()
-    for column in result.columns:
-        table.add_column(column, overflow="fold")
-    for row in result.values():
-        table.add_row(*(_cell(v) for v in row.values()))
-    out.print(table)
+    _print_grid(result.columns, [[_cell(v) for v in row.values()] for row in result.values()])
     err.print(f"{len(result.rows)} rows")
+
+
+def _print_grid(columns: list[str], rows: list[list[str]]) -> None:
+    """Rows as a table whose identifiers (IRIs, CURIEs, numbers: cells without spaces) are
+    never wrapped; only text wraps. When the identifiers alone are wider than the terminal,
+    each row is printed as a block of ``column: value`` lines instead."""
+    ids = [all(not any(ch.isspace() for ch in row[i]) for row in rows) for i in range(len(columns))]
+    widths = [max([len(columns[i]), *(len(row[i]) for row in rows)]) for i in range(len(columns))]
+    # a column's width is its content plus two of padding and one of border
+    needed = 1 + sum(
+        w + 3 if is_id else min(w, 12) + 3 for w, is_id in zip(widths, ids, strict=True)
+    )
+    if needed > out.width:
+        for number, row in enumerate(rows):
+            if number:
+                out.print()
+            for name, value in zip(columns, row, strict=True):
+                if value:
+                    out.print(f"[bold]{name}[/]: {escape(value)}", highlight=False, soft_wrap=True)
+        return
+    table = Table()
+    for name, is_id, width in zip(columns, ids, widths, strict=True):
+        if is_id:
+            table.add_column(name, no_wrap=True, min_width=width)
+        else:
+            table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(v) for v in row))
+    out.print(table)
 
 
 def _cell(value: object) -> str:
@@ -628,7 +673,8 @@ def enrich(
         str | None,
         typer.Option(
             "--date-published",
-            help="datePublished for crates without one (default: the crate file's date).",
+            help="datePublished for crates without one (default: the crate's dateCreated or "
+            "the images' acquisition date; none, with a warning, when nothing says it).",
         ),
     ] = None,
     contexts: ContextsOption = None,
@@ -641,16 +687,7 @@ def enrich(
     if license is not None and not create:
         raise _fail("--license is only used with --create", 2)
     summary_console = err if dry_run else out
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.completed} datasets"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=quiet or not err.is_terminal,
-    )
+    progress = _progress_bar(quiet)
 
     def print_diff(_path: str, diff: str) -> None:
         try:
@@ -661,7 +698,7 @@ def enrich(
             raise typer.Exit(0) from None
 
     with progress, _errors():
-        task = progress.add_task("enriching", total=None)
+        task = progress.add_task("enriching", total=None, rate="")
         options = EnrichOptions(
             base_url=base_url,
             dry_run=dry_run,
@@ -743,6 +780,43 @@ def thumbnails(
     _print_problems("failed", report.problems, show)
     if not report.ok:
         raise typer.Exit(1)
+
+
+class _Count(ProgressColumn):
+    """``done/total datasets`` once the total is known, ``done datasets`` before."""
+
+    def render(self, task: Task) -> Text:
+        done = f"{task.completed:,.0f}"
+        if task.total is not None:
+            done += f"/{task.total:,.0f}"
+        return Text(f"{done} datasets")
+
+
+class _Remaining(TimeRemainingColumn):
+    """The estimated time left, or nothing while the total is unknown."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text.assemble("ETA ", super().render(task))
+
+
+def _progress_bar(quiet: bool) -> Progress:
+    """A progress bar on standard error (none with --quiet or when it is not a terminal):
+    a pulsing bar and the count while the total is unknown; then the bar fills, with the
+    count out of the total and the time left."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(bar_width=None),
+        _Count(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        _Remaining(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
 
 
 def _print_problems(title: str, problems: list[Problem], show: int) -> None:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -49,9 +50,10 @@ from typing import IO, Any, Protocol
 import pyoxigraph as ox
 
 from ngff_kg._resources import resource_dir
-from ngff_kg.errors import QueryError, QueryNotFoundError, TermError, require
+from ngff_kg.errors import QueryError, QueryNotFoundError, TermError
 from ngff_kg.normalize.terms import canonical_iri, ontology_of
 from ngff_kg.ontology.index import OntologyIndex, rank_iri
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.vocab import XSD
 
 PARAM_NS = "https://w3id.org/ngff-kg/param#"
@@ -173,24 +175,24 @@ def resolve_query(spec: str) -> NamedQuery:
         return parse_query(path.read_text("utf-8"), path.stem, str(path))
     if re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", spec, re.I):
         return parse_query(spec)
-    close = [n for n in lib if spec.lower() in n or n in spec.lower()]
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise QueryNotFoundError(
-        f"no query named {spec!r}.{hint} 'ngff-kg queries' lists them; a path ending in .rq "
-        "or SPARQL text also works"
+        f"no query named {spec!r}.{did_you_mean(spec, lib)} 'ngff-kg queries' lists them; a "
+        "path ending in .rq or SPARQL text also works"
     )
 
 
 def bind_value(
-    param: Param, value: str, resolver: Resolver | None = None
+    param: Param, value: Any, resolver: Resolver | None = None
 ) -> ox.NamedNode | ox.Literal:
-    """The RDF term for a parameter value given as text.
+    """The RDF term for a parameter value: text (as typed on the command line), or a Python
+    value: ``int``, ``float``, ``Decimal``, ``bool``, a pyoxigraph ``NamedNode`` or ``Literal``
+    (a taxon given as an ``int`` is an NCBI Taxonomy identifier: ``organism=10090``).
 
     :param resolver: gives the ontology index used to resolve names of terms.
     :raises QueryError: the value does not fit the parameter's type.
     :raises TermError: a term name is unknown or ambiguous.
     """
-    value = value.strip()
+    value = _as_text(param, value)
     if param.type in _TERM_TYPES:
         return ox.NamedNode(_term_iri(param, value, resolver))
     if param.type == "rank":
@@ -213,6 +215,32 @@ def bind_value(
         except ValueError:
             raise QueryError(f"{param.name}={value!r} is not a number") from None
     return ox.Literal(value)
+
+
+def _as_text(param: Param, value: Any) -> str:
+    """A parameter value given as a Python value, spelt as it would be typed."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, ox.NamedNode):
+        return value.value
+    if isinstance(value, ox.Literal):
+        return value.value.strip()
+    if isinstance(value, bool):
+        if param.type in ("string",):
+            return "true" if value else "false"
+        raise QueryError(f"{param.name}={value!r}: a {param.type} parameter takes no true/false")
+    if isinstance(value, int):
+        if param.type == "taxon":
+            return f"NCBITaxon:{value}"
+        if param.type in ("integer", "number", "string"):
+            return str(value)
+    elif isinstance(value, float | Decimal):
+        if param.type == "integer" and value == int(value):
+            return str(int(value))
+        if param.type in ("number", "string"):
+            return repr(float(value)) if isinstance(value, float) else str(value)
+    kind = type(value).__name__
+    raise QueryError(f"{param.name}={value!r}: a {param.type} parameter cannot be a {kind}")
 
 
 def _term_iri(param: Param, value: str, resolver: Resolver | None) -> str:
@@ -270,12 +298,14 @@ class QueryResult:
         return [to_python(row[index]) for row in self.rows]
 
     def to_dataframe(self) -> Any:
-        """The rows as a pandas ``DataFrame`` of plain values (needs ``ngff-kg[notebook]``).
+        """The rows as a pandas ``DataFrame`` of plain values (needs ``ngff-kg[notebook]``):
+        nullable ``Int64`` integers, lists for joined lists (see :mod:`ngff_kg.frames`).
 
         :raises MissingDependencyError: pandas is not installed.
         """
-        pandas: Any = require("pandas", "notebook")
-        return pandas.DataFrame(self.values(), columns=self.columns)
+        from ngff_kg.frames import dataframe
+
+        return dataframe(self.columns, self.values())
 
 
 class QuerySource(Protocol):
@@ -283,7 +313,7 @@ class QuerySource(Protocol):
     :class:`~ngff_kg.catalog.Catalog` is one)."""
 
     def query(
-        self, query: str | NamedQuery, params: Mapping[str, str] | None = None, **kwargs: str
+        self, query: str | NamedQuery, params: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> QueryResult: ...
 
 
@@ -312,7 +342,8 @@ def write_results(results: Any, fmt: ResultFormat | str, output: IO[bytes]) -> N
         fmt = ResultFormat(fmt)
     except ValueError:
         known = ", ".join(f.value for f in ResultFormat)
-        raise QueryError(f"unknown result format {fmt!r}; use one of {known}") from None
+        hint = did_you_mean(str(fmt), [f.value for f in ResultFormat])
+        raise QueryError(f"unknown result format {fmt!r};{hint} use one of {known}") from None
     if isinstance(results, ox.QueryTriples):
         raise QueryError("a CONSTRUCT or DESCRIBE query has no table of results to write")
     output.write(results.serialize(format=_RESULT_FORMATS[fmt]))
@@ -354,7 +385,7 @@ class Bindings:
 
 
 def bindings_for(
-    query: NamedQuery, params: Mapping[str, str], resolver: Resolver | None = None
+    query: NamedQuery, params: Mapping[str, Any], resolver: Resolver | None = None
 ) -> Bindings:
     """The functions and substitutions that bind the given parameters of ``query``.
 
@@ -379,7 +410,7 @@ def bindings_for(
 
 
 def functions_for(
-    query: NamedQuery, params: Mapping[str, str], resolver: Resolver | None = None
+    query: NamedQuery, params: Mapping[str, Any], resolver: Resolver | None = None
 ) -> dict[ox.NamedNode, Any]:
     """Custom functions ``param:NAME()`` for every declared function parameter (variable
     parameters, substituted, are left out: see :func:`bindings_for`).

@@ -9,11 +9,21 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, TREE
+from rdflib.plugins.sparql import prepareQuery
+from rich.console import Console
 from typer.testing import CliRunner
 
+from ngff_kg import cli
+from ngff_kg.catalog import Catalog
 from ngff_kg.cli import app
+from ngff_kg.queries import library
 
 runner = CliRunner()
+
+
+def _flat(output: str) -> str:
+    """An error message without the box and line breaks rich draws around it."""
+    return " ".join(output.replace("│", " ").split())
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +82,8 @@ def test_usage_errors_exit_2_without_traceback(
 def test_unknown_formats_are_refused_with_the_choices(args: list[str], choices: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert "'yaml' is not one of" in result.output and choices in result.output
+    message = _flat(result.output)
+    assert "'yaml' is not one of" in message and choices in message
     assert "Traceback" not in result.output
 
 
@@ -167,11 +178,41 @@ def test_version() -> None:
     assert result.exit_code == 0 and __version__ in result.output
 
 
-def test_queries_shows_one_query() -> None:
-    result = runner.invoke(app, ["queries", "find-datasets"])
-    assert result.exit_code == 0
-    assert "--param organism" in result.output and "SELECT DISTINCT ?dataset" in result.output
+def test_queries_prints_the_query_file_as_it_is(tmp_path: Path) -> None:
+    """`ngff-kg queries NAME > q.rq` gives the library file byte for byte: a query that
+    parses and runs (long lines are not wrapped at the terminal width)."""
+    catalog = Catalog(None)
+    for name, named in library().items():
+        assert named.path is not None
+        original = Path(named.path).read_bytes()
+        result = runner.invoke(app, ["queries", name], terminal_width=80)
+        assert result.exit_code == 0, result.output
+        assert result.stdout_bytes == original, name
+        copy = tmp_path / f"{name}.rq"
+        copy.write_bytes(result.stdout_bytes)
+        catalog.query(str(copy))  # Oxigraph parses and runs it, parameters bound
+        if "LATERAL" not in named.text:  # an Oxigraph extension, not SPARQL 1.1
+            prepareQuery(copy.read_text("utf-8"))  # rdflib's SPARQL 1.1 parser
+    widest = max(len(line) for q in library().values() for line in q.text.splitlines())
+    assert widest > 80  # the check above would have seen wrapping
     assert runner.invoke(app, ["queries", "nope"]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "suggestion"),
+    [
+        (["queries", "datasets-by-organsim"], "Did you mean 'datasets-by-organism'"),
+        (["query", "kindz", "--store", "x"], "Did you mean 'kinds'?"),
+        (["query", "kinds", "--store", "x", "--format", "jsn"], "Did you mean 'json'?"),
+        (["export", "--store", "x", "--format", "turtel"], "Did you mean 'turtle'?"),
+        (["terms", "mouse", "--format", "cvs"], "Did you mean 'csv'?"),
+        (["terms", "mouse", "--ontology", "ncbitaxo"], "Did you mean 'ncbitaxon'?"),
+    ],
+)
+def test_mistyped_names_get_the_closest(args: list[str], suggestion: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert suggestion in _flat(result.output)
 
 
 def test_max_nodes_per_dataset_option(tmp_path: Path) -> None:
@@ -195,3 +236,48 @@ def test_max_nodes_per_dataset_option(tmp_path: Path) -> None:
         ["harvest", str(EXAMPLES), "--store", str(tmp_path / "t"), "--max-nodes-per-dataset", "0"],
     )
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_identifiers_are_never_wrapped_on_80_columns(store: Path) -> None:
+    """Every identifier of the results appears whole on one line of an 80-column table (or
+    of the row-per-block layout when they do not fit side by side)."""
+    terms = runner.invoke(app, ["terms", "mouse", "-n", "5", "-f", "csv"])
+    ids = [row["id"] for row in csv.DictReader(io.StringIO(terms.stdout))]
+    table = runner.invoke(app, ["terms", "mouse", "-n", "5"], terminal_width=80)
+    assert table.exit_code == 0 and "┃ id" in table.stdout  # still a table
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    for identifier in ids:
+        assert any(identifier in line for line in table.stdout.splitlines()), identifier
+    rows = runner.invoke(app, ["query", "dataset-axes", "-s", str(store), "-f", "csv"])
+    datasets = {row["dataset"] for row in csv.DictReader(io.StringIO(rows.stdout))}
+    assert datasets and max(len(d) for d in datasets) > 60
+    shown = runner.invoke(app, ["query", "dataset-axes", "-s", str(store)], terminal_width=80)
+    assert shown.exit_code == 0
+    lines = shown.stdout.splitlines()
+    for dataset in datasets:
+        assert any(dataset in line for line in lines), dataset
+
+
+def test_harvest_progress_shows_the_total_once_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library announces the total once the sources are walked; the bar shows the count
+    out of it and an ETA."""
+    seen: list[tuple[str, int]] = []
+    with Catalog(None) as catalog:
+        report = catalog.harvest(
+            [EXAMPLES],
+            base_url="https://",
+            progress=lambda done: seen.append(("done", done)),
+            total=lambda total: seen.append(("total", total)),
+        )
+    totals = [n for kind, n in seen if kind == "total"]
+    done = [n for kind, n in seen if kind == "done"]
+    assert totals == [report.datasets_found] and done[-1] == report.datasets_found
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=150))
+    result = runner.invoke(app, ["harvest", str(EXAMPLES), "-s", str(tmp_path / "kg")])
+    assert result.exit_code == 0, result.output
+    shown = screen.getvalue()
+    found = report.datasets_found
+    assert f"{found}/{found} datasets" in shown and "ETA" in shown

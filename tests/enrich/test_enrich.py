@@ -433,3 +433,65 @@ def test_corpus_harvest_round_trip(
     assert {k: v for k, v in enriched_missing.items() if k in missing} == missing
     assert set(report.repairs) <= {"schema-https"}
     assert set(corpus_catalog.report.repairs) >= {"undefined-term", "term-identifier"}
+
+
+def _roots(tree: Path) -> dict[str, dict]:
+    """Each crate's root entity, by dataset directory relative to ``tree``."""
+    out = {}
+    for crate in tree.rglob(CRATE):
+        doc = json.loads(crate.read_text("utf-8"))
+        out[str(crate.parent.relative_to(tree))] = next(
+            n for n in doc["@graph"] if n.get("@id") == "./"
+        )
+    return out
+
+
+def test_date_published_comes_from_the_metadata_never_from_file_times(
+    tree: Path, tmp_path: Path
+) -> None:
+    """The crate's dateCreated, else the images' OME-XML AcquisitionDate (read here with
+    ElementTree), else nothing and a warning; the crate files' time is never used."""
+    import xml.etree.ElementTree as ET
+
+    mouse = "data.example.org/Example Lab/images/mouse-brain.ome.zarr"
+    spim = "data.example.org/Example Lab/collections/zebrafish-spim.zarr"
+    crate = tree / mouse / CRATE
+    doc = json.loads(crate.read_text("utf-8"))
+    next(n for n in doc["@graph"] if n.get("@id") == "./")["dateCreated"] = "2019-07-01T12:00Z"
+    crate.write_text(json.dumps(doc), "utf-8")
+    stamps = [
+        e.text.strip()
+        for e in ET.parse(tree / spim / "OME/METADATA.ome.xml").iter()
+        if e.tag.endswith("}AcquisitionDate") and e.text and e.text.strip()
+    ]
+    before = _roots(tree)
+    undated = {
+        d
+        for d, root in before.items()
+        if d not in (mouse, spim) and "dateCreated" not in root and "datePublished" not in root
+    }
+    assert undated and stamps and not any("datePublished" in r for r in before.values())
+    for path in tree.rglob(CRATE):  # a copy made on 2001-02-03: not its publication date
+        os.utime(path, (981_158_400, 981_158_400))
+    store = tmp_path / "kg"
+    with Catalog(store) as catalog:
+        assert catalog.harvest([tree], base_url="https://").ok
+    for from_store in (False, True):
+        copy = tmp_path / f"copy-{from_store}"
+        shutil.copytree(tree, copy)
+        with Catalog(store if from_store else None, read_only=from_store) as catalog:
+            settings = {"base_url": "https://"} if from_store else {}
+            report = catalog.enrich([copy], from_store=from_store, **settings)
+        assert report.ok, report.failed
+        after = _roots(copy)
+        assert after[mouse]["datePublished"] == "2019-07-01"
+        assert after[spim]["datePublished"] == min(stamps)[:10]
+        assert all("datePublished" not in after[d] for d in undated)
+        assert "2001-02-03" not in {r.get("datePublished") for r in after.values()}
+        warned = {str(Path(p.path).relative_to(copy)) for p in report.warnings}
+        assert undated <= warned
+        assert all("datePublished" in p.reason for p in report.warnings)
+    # the option, when given, is what the user says: it fills every root without one
+    report = enrich_targets([tree], date_published="2024-01-01")
+    assert {r["datePublished"] for r in _roots(tree).values()} == {"2024-01-01"}
+    assert report.ok and not report.warnings

@@ -59,3 +59,48 @@ def test_example_runs(script: Path, tmp_path: Path) -> None:
     if script.name == "hierarchy_search.py":
         assert "2 datasets of a mammal by fluorescence microscopy" in result.stdout
         assert "mouse-brain.ome.zarr" in result.stdout and "plate-1.ome.zarr" in result.stdout
+
+
+def test_starter_chart_is_readable_on_skewed_counts(tmp_path: Path) -> None:
+    """Counts as skewed as the corpus's (13,375 mice, then hundreds, then ones) and names as
+    long as FBbi's: log scale, each count written, no two labels overlapping, all inside."""
+    pandas = pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("starter", ROOT / "examples/hackathon_starter.py")
+    assert spec is not None and spec.loader is not None
+    starter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(starter)
+    plt = starter.plt
+    long = "focussed ion beam scanning electron microscopy (FIB-SEM)"
+    table = pandas.DataFrame(
+        {"term": ["a", "b", "c", "d"], "label": ["Mus musculus", long, None, "SPIM"]}
+        | {"datasets": [13_375, 307, 2, 1]}
+    )
+    shown: list = []
+    original = plt.Figure.savefig
+
+    def keep(figure, *args, **kwargs):  # look at the figure as it is saved
+        shown.append(figure)
+        return original(figure, *args, **kwargs)
+
+    plt.Figure.savefig = keep
+    try:
+        starter.draw_chart([("organism", table), ("imaging method", table)], tmp_path / "c.png")
+    finally:
+        plt.Figure.savefig = original
+    [figure] = shown
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    frame = figure.bbox
+    for axes in figure.axes:
+        assert axes.get_xscale() == "log"
+        assert [t.get_text() for t in axes.texts] == ["1", "2", "307", "13,375"]  # bottom up
+        labels = [t for t in axes.get_yticklabels() if t.get_text()]
+        assert "c" in [t.get_text() for t in labels]  # the IRI where there is no label
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        for i, box in enumerate(boxes):
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1, labels[i].get_text()
+            assert not any(box.overlaps(other) for other in boxes[i + 1 :])

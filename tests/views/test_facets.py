@@ -89,6 +89,8 @@ def test_paging_and_errors(index: FacetIndex) -> None:
     assert page.total == 5 and len(page.records) == 1
     with pytest.raises(UsageError, match="unknown facet 'species'"):
         index.search({"species": ["x"]})
+    with pytest.raises(UsageError, match="unknown facet 'organisms'; Did you mean 'organism'"):
+        index.search({"organisms": ["x"]})
     with pytest.raises(UsageError, match="limit"):
         index.search(limit=0)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 from typer.testing import CliRunner
 
 from ngff_kg import Catalog, library
@@ -134,11 +135,17 @@ def test_execute_limits_rows_and_says_so(small_store: ox.Store) -> None:
     status, body, headers = run(small_store, "SELECT * { ?s ?p ?o }", limit=2)
     assert status == 200 and headers == {TRUNCATED_HEADER: "2"}
     assert len(json.loads(body)["results"]["bindings"]) == 2
+    assert json.loads(body)["truncated"] == {"limit": 2}  # said in the body too
+    # the extra member leaves the document SPARQL 1.1 JSON results to their readers
+    read = rdflib.query.Result.parse(io.StringIO(body), format="json")
+    assert len(read.bindings) == 2
+    assert [str(v) for v in read.vars] == json.loads(body)["head"]["vars"]
+    assert len(list(ox.parse_query_results(body.encode(), ox.QueryResultsFormat.JSON))) == 2
     status, body, headers = run(small_store, "CONSTRUCT WHERE { ?s ?p ?o }", limit=3)
     assert status == 200 and headers == {TRUNCATED_HEADER: "3"}
     assert len(list(ox.parse(body.encode(), format=ox.RdfFormat.TURTLE))) == 3
-    status, _, headers = run(small_store, "SELECT * { ?s ?p ?o }", limit=5)
-    assert status == 200 and headers == {}
+    status, body, headers = run(small_store, "SELECT * { ?s ?p ?o }", limit=5)
+    assert status == 200 and headers == {} and "truncated" not in json.loads(body)
 
 
 def test_named_query_parameters_are_typed_by_the_header(examples_catalog) -> None:

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from conftest import fbbi, taxon
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from ngff_kg import Catalog, library
 from ngff_kg.cli import app
+from ngff_kg.vocab import NKG
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "ngff_kg" / "web" / "static"
 MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
@@ -75,7 +77,16 @@ def test_dataset_page_data_equals_the_named_queries(live_server: str, examples_s
         for s, p, o in g["triples"]
     )
     assert len(shown) > 50
-    assert shown == sorted(tuple(term.value for term in row) for row in triples)
+    # the same triples, but the metadata file: harvested with a base URL, the page shows it
+    # relative to the dataset root, not as the harvesting machine's file:// path
+    source = NKG + "metadataSource"
+    stored = [tuple(term.value for term in row) for row in triples]
+    [local] = [o for _, s, p, o in stored if p == source and s == MOUSE]
+    assert local.startswith("file:///") and Path(unquote(local[7:])).is_file()
+    expected = [(g, s, p, "zarr.json" if (p, s) == (source, MOUSE) else o) for g, s, p, o in stored]
+    assert shown == sorted(expected)
+    assert not any(o.startswith("file:") for _, _, _, o in shown)
+    assert local.endswith("/mouse-brain.ome.zarr/zarr.json")
     assert [(r["kind"], r["original"], r["repaired"]) for r in data["repairs"]] == [
         (r["kind"], r["original"], r["repaired"]) for r in repairs
     ]

@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from ngff_kg.enrich.facts import DatasetFacts
+from ngff_kg.enrich.facts import DatasetFacts, day_of
 from ngff_kg.errors import ExtractionError
 from ngff_kg.extract.rocrate import CRATE_FILE, PROFILE_PATCH, extract_crate, license_iri
 from ngff_kg.normalize.jsonld import ActiveContext, JsonLdConverter, Unsupported
@@ -114,6 +114,8 @@ class Enrichment:
     doc: dict[str, Any]
     changed: bool
     added: list[str] = field(default_factory=list)  # what was added, for the report
+    #: the root has no ``datePublished``, which RO-Crate 1.1 requires (nothing said it)
+    undated: bool = False
 
 
 @dataclass
@@ -183,7 +185,7 @@ def enrich_document(
     converter: JsonLdConverter,
     labels: Mapping[str, str],
     now: dt.datetime,
-    date_published: str,
+    date_published: str | None,
     tool_version: str,
 ) -> Enrichment:
     """Enrich one crate (``doc`` is not modified).
@@ -192,7 +194,10 @@ def enrich_document(
         the metadata file in it.
     :param labels: ontology term IRI → label.
     :param now: time of the enrichment, recorded in the action when anything changed.
-    :param date_published: ``datePublished`` for a root that has none.
+    :param date_published: ``datePublished`` for a root that has none; ``None``: what the
+        metadata says (the root's ``dateCreated``, else ``facts.date_published``: the date the
+        store has from the crate or the images' acquisition date), never a file's time; when
+        nothing says it the root is left without one (``Enrichment.undated``).
     :raises ExtractionError: the document is not an RO-Crate this module can enrich.
     :raises UnknownContextError: it needs a context that is not available offline.
     """
@@ -262,7 +267,9 @@ def _enrich_document(
     _link_root(crate, root, extracted.modalities, extracted.organisms)
     terms |= {t[1:-1] for t in extracted.modalities | extracted.organisms}
     _name_and_description(crate, root, dataset_iri, facts, terms, labels)
-    if "datePublished" not in root:
+    if date_published is None:
+        date_published = day_of(root.get("dateCreated")) or (facts and facts.date_published)
+    if "datePublished" not in root and date_published:
         root[crate.key("datePublished")] = date_published
         crate.added.append("datePublished")
     if descriptor is not None and "conformsTo" not in descriptor:
@@ -278,11 +285,12 @@ def _enrich_document(
     old_action, old_tool = previous.get(ACTION_ID), previous.get(TOOL_IRI)
     crate.graph.extend(_action(crate, root, old_action, old_tool, now, tool_version))
     _write_context_additions(crate)
+    undated = "datePublished" not in root
     if new == doc:
-        return Enrichment(doc, False)
+        return Enrichment(doc, False, undated=undated)
     if old_action is not None:  # something changed: the action gets this run's time and version
         crate.graph[-2:] = _action(crate, root, None, None, now, tool_version)
-    return Enrichment(new, True, crate.added)
+    return Enrichment(new, True, crate.added, undated)
 
 
 def serialize(doc: Any) -> bytes:

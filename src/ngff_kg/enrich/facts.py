@@ -8,6 +8,8 @@ memory (:func:`facts_in_memory`).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +50,10 @@ class DatasetFacts:
     plate_columns: int | None = None
     wells: int | None = None
     fields_per_well: int | None = None
+    #: the day the metadata says the dataset was published or made (``YYYY-MM-DD``): the
+    #: crate's ``datePublished``, else its ``dateCreated``, else the earliest acquisition date
+    #: of its images (OME-XML ``AcquisitionDate``); never a file's time
+    date_published: str | None = None
 
 
 def _value(term: str) -> str | int | float | None:
@@ -77,6 +83,8 @@ def facts_from_triples(dataset_iri: str, triples: Iterable[rdf.Triple]) -> Datas
             name = "name"
         elif p == _QUDT_VALUE:
             name = "numericValue"
+        elif p in _DATES:
+            name = _DATES[p]
         else:
             continue
         if o.startswith("<"):
@@ -97,6 +105,12 @@ def facts_from_triples(dataset_iri: str, triples: Iterable[rdf.Triple]) -> Datas
         fields_per_well=_int(direct.get("fieldCount")),
     )
     images = sorted(links[ds].get("image", []))
+    acquired = sorted(d for i in images if (d := day_of(nodes[i].get("dateCreated"))))
+    facts.date_published = (
+        day_of(direct.get("datePublished"))
+        or day_of(direct.get("dateCreated"))
+        or (acquired[0] if acquired else None)
+    )
     image = ds if links[ds].get("level") or ds in images else (images[0] if images else ds)
     values = nodes[image]
     facts.levels = _int(values.get("resolutionLevels"))
@@ -146,6 +160,20 @@ def facts_in_memory(found: FoundRoot, dataset_iri: str) -> DatasetFacts:
     _kind, triples, _errors = ngff_triples(dataset_iri, found.group)
     triples.extend(read_hierarchy(found, dataset_iri).triples)
     return facts_from_triples(dataset_iri, triples)
+
+
+_DATES = {f"<{SCHEMA}datePublished>": "datePublished", f"<{SCHEMA}dateCreated>": "dateCreated"}
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def day_of(value: object) -> str | None:
+    """The day of an ISO 8601 date or date-time (``2024-05-14T10:22:31`` → ``2024-05-14``)."""
+    if not isinstance(value, str) or not (match := _DAY.match(value.strip())):
+        return None
+    try:
+        return dt.date.fromisoformat(match.group(0)).isoformat()
+    except ValueError:
+        return None
 
 
 def _text(value: object) -> str | None:

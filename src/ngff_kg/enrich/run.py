@@ -72,8 +72,9 @@ class EnrichOptions:
     :param backup: keep the original beside it as ``ro-crate-metadata.json.orig``.
     :param create_license: write a minimal crate with this license (IRI or SPDX id) where a
         root has none.
-    :param date_published: ``datePublished`` for roots without one (default: the day the
-        crate file was last modified; for a created crate, today).
+    :param date_published: ``datePublished`` for roots without one (default: what the
+        metadata says, see :attr:`DatasetFacts.date_published`; when nothing does, the root
+        is left without one and the report has a warning).
     :param progress: called with the number of datasets done.
     :param on_diff: receives each crate's diff in a dry run.
     :param batch_size: crates written (synced, then renamed) together.
@@ -236,9 +237,8 @@ class Enricher:
             return
         iri, facts = self._facts(found, mapper)
         if info is None:
-            doc = new_crate(os.path.basename(os.path.abspath(found.path)), self.license, now)
+            doc = new_crate(os.path.basename(os.path.abspath(found.path)), self.license)
             original, mode = b"", 0o644
-            published = self.date_published or now.date().isoformat()
         else:
             if stat.S_ISLNK(info.st_mode):
                 raise ExtractionError("is a symbolic link; enrich does not follow links")
@@ -250,8 +250,6 @@ class Enricher:
             if isinstance(doc, dict) and "@context" not in doc:
                 raise ExtractionError("has no @context: not a JSON-LD RO-Crate (left as it is)")
             mode = stat.S_IMODE(info.st_mode)
-            modified = dt.datetime.fromtimestamp(info.st_mtime, dt.UTC).date().isoformat()
-            published = self.date_published or modified
         result = enrich_document(
             doc,
             facts,
@@ -259,9 +257,17 @@ class Enricher:
             converter=self.converter,
             labels=labels,
             now=now,
-            date_published=published,
+            date_published=self.date_published,
             tool_version=__version__,
         )
+        if result.undated:
+            report.warnings.append(
+                Problem(
+                    found.path,
+                    "no datePublished (RO-Crate 1.1 requires one on the root): nothing in the "
+                    "metadata says when the dataset was published; give date_published",
+                )
+            )
         if not result.changed and info is not None:
             report.unchanged += 1
             return
@@ -332,8 +338,9 @@ class _NotInStore(Exception):
     """The dataset has no graph in the store the facts are read from."""
 
 
-def new_crate(name: str, license: str, now: dt.datetime) -> dict[str, Any]:
-    """A minimal RO-Crate 1.1 for a dataset that has none (enrichment adds the rest)."""
+def new_crate(name: str, license: str) -> dict[str, Any]:
+    """A minimal RO-Crate 1.1 for a dataset that has none (enrichment adds the rest, with
+    ``datePublished`` when the metadata or the options give one)."""
     return {
         "@context": RO_CRATE + "1.1/context",
         "@graph": [
@@ -348,7 +355,6 @@ def new_crate(name: str, license: str, now: dt.datetime) -> dict[str, Any]:
                 "@type": "Dataset",
                 "name": name,
                 "license": {"@id": license},
-                "datePublished": now.date().isoformat(),
             },
         ],
     }

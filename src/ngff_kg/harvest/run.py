@@ -44,6 +44,8 @@ class Harvester:
     :param options: what to harvest and how (base URL, incremental, remote, output...).
     :param executor: run dataset jobs on this executor (a Dask client's, for a cluster);
         ``None`` extracts local datasets in this thread and remote ones on a thread pool.
+    :param total: called once with the number of datasets to read, when the sources have
+        all been walked and listed (``progress`` may have been called before).
     """
 
     def __init__(
@@ -54,7 +56,9 @@ class Harvester:
         *,
         progress: Progress | None = None,
         executor: Executor | None = None,
+        total: Progress | None = None,
     ) -> None:
+        self.total = total
         self.store = store
         self.converter = converter or JsonLdConverter()
         self.options = options or HarvestOptions()
@@ -135,6 +139,8 @@ class Harvester:
                 else:
                     self._walk_local(source, state, extraction, lists)
             lists.run()
+            if self.total is not None:  # every dataset is known now; some may still be read
+                self.total(len(state.datasets))
         self._rejected(rejections, state)
         if options.prune:
             report.datasets_pruned = prune(self.store, classified, state)

@@ -26,6 +26,7 @@ from typing import IO, Any, Protocol
 from ngff_kg.errors import UsageError, require
 from ngff_kg.queries import QuerySource
 from ngff_kg.store.knowledge import PREFIXES, RdfFormat
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.facets import license_label
 from ngff_kg.views.records import DatasetRecord, Hierarchy, read_hierarchies, read_records
 from ngff_kg.views.thumbnails import recorded_thumbnails
@@ -198,7 +199,8 @@ def export(source: ExportSource, fmt: str, output: str | os.PathLike[str] | IO[b
     :raises OSError: the file cannot be written.
     """
     if fmt not in FORMATS:
-        raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        hint = did_you_mean(str(fmt), FORMATS)
+        raise UsageError(f"unknown export format {fmt!r};{hint} use one of {', '.join(FORMATS)}")
     if fmt == "parquet":
         require("pyarrow.parquet", "notebook")  # fail before any work
     if not isinstance(output, str | os.PathLike):

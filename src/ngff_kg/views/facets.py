@@ -27,6 +27,7 @@ from typing import Any
 
 from ngff_kg.errors import UsageError
 from ngff_kg.normalize.terms import curie
+from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.records import DatasetRecord, Hierarchy
 
 FACETS = ("organism", "modality", "license", "host", "kind")
@@ -260,13 +261,17 @@ class FacetIndex:
         chosen = {f: set(v) for f, v in (selected or {}).items() if v}
         unknown = sorted(set(chosen) - set(FACETS))
         if unknown:
-            raise UsageError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACETS)}")
+            hint = did_you_mean(unknown[0], FACETS)
+            raise UsageError(f"unknown facet {unknown[0]!r};{hint} facets: {', '.join(FACETS)}")
         if offset < 0 or limit < 1 or (bounded and limit > MAX_LIMIT):
             raise UsageError(f"offset must be >= 0 and limit between 1 and {MAX_LIMIT}")
         descending = sort.startswith("-")
         key = sort.removeprefix("-")
         if sort and key not in SORTS:
-            raise UsageError(f"unknown sort {sort!r}; sorts: {', '.join(SORTS)} (-key: descending)")
+            hint = did_you_mean(key, SORTS)
+            raise UsageError(
+                f"unknown sort {sort!r};{hint} sorts: {', '.join(SORTS)} (-key: descending)"
+            )
         wanted = [chosen.get(f) for f in FACETS]
         words = text.lower().split()
         groups: Counter[tuple[frozenset[str], ...]] = Counter()

@@ -12,10 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from ngff_kg.queries import QuerySource, is_iri
-from ngff_kg.vocab import NCBITAXON
+from ngff_kg.vocab import NCBITAXON, NKG
 
 #: NCBI Taxonomy ranks shown in the organism hierarchy (others are skipped, not their taxa's
 #: datasets): the Linnaean ranks, plus the newer top ranks.
@@ -206,3 +206,22 @@ def read_hierarchies(source: QuerySource) -> dict[str, Hierarchy]:
         parents = tuple(p for p in (row["parents"] or "").split() if p)
         out[row["facet"]].terms[row["term"]] = Term(row["term"], row["label"], row["rank"], parents)
     return out
+
+
+#: The metadata file a dataset was read from (``nkg:metadataSource``).
+METADATA_SOURCE = NKG + "metadataSource"
+
+
+def shown_source(dataset: str, source: str) -> str:
+    """The metadata file a dataset was read from, as its page shows it: a local file of a
+    dataset harvested with a base URL (so that its IRI is a URL) as its path relative to the
+    dataset root (``zarr.json``, ``OME/METADATA.ome.xml``), since the harvesting machine's
+    ``file://`` path means nothing to a reader; anything else as it is."""
+    if not source.startswith("file:") or dataset.startswith("file:"):
+        return source
+    path = unquote(urlsplit(source).path)
+    root = unquote(urlsplit(dataset).path)
+    name = root.rstrip("/").rsplit("/", 1)[-1]  # the root directory (or the OME-XML file)
+    if root.endswith("/") and name and f"/{name}/" in path:
+        return path.rsplit(f"/{name}/", 1)[1]
+    return path.rsplit("/", 1)[-1]

@@ -66,10 +66,12 @@ from ngff_kg.views.facets import (
     term_names,
 )
 from ngff_kg.views.records import (
+    METADATA_SOURCE,
     DatasetRecord,
     Hierarchy,
     read_hierarchies,
     read_records,
+    shown_source,
 )
 from ngff_kg.views.thumbnails import DIRECTORY as THUMBNAILS
 from ngff_kg.views.thumbnails import recorded_thumbnails
@@ -341,8 +343,12 @@ class CatalogueApp:
         graphs: dict[str, list[list[dict[str, Any]]]] = {}
         for s in detail.statements:
             graph = _term_json(s.graph)["value"]
+            shown = _term_json(s.object)
+            if s.predicate.value == METADATA_SOURCE and s.subject.value == iri:
+                # not the harvesting machine's file:// path: the file in the dataset
+                shown = {"type": "literal", "value": shown_source(iri, s.object.value)}
             graphs.setdefault(graph, []).append(
-                [_term_json(s.subject), _term_json(s.predicate), _term_json(s.object)]
+                [_term_json(s.subject), _term_json(s.predicate), shown]
             )
         return JSONResponse(
             {

@@ -277,14 +277,28 @@ def _tsv_cell(term: Any) -> str:
     return "" if term is None else str(term).replace("\t", "\\t")
 
 
-def write_solutions(variables: list[str], rows: Iterable[tuple[Any, ...]], fmt: str) -> bytes:
-    """SELECT results in a SPARQL 1.1 results format (``json``, ``xml``, ``csv``, ``tsv``)."""
+def write_solutions(
+    variables: list[str],
+    rows: Iterable[tuple[Any, ...]],
+    fmt: str,
+    truncated_at: int | None = None,
+) -> bytes:
+    """SELECT results in a SPARQL 1.1 results format (``json``, ``xml``, ``csv``, ``tsv``).
+
+    :param truncated_at: the rows were cut at this limit: JSON results say so in an extra
+        top-level member ``"truncated": {"limit": N}``, written first (rdflib and Oxigraph
+        read such documents as SPARQL JSON results); the other formats have no place for it, the
+        ``NGFF-KG-Truncated`` response header says it for all.
+    """
     if fmt == "json":
         bindings = [
             {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
             for row in rows
         ]
-        document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+        document: dict[str, Any] = {}
+        if truncated_at is not None:  # first: Oxigraph's reader refuses members after results
+            document["truncated"] = {"limit": truncated_at}
+        document |= {"head": {"vars": variables}, "results": {"bindings": bindings}}
         return json.dumps(document, ensure_ascii=False).encode("utf-8")
     if fmt == "xml":
         parts = [
@@ -427,7 +441,7 @@ def _write_result(result: Any, request: QueryRequest, limit: int) -> Response:
             return _not_acceptable(SOLUTION_FORMATS)
         variables = [v.value for v in result.variables]
         rows, truncated = _take((tuple(s[v] for v in variables) for s in result), limit)
-        body = write_solutions(variables, rows, fmt.name)
+        body = write_solutions(variables, rows, fmt.name, limit if truncated else None)
         return Response(200, fmt.media_type, body, _truncation(truncated, limit))
     fmt = negotiate(request.accept, GRAPH_FORMATS, request.format)
     if fmt is None:
