@@ -546,8 +546,8 @@ def _fact_entities(crate: _Crate, facts: DatasetFacts) -> list[dict[str, Any]]:
         add(suffix, f"{label} ({axis.name})", "scale", _number(axis.scale), axis.unit)
     add("resolution-levels", "resolution levels", "resolutionLevels", facts.levels)
     add("channels", "channels", "channelCount", facts.channel_count)
-    for index, label in enumerate(facts.channels):
-        add(f"channel-{index}", f"channel {index}", "channel", label)
+    for index, channel in enumerate(facts.channels):
+        add(f"channel-{index}", f"channel {index}", "channel", channel)
     add("plate-rows", "plate rows", "plateRows", facts.plate_rows)
     add("plate-columns", "plate columns", "plateColumns", facts.plate_columns)
     add("wells", "wells", "wellCount", facts.wells)
