@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -65,6 +65,7 @@ class UrlMapper:
 
     root: Path
     base_url: str | None = None
+    _prefix: str = field(init=False, repr=False, compare=False)  # the root, ending in os.sep
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -81,7 +82,7 @@ class UrlMapper:
     def url(self, path: str | Path, *, directory: bool) -> str:
         if self.base_url is None:
             return file_url(Path(path), directory=directory)
-        prefix: str = self._prefix  # type: ignore[attr-defined]
+        prefix = self._prefix
         if (
             isinstance(path, str)
             and path.startswith(prefix)

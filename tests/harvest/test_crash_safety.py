@@ -92,7 +92,7 @@ def check_kills(tmp_path: Path, sources: list[str], delays: list[float]) -> None
             assert query.returncode == 0, (delay, query.stderr)
         else:
             assert not any(p.name.startswith(f".{store.name}.") for p in tmp_path.iterdir()) or (
-                "no store" in run("query", "x", "-s", str(store)).stderr
+                "no store" in run("query", "ASK {}", "-s", str(store)).stderr
             )
         rerun = run("harvest", *sources, "--store", str(store), "-q")
         assert rerun.returncode in (0, 1), rerun.stderr

@@ -226,7 +226,7 @@ def _enrich_document(
     converter: JsonLdConverter,
     labels: Mapping[str, str],
     now: dt.datetime,
-    date_published: str,
+    date_published: str | None,
     tool_version: str,
 ) -> Enrichment:
     extracted = extract_crate(doc, dataset_iri, converter)  # validates the document too
@@ -268,7 +268,9 @@ def _enrich_document(
     terms |= {t[1:-1] for t in extracted.modalities | extracted.organisms}
     _name_and_description(crate, root, dataset_iri, facts, terms, labels)
     if date_published is None:
-        date_published = day_of(root.get("dateCreated")) or (facts and facts.date_published)
+        date_published = day_of(root.get("dateCreated")) or (
+            facts.date_published if facts else None
+        )
     if "datePublished" not in root and date_published:
         root[crate.key("datePublished")] = date_published
         crate.added.append("datePublished")
@@ -554,8 +556,8 @@ def _fact_entities(crate: _Crate, facts: DatasetFacts) -> list[dict[str, Any]]:
         add(suffix, f"{label} ({axis.name})", "scale", _number(axis.scale), axis.unit)
     add("resolution-levels", "resolution levels", "resolutionLevels", facts.levels)
     add("channels", "channels", "channelCount", facts.channel_count)
-    for index, label in enumerate(facts.channels):
-        add(f"channel-{index}", f"channel {index}", "channel", label)
+    for index, channel in enumerate(facts.channels):
+        add(f"channel-{index}", f"channel {index}", "channel", channel)
     add("plate-rows", "plate rows", "plateRows", facts.plate_rows)
     add("plate-columns", "plate columns", "plateColumns", facts.plate_columns)
     add("wells", "wells", "wellCount", facts.wells)

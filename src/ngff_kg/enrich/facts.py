@@ -125,21 +125,21 @@ def facts_from_triples(dataset_iri: str, triples: Iterable[rdf.Triple]) -> Datas
         if facts.shape:
             shape = [int(n) for n in facts.shape.split(",") if n.strip().isdigit()]
         for size in links[level0].get("pixelSize", []):
-            axis = links[size].get("axis", [None])[0]
+            axis_id = links[size].get("axis", [None])[0]
             value = nodes[size].get("numericValue")
-            if axis is not None and isinstance(value, int | float):
-                scales[axis] = float(value)
+            if axis_id is not None and isinstance(value, int | float):
+                scales[axis_id] = float(value)
     axis_nodes = sorted(
         links[image].get("axis", []), key=lambda n: _int(nodes[n].get("axisIndex")) or 0
     )
     for index, node in enumerate(axis_nodes):
         axis = nodes[node]
-        name = _text(axis.get("axisName"))
-        if name is None:
+        axis_name = _text(axis.get("axisName"))
+        if axis_name is None:
             continue
         facts.axes.append(
             Axis(
-                name,
+                axis_name,
                 _text(axis.get("axisType")),
                 _text(axis.get("axisUnit")),
                 scales.get(node),

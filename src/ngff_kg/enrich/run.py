@@ -237,6 +237,7 @@ class Enricher:
             return
         iri, facts = self._facts(found, mapper)
         if info is None:
+            assert self.license is not None  # a missing crate without a licence returned above
             doc = new_crate(os.path.basename(os.path.abspath(found.path)), self.license)
             original, mode = b"", 0o644
         else:

@@ -195,11 +195,12 @@ class SampleLists:
         """A dataset listed by a sample list named as a source: read from the local copy
         when its URL maps into the list's directory, else fetched from its URL."""
         state, extraction = self.state, self.extraction
-        local = source.mapper.path(url) if source.mapper is not None else None
-        if local is not None and local.is_dir():
+        mapper = source.mapper
+        local = mapper.path(url) if mapper is not None else None
+        if mapper is not None and local is not None and local.is_dir():
             found = root_at(local)
             if found is not None:
-                iri = source.mapper.url(local, directory=True)  # type: ignore[union-attr]
+                iri = mapper.url(local, directory=True)
                 if iri in state.datasets:
                     return
                 if state.new_dataset(iri, found.path):

@@ -168,7 +168,7 @@ class Harvester:
                 iri = iris.pop(found.path)
                 if not state.new_dataset(iri, found.path):
                     continue
-                if unchanged(found.path, found.records[1:]):  # type: ignore[arg-type]
+                if unchanged(found.path, found.records[1:]):
                     extraction.done(Unchanged(found.path))
                     continue
                 try:
@@ -181,7 +181,7 @@ class Harvester:
                     continue
                 extraction.add(changed, iri)
             elif isinstance(found, FoundRoot):
-                iri = iris.pop(found.path, None) or mapper.url(found.path, directory=True)
+                iri = iris.pop(found.path, "") or mapper.url(found.path, directory=True)
                 if not state.new_dataset(iri, found.path):
                     continue
                 files = state.known.get(iri)

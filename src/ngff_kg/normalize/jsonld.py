@@ -163,7 +163,7 @@ class ContextRegistry:
                 raise UnknownContextError(f"{index}: not a JSON object of URL -> file") from exc
         for path in sorted(directory.iterdir()):
             if path.suffix in (".jsonld", ".json") and path.name != "contexts.json":
-                urls = mapping.get(path.name) or [None]
+                urls: list[str | None] = list(mapping.get(path.name, [])) or [None]
                 for url in urls:
                     self._register(path, url)
 
@@ -822,6 +822,7 @@ class _FastExpander:
                     self.dropped.add(key)
                     continue
                 td = TermDef(expanded)
+                iri = expanded
             else:
                 if td.patched:
                     self.patched.add(key)
@@ -830,9 +831,10 @@ class _FastExpander:
                 if not _ABSOLUTE_IRI.match(td.iri):
                     self.dropped.add(key)
                     continue
-            if td.iri.startswith("_:"):
+                iri = td.iri
+            if iri.startswith("_:"):
                 continue  # blank node predicates are not RDF
-            predicate = f"<{td.iri}>"
+            predicate = f"<{iri}>"
             for item in value if isinstance(value, list) else [value]:
                 obj = self.value(item, td)
                 if obj is None or subject is None:

@@ -209,8 +209,7 @@ def canonical_iri(value: str) -> str | None:
     if expanded is None:
         return None
     prefix = ontology_of(expanded)
-    info = ONTOLOGIES.get(prefix or "")
-    if info is None:
+    if prefix is None or (info := ONTOLOGIES.get(prefix)) is None:
         return None
     local = expanded.rsplit("/", 1)[1].removeprefix(prefix + "_")
     return expanded if re.fullmatch(info.local_id, local) else None

@@ -347,6 +347,7 @@ class OntologyIndex:
             for graph in graphs
             for p in _PREDICATES
             for q in store.quads_for_pattern(None, ox.NamedNode(p), None, graph)
+            if not isinstance(q.subject, ox.Triple) and not isinstance(q.object, ox.Triple)
         ]
         return cls.from_triples(triples, taxonomy)
 

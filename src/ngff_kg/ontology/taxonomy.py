@@ -198,6 +198,7 @@ class TaxonomyDb:
 def _term_triples(term: Term | None) -> list[rdf.Triple]:
     if term is None:
         return []
+    assert term.label is not None  # a taxonomy term always has its scientific name
     s = f"<{term.iri}>"
     out = [(s, f"<{RDF_TYPE}>", f"<{OWL}Class>"), (s, f"<{RDFS}label>", rdf.literal(term.label))]
     out += [(s, f"<{RDFS}subClassOf>", f"<{p}>") for p in term.parents]

@@ -327,6 +327,7 @@ class HierarchyReader:
                 missing()
             attrs = self._attrs(doc)
             if attrs is not None:
+                assert doc is not None  # attributes come from a document
                 if not self.v3 or attrs is not doc.get("attributes"):  # v3: an "ome" object
                     self._validate(task.file, attrs, task.suspect)
                 handle(attrs)
@@ -415,10 +416,11 @@ class HierarchyReader:
                 self.out.warnings.append(f"{path or '.'}: labels entry {name!r} is not a path")
                 continue
             label_path = _join(path, name)
-            self._group(
-                label_path,
-                lambda a, p=label_path: self._image(p, a, kind="label", parent=parent),
-            )
+
+            def on_label(attrs: dict[str, Any], label_path: str = label_path) -> None:
+                self._image(label_path, attrs, kind="label", parent=parent)
+
+            self._group(label_path, on_label)
 
     # ------------------------------------------------------------------ bioformats2raw
     def _series(self) -> None:
@@ -457,8 +459,9 @@ class HierarchyReader:
     # ------------------------------------------------------------------ plates and wells
     def _plate(self, plate: dict[str, Any]) -> None:
         out = self.out.triples
-        rows = plate.get("rows") if isinstance(plate.get("rows"), list) else []
-        columns = plate.get("columns") if isinstance(plate.get("columns"), list) else []
+        rows_value, columns_value = plate.get("rows"), plate.get("columns")
+        rows: list[Any] = rows_value if isinstance(rows_value, list) else []
+        columns: list[Any] = columns_value if isinstance(columns_value, list) else []
         acquisitions = plate.get("acquisitions")
         for acquisition in acquisitions if isinstance(acquisitions, list) else []:
             if not isinstance(acquisition, dict):
@@ -510,7 +513,10 @@ class HierarchyReader:
                     well_attrs = {}
                 self._well(path, well_attrs, info, rows=rows, columns=columns)
 
-            self._group(path, on_attrs, missing=lambda p=path: self._unlisted_fields(p, []))
+            def on_missing(path: str = path) -> None:
+                self._unlisted_fields(path, [])
+
+            self._group(path, on_attrs, missing=on_missing)
 
     def _well(
         self,

@@ -28,7 +28,7 @@ import queue
 import threading
 from collections.abc import Collection, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 from ngff_kg.errors import ExtractionError, FetchError, UsageError
@@ -36,6 +36,10 @@ from ngff_kg.extract.ngff import OmeGroup
 from ngff_kg.sources.local import check_path
 from ngff_kg.sources.walk import CRATE, ZARR_JSON, ZATTRS, FoundRoot, WalkError, classify_document
 from ngff_kg.urls import PATH_SAFE
+
+if TYPE_CHECKING:  # obstore's option and metadata types exist only in its stubs
+    from obstore import GetOptions, ObjectMeta
+    from obstore.store import ClientConfig, RetryConfig
 
 T = TypeVar("T")
 
@@ -105,7 +109,7 @@ class Listing:
     files: dict[str, tuple[int, str]]
 
 
-def _validator(meta: dict[str, Any]) -> str:
+def _validator(meta: ObjectMeta) -> str:
     etag = meta.get("e_tag")
     if etag:
         return str(etag)
@@ -115,7 +119,14 @@ def _validator(meta: dict[str, Any]) -> str:
     return ""
 
 
-def _condition(validator: str) -> dict[str, Any]:
+def _size(value: object) -> int:
+    """A recorded size (a JSON number) as ``int``, raising as ``int()`` does on other values."""
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"a recorded size must be a number, got {type(value).__name__}")
+
+
+def _condition(validator: str) -> GetOptions:
     if validator.startswith("lm:"):
         return {"if_modified_since": dt.datetime.fromisoformat(validator[3:])}
     return {"if_none_match": validator}
@@ -229,13 +240,13 @@ class Fetcher:
         from obstore.store import HTTPStore, S3Store
 
         options = self.options
-        client: dict[str, Any] = {
+        client: ClientConfig = {
             "timeout": f"{max(1, round(options.timeout * 1000))}ms",
             "connect_timeout": f"{max(1, round(min(options.timeout, 10) * 1000))}ms",
             "allow_http": True,
             "user_agent": "ngff-kg",
         }
-        retry = {
+        retry: RetryConfig = {
             "max_retries": options.retries,
             "backoff": {
                 "init_backoff": dt.timedelta(seconds=options.backoff),
@@ -346,7 +357,7 @@ class Fetcher:
 
         if not records:
             return False
-        checks = [one(str(r[0]), int(r[1]), r[2]) for r in records]  # type: ignore[call-overload]
+        checks = [one(str(r[0]), _size(r[1]), r[2]) for r in records]
         try:
             return all(await asyncio.gather(*checks))
         except ExtractionError:

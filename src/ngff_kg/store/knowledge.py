@@ -192,12 +192,14 @@ class KnowledgeStore:
         rows = [
             quad.subject.value
             for quad in self._db.quads_for_pattern(None, ox.NamedNode(f"{NKG}listedIn"), node, node)
+            if not isinstance(quad.subject, ox.Triple)
         ]
         lists = [
             quad.object.value
             for quad in self._db.quads_for_pattern(
                 node, ox.NamedNode(f"{NKG}includesList"), None, node
             )
+            if not isinstance(quad.object, ox.Triple)
         ]
         return sorted(rows), lists
 
@@ -206,7 +208,11 @@ class KnowledgeStore:
         found: dict[str, list[list[object]]] = {}
         predicate = ox.NamedNode(NKG + "sourceFiles")
         for quad in self._db.quads_for_pattern(None, predicate, None):
-            if isinstance(quad.subject, ox.NamedNode) and quad.graph_name == quad.subject:
+            if (
+                isinstance(quad.subject, ox.NamedNode)
+                and quad.graph_name == quad.subject
+                and isinstance(quad.object, ox.Literal)
+            ):
                 try:
                     found[quad.subject.value] = json.loads(quad.object.value)
                 except ValueError:
@@ -279,7 +285,11 @@ class KnowledgeStore:
 
     def ontology_graphs(self) -> list[ox.NamedNode]:
         """The named graphs holding ontologies (slims, vocabulary, added lineages)."""
-        return [g for g in self._db.named_graphs() if g.value.startswith(ONTOLOGY_GRAPH)]
+        return [
+            g
+            for g in self._db.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value.startswith(ONTOLOGY_GRAPH)
+        ]
 
     def refresh_closure(self) -> int:
         """Rewrite the ``nkg:subClassOfOrSelf`` graph: every class of the ontology graphs with

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TextIO, TypedDict
 
 import pyoxigraph as ox
 
@@ -33,6 +35,14 @@ def trig_to_nquads(graph: GraphData) -> str:
     return "".join(line[:-2] + term for line in lines[1:-2])
 
 
+class _Shard(TypedDict):
+    """A dataset shard's entry in the manifest."""
+
+    file: str
+    graphs: int
+    quads: int
+
+
 class ShardWriter:
     """Writes graphs to N-Quads shard files in ``directory`` (created; it must be empty)."""
 
@@ -47,8 +57,8 @@ class ShardWriter:
         except OSError as exc:
             raise StoreError(f"cannot create {self.directory}: {exc}") from exc
         self.graphs_per_shard = graphs_per_shard
-        self.files: list[dict[str, object]] = []
-        self._handle = None
+        self.files: list[_Shard] = []
+        self._handle: TextIO | None = None
         self._graphs = 0
         self._quads = 0
         self._shared: list[str] = []
@@ -59,15 +69,15 @@ class ShardWriter:
         self._handle = open(self.directory / name, "w", encoding="utf-8")  # noqa: SIM115
 
     def add(self, graph: GraphData) -> None:
-        if self._handle is None or self.files[-1]["graphs"] >= self.graphs_per_shard:  # type: ignore[operator]
+        if self._handle is None or self.files[-1]["graphs"] >= self.graphs_per_shard:
             self._close_shard()
             self._open()
         text = trig_to_nquads(graph)
         assert self._handle is not None
         self._handle.write(text)
         entry = self.files[-1]
-        entry["graphs"] = int(entry["graphs"]) + 1  # type: ignore[call-overload]
-        entry["quads"] = int(entry["quads"]) + text.count("\n")  # type: ignore[call-overload]
+        entry["graphs"] += 1
+        entry["quads"] += text.count("\n")
 
     def _close_shard(self) -> None:
         if self._handle is not None:
@@ -89,9 +99,11 @@ class ShardWriter:
         (self.directory / "shared.nq").write_text(shared, encoding="utf-8")
         ontologies = KnowledgeStore(None)
         ontologies.ensure_ontologies()
-        text = ontologies.oxigraph.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
+        data = ontologies.oxigraph.dump(format=ox.RdfFormat.N_QUADS)
+        assert data is not None  # given no output, dump returns the serialization
+        text = data.decode("utf-8")
         (self.directory / "ontologies.nq").write_text(text, encoding="utf-8")
-        files = [
+        files: list[Mapping[str, object]] = [
             *self.files,
             {"file": "shared.nq", "quads": shared.count("\n")},
             {"file": "ontologies.nq", "quads": text.count("\n")},

@@ -161,10 +161,10 @@ def check_store(source: QuerySource, index: OntologyIndex) -> CheckReport:
     for field_name, query in facets:
         result = source.query(query)
         column = result.columns.index(field_name)
-        for row in result.rows:
-            if not is_iri(row[column]):
+        for values in result.rows:
+            if not is_iri(values[column]):
                 continue  # a plain-text value: not examined
-            term = row[column].value
+            term = values[column].value
             problem = term_problem(field_name, term, index)
             if problem is None:
                 continue

@@ -61,7 +61,8 @@ def parse_color(text: Any, fallback: str) -> tuple[float, float, float]:
     if len(value) != 6:
         value = fallback
     try:
-        return tuple(int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+        red, green, blue = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
+        return red, green, blue
     except ValueError:
         return parse_color(fallback, "FFFFFF")
 

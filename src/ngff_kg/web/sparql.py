@@ -372,7 +372,9 @@ def is_update(code: str) -> bool:
     >>> is_update(strip_strings_and_comments("SELECT * { ?s ?p ?o }"))
     False
     """
-    return bool(_UPDATE_START.match(code, _PROLOGUE.match(code).end()))
+    prologue = _PROLOGUE.match(code)
+    assert prologue is not None  # every part of the pattern is optional: it always matches
+    return bool(_UPDATE_START.match(code, prologue.end()))
 
 
 _ONTOLOGIES: dict[int, Any] = {}
@@ -434,7 +436,9 @@ def _write_result(result: Any, request: QueryRequest, limit: int) -> Response:
         fmt = negotiate(request.accept, SOLUTION_FORMATS, request.format)
         if fmt is None:
             return _not_acceptable(SOLUTION_FORMATS)
-        return Response(200, fmt.media_type, result.serialize(format=_BOOLEAN[fmt.name]))
+        body = result.serialize(format=_BOOLEAN[fmt.name])
+        assert body is not None  # given no output, serialize returns the bytes
+        return Response(200, fmt.media_type, body)
     if isinstance(result, ox.QuerySolutions):
         fmt = negotiate(request.accept, SOLUTION_FORMATS, request.format)
         if fmt is None:
@@ -453,7 +457,7 @@ def _write_result(result: Any, request: QueryRequest, limit: int) -> Response:
 
 
 def _take(items: Iterable[Any], limit: int) -> tuple[list[Any], bool]:
-    out = []
+    out: list[Any] = []
     for item in items:
         if len(out) == limit:
             return out, True
