@@ -138,20 +138,25 @@ def jsonld_only(corpus: Path, crates: list[str]) -> tuple[float, float]:
     return ours, time.perf_counter() - started
 
 
-#: One corpus harvest into a fresh store, timed inside the process (start-up left out).
+#: One corpus harvest into a fresh store, timed inside the process (start-up left out): wall
+#: seconds, and CPU seconds of all its threads (less sensitive to other work on the machine).
 _ONE_RUN = """
-import sys, tempfile, time, warnings
+import resource, sys, tempfile, time, warnings
 warnings.filterwarnings("ignore")
 from ngff_kg import Catalog
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 with tempfile.TemporaryDirectory() as tmp:
-    started = time.perf_counter()
+    started, used = time.perf_counter(), cpu()
     with Catalog(tmp + "/store") as catalog:
         report = catalog.harvest([sys.argv[1]], base_url="https://")
-    print(time.perf_counter() - started, report.datasets_found, len(report.failed))
+    wall, cpu_s = time.perf_counter() - started, cpu() - used
+    print(wall, cpu_s, report.datasets_found, len(report.failed))
 """
 
 
-def timed_in(src: Path, corpus: Path) -> tuple[float, int, int]:
+def timed_in(src: Path, corpus: Path) -> tuple[float, float, int, int]:
     """A corpus harvest by the ngff-kg found in ``src``, in a process of its own."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run(
@@ -161,23 +166,29 @@ def timed_in(src: Path, corpus: Path) -> tuple[float, int, int]:
         text=True,
         check=True,
     )
-    seconds, found, failed = done.stdout.split()
-    return float(seconds), int(found), int(failed)
+    seconds, cpu, found, failed = done.stdout.split()
+    return float(seconds), float(cpu), int(found), int(failed)
 
 
 def against(corpus: Path, other: Path, repeat: int) -> int:
     here = Path(__file__).resolve().parents[1] / "src"
-    ours: list[float] = []
-    theirs: list[float] = []
+    runs: dict[str, list[tuple[float, float]]] = {"this": [], "earlier": []}
     for _ in range(repeat):
-        for src, times in ((other, theirs), (here, ours)):
-            seconds, found, failed = timed_in(src, corpus)
-            times.append(seconds)
-            print(f"  {src}: {seconds:.2f} s, {found} datasets, {failed} failed", flush=True)
-    a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"this version:    median {a:.2f} s ({', '.join(f'{t:.2f}' for t in ours)})")
-    print(f"earlier version: median {b:.2f} s ({', '.join(f'{t:.2f}' for t in theirs)})")
-    print(f"ratio this/earlier: {a / b:.3f} ({(a / b - 1) * 100:+.1f} %)")
+        for name, src in (("earlier", other), ("this", here)):
+            seconds, cpu, found, failed = timed_in(src, corpus)
+            runs[name].append((seconds, cpu))
+            print(
+                f"  {name} ({src}): {seconds:.2f} s wall, {cpu:.2f} s CPU, {found} datasets, "
+                f"{failed} failed",
+                flush=True,
+            )
+    for index, what in ((0, "wall"), (1, "CPU")):
+        a = statistics.median(r[index] for r in runs["this"])
+        b = statistics.median(r[index] for r in runs["earlier"])
+        print(
+            f"{what}: this version median {a:.2f} s, earlier {b:.2f} s; "
+            f"ratio {a / b:.3f} ({(a / b - 1) * 100:+.1f} %)"
+        )
     return 0
 
 
