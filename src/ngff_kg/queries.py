@@ -445,3 +445,21 @@ def functions_for(
     :raises QueryError: an unknown parameter is given or a required one is missing.
     """
     return bindings_for(query, params, resolver).custom_functions
+
+
+def standalone_text(
+    query: NamedQuery, params: Mapping[str, str], resolver: Resolver | None = None
+) -> str:
+    """The query text with every given parameter in it, for an engine that is not ngff-kg:
+    written parameters in place of ``?param_NAME``, variable parameters as a ``VALUES`` clause
+    appended to the query (the same rows as Oxigraph's substitution of a selected variable).
+
+    :raises QueryError: an unknown parameter is given or a required one is missing.
+    """
+    bindings = bindings_for(query, params, resolver)
+    text = bindings.text
+    if bindings.substitutions:
+        names = " ".join(f"?{v.value}" for v in bindings.substitutions)
+        terms = " ".join(str(t) for t in bindings.substitutions.values())
+        text = f"{text.rstrip()}\nVALUES ({names}) {{ ({terms}) }}\n"
+    return text
