@@ -289,7 +289,7 @@ class Catalog:
         bindings = bindings_for(query, params, lambda: self.ontology)
         try:
             return self.store.query(
-                query.text,
+                bindings.text,
                 custom_functions=bindings.custom_functions,
                 substitutions=bindings.substitutions,
             )

@@ -7,19 +7,28 @@ A query file starts with comment lines ``# key: value``::
     # param: organism (term, optional): keep only this organism (CURIE in any spelling, or IRI)
     # columns: organism, label, datasets
 
-Parameters are never pasted into the query text. Each declared parameter ``NAME`` is
-available inside the query as the function call ``param:NAME()`` (prefix
-``param: <https://w3id.org/ngff-kg/param#>``), which returns the bound value, or raises an
-error, leaving the variable unbound, when the parameter was not given::
+Every query is plain SPARQL 1.1 that any engine runs as it is, with its parameters' defaults.
+A declared parameter ``NAME`` is the variable ``?param_NAME`` in the query, never bound by a
+pattern, so that elsewhere it is unbound and the query means its defaults::
 
-    BIND(param:organism() AS ?wanted)
+    BIND(?param_organism AS ?wanted)
     FILTER(!BOUND(?wanted) || ?organism = ?wanted)
+    BIND(COALESCE(?param_rank, obo:NCBITaxon_class) AS ?rank)
+
+ngff-kg binds a given parameter by writing its value (an RDF term in SPARQL syntax, built from
+the typed value, never the raw text) in place of the variable, outside strings, IRIs and
+comments: a constant the query planner sees, so ``?taxon nkg:subClassOfOrSelf ?param_organism``
+becomes an index lookup. A parameter not given leaves the variable unbound.
 
 A parameter declared with a ``?`` before its name (``# param: ?dataset (iri, optional): …``)
 is instead substituted for the variable of that name, which the query must select: given, the
-variable is that term everywhere in the query (Oxigraph's ``substitutions``, SEP-0007), so its
-patterns are index lookups; not given, the variable is matched as usual. A function's value is
-only known while the query runs, so ``FILTER(?x = ?wanted)`` compares every row instead.
+variable is that term everywhere in the query (Oxigraph's ``substitutions``, SEP-0007; another
+engine gets the same rows from ``VALUES ?dataset { <iri> }`` appended to the query); not
+given, the variable is matched as usual.
+
+Queries written for earlier versions may still call ``param:NAME()`` (prefix
+``param: <https://w3id.org/ngff-kg/param#>``, an Oxigraph custom function giving the value or
+an error when not given); the library does not, as no other engine knows these functions.
 
 Parameter types:
 
@@ -57,6 +66,8 @@ from ngff_kg.suggest import did_you_mean
 from ngff_kg.vocab import XSD
 
 PARAM_NS = "https://w3id.org/ngff-kg/param#"
+#: A parameter ``NAME`` not declared with ``?`` is the variable ``?param_NAME`` of the query.
+PARAM_VARIABLE_PREFIX = "param_"
 PARAM_TYPES = ("term", "taxon", "method", "rank", "iri", "string", "integer", "number")
 #: The ontology names of each term-valued parameter type are looked up in (None: any).
 _TERM_TYPES = {"term": None, "taxon": "ncbitaxon", "method": "fbbi"}
@@ -78,8 +89,13 @@ class Param:
     type: str
     required: bool
     description: str
-    #: substituted for the selected variable ``?NAME`` instead of a ``param:NAME()`` function
+    #: substituted for the selected variable ``?NAME`` (else written for ``?param_NAME``)
     variable: bool = False
+
+    @property
+    def sparql_variable(self) -> str:
+        """The query variable the parameter binds, without ``?``."""
+        return self.name if self.variable else PARAM_VARIABLE_PREFIX + self.name
 
 
 @dataclass(frozen=True)
@@ -374,20 +390,58 @@ def to_python(term: Any) -> Any:
     return term.value
 
 
+#: What a query text holds outside its strings, IRIs and comments is matched by the last group.
+_TOKENS = re.compile(
+    r'''"""(?:[^"\\]|\\.|"(?!""))*"""|'''
+    + r"""'''(?:[^'\\]|\\.|'(?!''))*'''|"""
+    + r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|"""
+    + r"""<[^<>"{}|^`\\\s]*>|#[^\n]*|[?$]([A-Za-z_][A-Za-z0-9_]*)"""
+)
+
+
+def parameter_variables(text: str) -> set[str]:
+    """The names ``NAME`` of the variables ``?param_NAME`` a query text uses (outside its
+    strings, IRIs and comments)."""
+    return {
+        m.group(1).removeprefix(PARAM_VARIABLE_PREFIX)
+        for m in _TOKENS.finditer(text)
+        if m.group(1) and m.group(1).startswith(PARAM_VARIABLE_PREFIX)
+    }
+
+
+def substitute(text: str, values: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query text with each variable ``?VAR`` of ``values`` (names without ``?``) replaced
+    by its term in SPARQL syntax; strings, IRIs and comments are left alone."""
+    if not values:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        term = values.get(match.group(1)) if match.group(1) else None
+        return match.group(0) if term is None else str(term)
+
+    return _TOKENS.sub(replace, text)
+
+
 @dataclass
 class Bindings:
-    """The parameter values of one run, as pyoxigraph ``Store.query`` keyword arguments."""
+    """The parameter values of one run: the text to run and pyoxigraph ``Store.query`` keyword
+    arguments."""
 
-    #: ``param:NAME()`` for every declared function parameter (``None`` when not given)
+    #: the query text with the given ``?param_NAME`` variables replaced by their values
+    text: str = ""
+    #: ``param:NAME()`` for every declared function parameter (``None`` when not given), for
+    #: queries written for earlier versions
     custom_functions: dict[ox.NamedNode, Any] = field(default_factory=dict)
     #: ``?NAME`` for every given variable parameter
     substitutions: dict[ox.Variable, ox.NamedNode | ox.Literal] = field(default_factory=dict)
+    #: the value written for each given ``?param_NAME`` (by variable name, without ``?``)
+    written: dict[str, ox.NamedNode | ox.Literal] = field(default_factory=dict)
 
 
 def bindings_for(
     query: NamedQuery, params: Mapping[str, Any], resolver: Resolver | None = None
 ) -> Bindings:
-    """The functions and substitutions that bind the given parameters of ``query``.
+    """The query text and substitutions that bind the given parameters of ``query``.
 
     :param resolver: gives the ontology index that resolves term names.
     :raises QueryError: an unknown parameter is given or a required one is missing.
@@ -406,6 +460,9 @@ def bindings_for(
                 bindings.substitutions[ox.Variable(p.name)] = term
         else:
             bindings.custom_functions[ox.NamedNode(PARAM_NS + p.name)] = lambda term=term: term
+            if term is not None:
+                bindings.written[p.sparql_variable] = term
+    bindings.text = substitute(query.text, bindings.written)
     return bindings
 
 
@@ -419,3 +476,21 @@ def functions_for(
     :raises QueryError: an unknown parameter is given or a required one is missing.
     """
     return bindings_for(query, params, resolver).custom_functions
+
+
+def standalone_text(
+    query: NamedQuery, params: Mapping[str, str], resolver: Resolver | None = None
+) -> str:
+    """The query text with every given parameter in it, for an engine that is not ngff-kg:
+    written parameters in place of ``?param_NAME``, variable parameters as a ``VALUES`` clause
+    appended to the query (the same rows as Oxigraph's substitution of a selected variable).
+
+    :raises QueryError: an unknown parameter is given or a required one is missing.
+    """
+    bindings = bindings_for(query, params, resolver)
+    text = bindings.text
+    if bindings.substitutions:
+        names = " ".join(f"?{v.value}" for v in bindings.substitutions)
+        terms = " ".join(str(t) for t in bindings.substitutions.values())
+        text = f"{text.rstrip()}\nVALUES ({names}) {{ ({terms}) }}\n"
+    return text

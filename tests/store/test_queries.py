@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pyoxigraph as ox
 import pytest
 
 from ngff_kg import Catalog, QueryError, QueryNotFoundError, library
-from ngff_kg.queries import parse_query, resolve_query
+from ngff_kg.queries import parameter_variables, parse_query, resolve_query, substitute
+from ngff_kg.web.sparql import strip_strings_and_comments
 
 LIBRARY = library()
 REQUIRED = {
@@ -58,9 +60,9 @@ def test_query_is_documented_and_runs(name: str, examples_catalog: Catalog) -> N
     result = examples_catalog.query(name)
     assert result.columns == list(query.columns)
     # every declared parameter is used in the text, every used parameter is declared: a
-    # function parameter as param:NAME(), a variable parameter as ?NAME
-    used = set(re.findall(r"param:([A-Za-z_]\w*)\(\)", query.text))
-    assert used == {p.name for p in query.params if not p.variable}
+    # written parameter as ?param_NAME, a variable parameter as ?NAME; no custom functions
+    assert parameter_variables(query.text) == {p.name for p in query.params if not p.variable}
+    assert not re.search(r"param:\w+\(", strip_strings_and_comments(query.text)), name
     for p in query.params:
         if p.variable:
             assert re.search(rf"\?{p.name}\b", query.text), f"{name}: ?{p.name} is not used"
@@ -93,10 +95,36 @@ def test_parameter_errors() -> None:
         catalog.query("datasets-by-organisms")
 
 
+def test_written_parameters_are_terms_outside_strings_iris_and_comments() -> None:
+    text = (
+        '# param: a (string)\nSELECT * { ?s ?p "?param_a" . <http://x/?param_a> ?q $param_a '
+        "FILTER(?param_a != ?param_ab) }"
+    )
+    assert parameter_variables(text) == {"a", "ab"}
+    written = substitute(text, {"param_a": ox.Literal('x" } DROP ALL { "')})
+    assert written == (
+        '# param: a (string)\nSELECT * { ?s ?p "?param_a" . <http://x/?param_a> ?q '
+        '"x\\" } DROP ALL { \\"" FILTER("x\\" } DROP ALL { \\"" != ?param_ab) }'
+    )
+    # the written text parses, and the value is one literal (checked by rdflib's parser)
+    from rdflib.plugins.sparql import prepareQuery
+
+    prepareQuery(written.split("\n", 1)[1])
+
+
+def test_old_param_functions_still_work() -> None:
+    text = (
+        "# param: who (iri, optional): someone\nPREFIX param: <https://w3id.org/ngff-kg/param#>\n"
+    )
+    text += "SELECT ?x WHERE { BIND(param:who() AS ?x) }"
+    assert Catalog(None).query(text, who="https://example.org/a").values() == [
+        {"x": "https://example.org/a"}
+    ]
+
+
 def test_required_parameter() -> None:
     text = "# title: t\n# description: d\n# param: who (iri): someone\n# columns: x\n" + (
-        "PREFIX param: <https://w3id.org/ngff-kg/param#>\n"
-        "SELECT ?x WHERE { BIND(param:who() AS ?x) }"
+        "SELECT ?x WHERE { BIND(?param_who AS ?x) }"
     )
     catalog = Catalog(None)
     with pytest.raises(QueryError, match="needs parameter 'who'"):
@@ -110,9 +138,8 @@ def test_variable_parameters_are_substituted() -> None:
     text = (
         "# title: t\n# description: d\n# param: ?who (iri, optional): someone\n"
         "# param: min (integer, optional): at least\n# columns: who, n\n"
-        "PREFIX param: <https://w3id.org/ngff-kg/param#>\n"
         "SELECT ?who ?n WHERE { VALUES (?who ?n) { (<https://example.org/a> 1) "
-        "(<https://example.org/b> 2) } BIND(param:min() AS ?min) "
+        "(<https://example.org/b> 2) } BIND(?param_min AS ?min) "
         "FILTER(!BOUND(?min) || ?n >= ?min) }"
     )
     query = parse_query(text)

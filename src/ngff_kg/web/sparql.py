@@ -6,9 +6,10 @@ worker and starts a fresh one, so no query can hold the server or a core for lon
 time limit. Results are written here, not by pyoxigraph, so that they stop at the row limit.
 
 Queries see the union of all graphs as the default graph, as ``ngff-kg query`` does, unless the
-request names ``default-graph-uri``\\ s. Named queries run unchanged: ``param:NAME()`` functions
-get their values from ``param.NAME`` request parameters (typed by the query's header) and are
-unbound otherwise; a parameter declared as ``?NAME`` is substituted for that variable.
+request names ``default-graph-uri``\\ s. Named queries run unchanged: a ``param.NAME`` request
+parameter, typed by the query's header, is written for the variable ``?param_NAME`` (or
+substituted for the selected variable ``?NAME`` when declared so, see :mod:`ngff_kg.queries`);
+a parameter not given leaves its variable unbound, and the query means its defaults.
 ``SERVICE`` (federated queries) is refused: the server makes no requests.
 
 This module needs no web framework: :class:`QueryPool` is called from the web app.
@@ -420,7 +421,7 @@ def execute(store: ox.Store, request: QueryRequest, limit: int) -> Response:
     except ValueError as exc:
         return Response.error(400, f"bad graph IRI: {exc}")
     try:
-        result = store.query(request.query, **options)
+        result = store.query(bindings.text, **options)
     except SyntaxError as exc:
         return Response.error(400, f"invalid SPARQL query: {exc}")
     except (OSError, RuntimeError, ValueError) as exc:
