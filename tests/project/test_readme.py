@@ -22,7 +22,7 @@ def test_readme_has_the_two_commands_near_the_top() -> None:
     assert len(COMMANDS) >= 2
     main, tests = COMMANDS[:2]
     assert main.startswith("pip install . && ngff-kg harvest examples/")
-    assert tests == "pip install '.[test]' && python -m pytest"
+    assert tests == "pip install '.[test]' && python -m pytest -n auto"
     assert README.index(main) < 1500
 
 
