@@ -31,6 +31,7 @@ from ngff_kg.enrich.facts import DatasetFacts, facts_from_triples, facts_in_memo
 from ngff_kg.errors import ExtractionError, SourceNotFoundError, UsageError
 from ngff_kg.extract.rocrate import CRATE_FILE, license_iri
 from ngff_kg.normalize.jsonld import JsonLdConverter
+from ngff_kg.processes import pid_alive
 from ngff_kg.reports import Problem, Progress
 from ngff_kg.sources.walk import FoundRoot, WalkError, walk
 from ngff_kg.store.knowledge import KnowledgeStore
@@ -448,15 +449,7 @@ _LEFTOVER = re.compile(
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or pid_alive(pid)
 
 
 def remove_leftovers(directory: str) -> list[str]:

@@ -27,6 +27,7 @@ from ngff_kg import rdf
 from ngff_kg._resources import resource_dir
 from ngff_kg.errors import StoreError, UsageError
 from ngff_kg.ontology.index import OntologyIndex, closure
+from ngff_kg.processes import pid_alive
 from ngff_kg.vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
 
 _META_GRAPH = NKG_GRAPH + "meta"
@@ -460,16 +461,6 @@ _ROCKSDB_FILE = re.compile(
 _CREATING = ".creating-"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_abandoned(parent: Path, name: str) -> None:
     """Remove ``.<name>.creating-<pid>`` directories whose creating process is gone."""
     prefix = f".{name}{_CREATING}"
@@ -480,7 +471,7 @@ def _remove_abandoned(parent: Path, name: str) -> None:
     for entry in entries:
         if entry.name.startswith(prefix):
             pid = entry.name[len(prefix) :]
-            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
                 shutil.rmtree(entry, ignore_errors=True)
 
 
