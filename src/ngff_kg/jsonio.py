@@ -27,14 +27,44 @@ import orjson
 MAX_DEPTH = 1024
 
 
+def _orjson_bounds_depth() -> bool:
+    """Whether this orjson refuses nesting deeper than :data:`MAX_DEPTH` (older ones do not)."""
+    try:
+        orjson.loads(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
+    except orjson.JSONDecodeError:
+        return True
+    return False
+
+
+_BOUNDED = _orjson_bounds_depth()
+
+
+def _check_depth(value: Any) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON text; :class:`ValueError` (``json.JSONDecodeError``) when it is invalid."""
     try:
-        return orjson.loads(data)
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if "depth limit" in str(exc):
             raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    else:
+        if not _BOUNDED:  # an orjson without the limit: the same bound, checked here
+            _check_depth(value)
+        return value
     try:
-        return json.loads(data)
+        value = json.loads(data)
+        _check_depth(value)
+        return value
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
