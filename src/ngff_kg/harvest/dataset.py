@@ -185,7 +185,8 @@ def _process_root(
             hasher.update(read)
     if not source.failed and deep is not None:
         # a dataset whose documents could not all be read is read again next time
-        accessed = sorted(source.accessed, key=lambda r: r[0] != CRATE_FILE)  # crate first
+        # crate first, then by name: the same list whatever order threads read them in
+        accessed = sorted(source.accessed, key=lambda r: (r[0] != CRATE_FILE, r[0]))
         files = [found.record or file_state(found.path, found.metadata_file), *accessed]
         triples.append((ds, P_FILES, rdf.literal(json.dumps(files, separators=(",", ":")))))
     triples.append((ds, P_SOURCE, rdf.iri(source.url(found.metadata_file))))
