@@ -81,8 +81,9 @@ def _copies(tmp_path: Path, count: int, marked: int | None) -> Path:
     return tree
 
 
-def test_a_dying_worker_takes_only_its_own_dataset(tmp_path: Path) -> None:
-    roots = _roots(_copies(tmp_path, 40, marked=21))
+@pytest.mark.parametrize("marked", [0, 21])  # in the first job, or a later one
+def test_a_dying_worker_takes_only_its_own_dataset(tmp_path: Path, marked: int) -> None:
+    roots = _roots(_copies(tmp_path, 40, marked=marked))
     outcomes: list[DatasetOutcome] = []
     workers = LocalWorkers(_settings(), 2, outcomes.append, extract=dying_workers.exit_on_mark)
     try:
@@ -93,37 +94,19 @@ def test_a_dying_worker_takes_only_its_own_dataset(tmp_path: Path) -> None:
         workers.close()
     assert [o.path for o in outcomes] == [f.path for f, _ in roots]  # all, in order
     failed = [o for o in outcomes if o.errors]
-    assert [o.path for o in failed] == [roots[21][0].path]
+    assert [o.path for o in failed] == [roots[marked][0].path]
     assert "ended abruptly" in failed[0].errors[0].message
     assert all(o.graph.trig.count("\n") > 20 for o in outcomes if not o.errors)
 
 
-def test_workers_that_cannot_start_give_back_every_root(tmp_path: Path) -> None:
-    roots = _roots(_copies(tmp_path, 40, marked=None))
-    outcomes: list[DatasetOutcome] = []
-    workers = LocalWorkers(_settings(), 2, outcomes.append, extract=dying_workers.always_exit)
-    given_back: list[tuple[FoundRoot, str]] = []
-    try:
-        for found, iri in roots:
-            try:
-                workers.add(found, iri)
-            except WorkersUnavailable as exc:
-                given_back.extend(exc.roots)
-                break
-        else:
-            with pytest.raises(WorkersUnavailable) as raised:
-                workers.finish()
-            given_back.extend(raised.value.roots)
-    finally:
-        workers.close(cancel=True)
-    added = len(given_back) + len(outcomes)
-    assert not outcomes
-    assert [f.path for f, _ in given_back] == [f.path for f, _ in roots[:added]]
+def test_workers_that_cannot_start_are_reported_before_any_root_is_sent() -> None:
+    with pytest.raises(WorkersUnavailable, match="could not start"):
+        LocalWorkers(_settings(), 2, print, probe=dying_workers.exit_at_once)
 
 
 class _NeverStarting(LocalWorkers):
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, extract=dying_workers.always_exit)  # type: ignore[arg-type]
+        super().__init__(*args, probe=dying_workers.exit_at_once)  # type: ignore[arg-type]
 
 
 def test_a_harvest_reads_the_datasets_itself_when_workers_cannot_start(

@@ -18,6 +18,6 @@ def exit_on_mark(job: Job) -> list[DatasetOutcome]:
     return extract_roots(job)
 
 
-def always_exit(job: Job) -> list[DatasetOutcome]:
-    """Ends the worker at once: workers that can never finish a job."""
+def exit_at_once() -> bool:
+    """Ends the worker at once, as a worker that cannot start (the pool's first job)."""
     os._exit(3)

@@ -171,35 +171,26 @@ class Extraction:
             return
         workers = self._local_workers()
         if workers is not None:
-            try:
-                workers.add(found, iri)
-            except WorkersUnavailable as exc:
-                self._without_workers(exc)
-            return
-        self._here(found, iri)
+            workers.add(found, iri)
+        else:
+            self._here(found, iri)
 
     def _local_workers(self) -> LocalWorkers | None:
         """The worker processes, started once more than ``parallel_after`` local roots were
-        found (a small harvest never pays for their start); ``None``: read here."""
+        found (a small harvest never pays for their start); ``None``: read here (also when
+        the workers cannot start, which ``warn`` is told)."""
         if self._workers is not None or self.processes <= 1:
             return self._workers
         self._local_roots += 1
         if self._local_roots <= self.parallel_after:
             return None
-        self._workers = LocalWorkers(self.settings, self.processes, self.done)
+        try:
+            self._workers = LocalWorkers(self.settings, self.processes, self.done)
+        except WorkersUnavailable as exc:
+            self.processes = 1
+            if self.warn is not None:
+                self.warn(f"{exc}; datasets are read in the harvesting process")
         return self._workers
-
-    def _without_workers(self, exc: WorkersUnavailable) -> None:
-        """The worker processes cannot start: their roots, and every later one, are read in
-        this process."""
-        if self._workers is not None:
-            self._workers.close(cancel=True)
-        self._workers = None
-        self.processes = 1
-        if self.warn is not None:
-            self.warn(f"{exc}; datasets are read in the harvesting process")
-        for found, iri in exc.roots:
-            self._here(found, iri)
 
     def _here(self, found: FoundRoot, iri: str) -> None:
         """Read a local root in this thread."""
@@ -272,10 +263,7 @@ class Extraction:
                     future.cancel()
                 self._inflight = {f: p for f, p in self._inflight.items() if not f.cancelled()}
             elif self._workers is not None:
-                try:
-                    self._workers.finish()
-                except WorkersUnavailable as unavailable:
-                    self._without_workers(unavailable)
+                self._workers.finish()
             while self._inflight:
                 self._collect()
             self.sink.close()

@@ -26,7 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ngff_kg.errors import ExtractionError
-from ngff_kg.harvest.dataset import DatasetOutcome, failed_outcome, process_root
+from ngff_kg.harvest.dataset import DatasetOutcome, describe, failed_outcome, process_root
 from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
 from ngff_kg.sources.walk import FoundRoot
 
@@ -111,13 +111,21 @@ class WorkerDied(ExtractionError):
     """A worker process ended while reading a dataset."""
 
 
-class WorkersUnavailable(RuntimeError):
-    """The worker processes end before finishing any job: they cannot start here (e.g. the
-    main module of a script without an ``if __name__ == "__main__":`` guard)."""
+#: Seconds the first worker may take to start and answer.
+START_TIMEOUT = 120.0
 
-    def __init__(self, roots: Job) -> None:
-        super().__init__("worker processes could not start")
-        self.roots = roots  # the roots not read yet
+
+class WorkersUnavailable(RuntimeError):
+    """The worker processes cannot start here (e.g. the main module of a script without an
+    ``if __name__ == "__main__":`` guard ends them, or no process may be started)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"worker processes could not start ({reason})")
+
+
+def ready() -> bool:
+    """The first job of a pool: it answers once a worker has started."""
+    return True
 
 
 class _Started:
@@ -126,10 +134,13 @@ class _Started:
     otherwise be left waiting for work, and the pool's shutdown with it)."""
 
     def __init__(self) -> None:
-        methods = multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context(
-            "forkserver" if "forkserver" in methods else "spawn"
-        )
+        self.context: Any
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            self.context = multiprocessing.get_context("forkserver")
+            # workers forked from a server that imported the extractors start at once
+            self.context.set_forkserver_preload([__name__])
+        else:
+            self.context = multiprocessing.get_context("spawn")
         self.processes: list[Any] = []
 
     def __getattr__(self, name: str) -> Any:
@@ -159,23 +170,27 @@ class LocalWorkers:
         done: Callable[[DatasetOutcome], None],
         *,
         extract: Callable[[Job], list[DatasetOutcome]] = extract_roots,
+        probe: Callable[[], object] = ready,
     ) -> None:
+        """:raises WorkersUnavailable: no worker answered ``probe`` (nothing was sent)."""
         self.settings = settings
         self.processes = processes
         self.done = done
-        self.extract = extract  # a module-level function (it is sent to the workers)
+        self.extract = extract  # module-level functions (they are sent to the workers)
         self.job: Job = []
         self.inflight: deque[tuple[Future[list[DatasetOutcome]], Job]] = deque()
-        self.worked = False  # a job has finished: the workers can start
         self.started = _Started()
         self.pool = self._pool()
+        try:
+            self.pool.submit(probe).result(timeout=START_TIMEOUT)
+        except Exception as exc:
+            self.close(cancel=True)
+            raise WorkersUnavailable(describe(exc)) from exc
 
     def _pool(self) -> ProcessPoolExecutor:
+        context: Any = self.started  # a multiprocessing context in all but its class
         return ProcessPoolExecutor(
-            self.processes,
-            mp_context=self.started,  # type: ignore[arg-type]
-            initializer=_start,
-            initargs=(self.settings,),
+            self.processes, mp_context=context, initializer=_start, initargs=(self.settings,)
         )
 
     def add(self, found: FoundRoot, iri: str) -> None:
@@ -189,15 +204,7 @@ class LocalWorkers:
         while len(self.inflight) >= 2 * self.processes:
             self._collect_one()
         job, self.job = self.job, []
-        try:
-            future = self._submit(job)
-        except Exception as exc:  # e.g. no process can be started here
-            if self.worked:
-                raise
-            roots = [*(root for _, queued in self.inflight for root in queued), *job]
-            self.inflight.clear()
-            raise WorkersUnavailable(roots) from exc
-        self.inflight.append((future, job))
+        self.inflight.append((self._submit(job), job))
 
     def _submit(self, job: Job) -> Future[list[DatasetOutcome]]:
         try:
@@ -215,14 +222,7 @@ class LocalWorkers:
         future, job = self.inflight.popleft()
         try:
             outcomes = future.result()
-            self.worked = True
         except BrokenProcessPool:
-            if not self.worked:
-                roots = [*job, *(root for _, queued in self.inflight for root in queued)]
-                self.inflight.clear()
-                roots += self.job
-                self.job = []
-                raise WorkersUnavailable(roots) from None
             outcomes = self._alone(job)
         except Exception as exc:  # the job itself failed (e.g. a result that cannot be sent)
             outcomes = [self._failed(found, iri, exc) for found, iri in job]
@@ -230,28 +230,24 @@ class LocalWorkers:
             self.done(outcome)
 
     def _alone(self, job: Job) -> list[DatasetOutcome]:
-        """The roots of a job whose worker died, each read in a job of its own: the root
-        that ends a worker again is reported, the others are kept."""
+        """The roots of a job whose pool broke, each read alone in a new pool, nothing else
+        running beside it: the root that ends a worker again is reported, the others are
+        kept. The jobs queued behind it that had not finished are sent again afterwards."""
         self._restart()
-        # the jobs queued behind the broken one that had not finished died with the pool:
-        # they are sent again
         queued = list(self.inflight)
         self.inflight.clear()
-        for future, waiting in queued:
-            finished = future.done() and not future.cancelled() and future.exception() is None
-            self.inflight.append((future if finished else self._submit(waiting), waiting))
         outcomes = []
         for found, iri in job:
             try:
                 outcomes.extend(self.pool.submit(self.extract, [(found, iri)]).result())
             except BrokenProcessPool:
                 self._restart()
-                for index, (future, waiting) in enumerate(self.inflight):
-                    if not future.done() or future.exception() is not None:
-                        self.inflight[index] = (self._submit(waiting), waiting)
                 outcomes.append(self._failed(found, iri, WorkerDied(DIED)))
             except Exception as exc:
                 outcomes.append(self._failed(found, iri, exc))
+        for future, waiting in queued:
+            finished = future.done() and not future.cancelled() and future.exception() is None
+            self.inflight.append((future if finished else self._submit(waiting), waiting))
         return outcomes
 
     def _failed(self, found: FoundRoot, iri: str, exc: BaseException) -> DatasetOutcome:
@@ -281,4 +277,5 @@ __all__ = [
     "available_cpus",
     "extract_roots",
     "process_converter",
+    "ready",
 ]
