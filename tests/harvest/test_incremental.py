@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
-from conftest import EXAMPLES, NKG
+from conftest import EXAMPLES, NKG, TREE
 from typer.testing import CliRunner
 
 from ngff_kg import Catalog
@@ -123,3 +123,15 @@ def test_sample_lists_are_rewritten_only_when_changed(tmp_path: Path) -> None:
     os.utime(listing, (stamp, stamp))
     catalog.harvest([tree], base_url=BASE)
     assert {r["d"]: r["b"] for r in catalog.query(sizes).values()}[MOUSE] == 282_816_001
+
+
+def test_datasets_with_errors_are_read_and_reported_again(tmp_path: Path) -> None:
+    tree = copy_examples(tmp_path)
+    shutil.copytree(TREE / "bad-crate.ome.zarr", tree / "bad-crate.ome.zarr")
+    with Catalog(tmp_path / "store") as catalog:
+        first = catalog.harvest([tree], base_url=BASE)
+        second = catalog.harvest([tree], base_url=BASE)
+    failed = [p.path for p in first.failed]
+    assert [p.path for p in second.failed] == failed
+    assert any(path.endswith("bad-crate.ome.zarr") for path in failed)
+    assert second.datasets_unchanged == first.datasets_found - len(failed) > 0

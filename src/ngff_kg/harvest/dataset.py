@@ -183,8 +183,9 @@ def _process_root(
         warnings.extend(deep.warnings)
         for read in deep.documents:
             hasher.update(read)
-    if not source.failed and deep is not None:
-        # a dataset whose documents could not all be read is read again next time
+    if not source.failed and deep is not None and not errors:
+        # a dataset whose documents could not all be read, or that has errors, is read (and
+        # reported) again next time
         # crate first, then by name: the same list whatever order threads read them in
         accessed = sorted(source.accessed, key=lambda r: (r[0] != CRATE_FILE, r[0]))
         files = [found.record or file_state(found.path, found.metadata_file), *accessed]
