@@ -148,18 +148,6 @@ def model_version(version: str | None) -> str | None:
     return None
 
 
-def may_hold_non_finite(data: bytes | None) -> bool:
-    """Whether the JSON text ``data`` (None: unknown) may hold a NaN or infinite number: orjson
-    refuses NaN, Infinity and numbers beyond a double, so a text it reads holds none."""
-    if data is None:
-        return True
-    try:
-        orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return True
-    return False
-
-
 def validate_group(
     attrs: dict[str, Any], version: str | None, document: str, *, non_finite: bool = True
 ) -> Validation:
@@ -167,7 +155,7 @@ def validate_group(
     ``zarr.json`` (0.5) or the ``.zattrs`` object of a Zarr v2 group (0.4).
 
     ``non_finite=False`` skips the search for NaN and infinite numbers (the document's text
-    has none: :func:`may_hold_non_finite`). A document equal to one validated recently gets
+    has none: :func:`ngff_kg.jsonio.loads_checked`). A document equal to one validated recently gets
     that one's violations (with its own ``document``) without being validated again."""
     found: list[Violation] = []
     more = _non_finite(attrs, document, found) if non_finite else 0
@@ -430,7 +418,6 @@ __all__ = [
     "MAX_VIOLATIONS",
     "Validation",
     "Violation",
-    "may_hold_non_finite",
     "model_version",
     "validate_group",
     "violation_triples",

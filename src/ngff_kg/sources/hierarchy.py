@@ -34,7 +34,6 @@ from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples, ome_group_
 from ngff_kg.extract.omexml import omexml_triples, parse_omexml
 from ngff_kg.extract.validate_ngff import (
     Validation,
-    may_hold_non_finite,
     validate_group,
     violation_triples,
 )
@@ -106,7 +105,7 @@ class HierarchyReader:
         root_doc: dict[str, Any] | None = None,
         max_nodes: int = MAX_NODES,
         executor: Executor | None = None,
-        root_bytes: bytes | None = None,
+        root_finite: bool = False,
     ) -> None:
         self.source = source
         self.iri = dataset_iri
@@ -120,7 +119,8 @@ class HierarchyReader:
         self.dropped = 0
         self.attempts = 0
         self.consolidated: dict[str, Any] = {}
-        self.root_suspect = may_hold_non_finite(root_bytes)
+        # the root document may hold NaN or infinite numbers unless it is plain JSON
+        self.root_suspect = not root_finite
         self.consolidated_suspect = self.root_suspect  # v2: set from .zmetadata
         self.field_count = 0  # the plate's field_count: a well listing fewer fields is listed
         if self.v3 and isinstance(root_doc, dict):
@@ -176,7 +176,7 @@ class HierarchyReader:
         if data is None:
             return
         try:
-            doc = jsonio.loads(data)
+            doc, finite = jsonio.loads_checked(data)
         except ValueError as exc:
             self.out.errors.append(f".zmetadata: invalid JSON: {exc}")
             return
@@ -184,7 +184,7 @@ class HierarchyReader:
         if isinstance(meta, dict):
             self.out.documents.append(data)
             self.consolidated = meta
-            self.consolidated_suspect = may_hold_non_finite(data)
+            self.consolidated_suspect = not finite
 
     def _get(self, path: str) -> bytes | None:
         try:
@@ -678,7 +678,7 @@ def read_hierarchy(
         root_doc=root_doc,
         max_nodes=max_nodes,
         executor=executor,
-        root_bytes=found.metadata_bytes,
+        root_finite=found.metadata_finite,
     )
     hierarchy = reader.read()
     deep = DeepRead(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)
