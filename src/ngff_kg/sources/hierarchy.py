@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import orjson
-
 from ngff_kg import jsonio, rdf
 from ngff_kg.errors import ExtractionError, FetchError
 from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples, ome_group_v2
@@ -249,16 +247,11 @@ class HierarchyReader:
                 continue
             self.out.documents.append(data)
             try:
-                docs[index] = orjson.loads(data)
-                tasks[index].suspect = False  # orjson reads no NaN nor infinite number
-            except orjson.JSONDecodeError:
-                pass
-            else:
-                continue
-            try:
-                docs[index] = jsonio.loads(data)
+                docs[index], finite = jsonio.loads_checked(data)
             except ValueError as exc:
                 self.out.errors.append(f"{tasks[index].file}: invalid JSON: {exc}")
+            else:
+                tasks[index].suspect = not finite  # its own text, not the consolidated one
         for task, doc in zip(tasks, docs, strict=True):
             if doc is None:
                 self.out.nodes_missing += task.named
