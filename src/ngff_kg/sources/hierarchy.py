@@ -66,7 +66,10 @@ def _join(base: str, name: str) -> str:
 class _Task:
     path: str  # node path relative to the root ("" = root)
     array: bool
-    handle: Callable[[dict[str, Any] | None], None]
+    #: called with the task and its document; the task is an argument, not a variable the
+    #: handler closes over, so that no task is part of a reference cycle (a cycle would keep
+    #: the reader and all it read alive until the garbage collector runs)
+    handle: Callable[[_Task, dict[str, Any] | None], None]
     named: bool = True  # named by the metadata (missing = a gap); False for optional groups
     file: str = ""
     suspect: bool = True  # its text may hold NaN or infinite numbers
@@ -258,7 +261,7 @@ class HierarchyReader:
             else:
                 self.out.nodes_read += 1
             try:
-                task.handle(doc)
+                task.handle(task, doc)
             except ExtractionError as exc:
                 self.out.errors.append(f"{task.file}: {exc}")
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -313,9 +316,8 @@ class HierarchyReader:
         named: bool = True,
         missing: Callable[[], None] | None = None,
     ) -> None:
-        task = _Task(path, False, lambda doc: None, named)
 
-        def on_doc(doc: dict[str, Any] | None) -> None:
+        def on_doc(task: _Task, doc: dict[str, Any] | None) -> None:
             if doc is None and missing is not None:
                 missing()
             attrs = self._attrs(doc)
@@ -325,8 +327,7 @@ class HierarchyReader:
                     self._validate(task.file, attrs, task.suspect)
                 handle(attrs)
 
-        task.handle = on_doc
-        self._enqueue(task)
+        self._enqueue(_Task(path, False, on_doc, named))
 
     # ------------------------------------------------------------------ images
     def _image(
@@ -385,7 +386,7 @@ class HierarchyReader:
             )
 
     def _array(self, path: str, level: str) -> None:
-        def on_doc(doc: dict[str, Any] | None) -> None:
+        def on_doc(_task: _Task, doc: dict[str, Any] | None) -> None:
             if not isinstance(doc, dict):
                 return
             if self.v3:
@@ -417,7 +418,7 @@ class HierarchyReader:
 
     # ------------------------------------------------------------------ bioformats2raw
     def _series(self) -> None:
-        def on_ome(doc: dict[str, Any] | None) -> None:
+        def on_ome(_task: _Task, doc: dict[str, Any] | None) -> None:
             attrs = self._attrs(doc)
             series = attrs.get("series") if attrs is not None else None
             if isinstance(series, list) and all(isinstance(s, str) for s in series):
