@@ -155,8 +155,9 @@ def validate_group(
     ``zarr.json`` (0.5) or the ``.zattrs`` object of a Zarr v2 group (0.4).
 
     ``non_finite=False`` skips the search for NaN and infinite numbers (the document's text
-    has none: :func:`ngff_kg.jsonio.loads_checked`). A document equal to one validated recently gets
-    that one's violations (with its own ``document``) without being validated again."""
+    has none: :func:`ngff_kg.jsonio.loads_checked`). A document equal to one validated
+    recently gets that one's violations (with its own ``document``) without being validated
+    again."""
     found: list[Violation] = []
     more = _non_finite(attrs, document, found) if non_finite else 0
     model = model_version(version)
