@@ -316,7 +316,6 @@ class HierarchyReader:
         named: bool = True,
         missing: Callable[[], None] | None = None,
     ) -> None:
-
         def on_doc(task: _Task, doc: dict[str, Any] | None) -> None:
             if doc is None and missing is not None:
                 missing()
