@@ -14,6 +14,12 @@ message rather than the standard library's ``RecursionError``.
 
 >>> loads(b'{"scale": [NaN, 1e999]}')
 {'scale': [nan, inf]}
+
+:func:`loads_checked` also tells whether the text may hold such numbers, so that nobody has
+to look for them in a document that cannot have any:
+
+>>> loads_checked(b'[1.5, 2]'), loads_checked(b'[NaN]')
+(([1.5, 2], True), ([nan], False))
 """
 
 from __future__ import annotations
@@ -53,6 +59,13 @@ def _check_depth(value: Any) -> None:
 
 def loads(data: bytes | str) -> Any:
     """Parse JSON text; :class:`ValueError` (``json.JSONDecodeError``) when it is invalid."""
+    return loads_checked(data)[0]
+
+
+def loads_checked(data: bytes | str) -> tuple[Any, bool]:
+    """The value of the JSON text ``data`` (as :func:`loads`) and whether the text is plain
+    JSON: ``True`` when orjson read it, which refuses NaN, Infinity and numbers beyond a
+    double, so the value holds no non-finite float; ``False`` when it may hold one."""
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -61,10 +74,10 @@ def loads(data: bytes | str) -> Any:
     else:
         if not _BOUNDED:  # an orjson without the limit: the same bound, checked here
             _check_depth(value)
-        return value
+        return value, True
     try:
         value = json.loads(data)
         _check_depth(value)
-        return value
+        return value, False
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None

@@ -42,6 +42,9 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
+#: Bytes read at a time from a file that is longer than its ``fstat`` said (it grew).
+_CHUNK = 1 << 16
+
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO"),
     (stat.S_ISSOCK, "a socket"),
@@ -94,12 +97,16 @@ def read_regular(
             raise ExtractionError(f"{name} is {st.st_size} bytes, more than the limit of {limit}")
         chunks: list[bytes] = []
         size = 0
+        # the whole file in the first read (one byte more: a file that grew since the fstat is
+        # read on, in chunks, up to the bound), not a buffer of fixed size for each file
+        want = st.st_size + 1
         while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, 1 << 20))
+            chunk = os.read(fd, min(limit + 1 - size, want))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            want = _CHUNK
         if size > limit:
             raise ExtractionError(f"{name} grew beyond the limit of {limit} bytes while read")
         return b"".join(chunks), st

@@ -28,7 +28,6 @@ Triple = tuple[str, str, str]
 
 #: Characters that N-Triples forbids inside an IRIREF.
 _BAD_IRI_CHARS = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 _UCS = (
@@ -186,7 +185,7 @@ def language_is_valid(tag: str) -> bool:
 
 def clean_text(value: str) -> str:
     """``value`` with lone surrogates (which no Unicode encoding can write) replaced by U+FFFD."""
-    if _SURROGATE.search(value) is None:
+    if value.isascii() or _SURROGATE.search(value) is None:  # isascii: O(1), no surrogate
         return value
     return _SURROGATE.sub("\ufffd", value)
 
@@ -241,6 +240,21 @@ def iri(value: str) -> str:
     return f"<{repaired}>"
 
 
+def _quoted(value: str) -> str:
+    """``value`` as a quoted N-Triples string: ``\\``, ``"``, line feed and carriage return
+    escaped (one ``str.replace`` each where present: several times faster than
+    ``str.translate``, whose replacements are longer than one character)."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if '"' in value:
+        value = value.replace('"', '\\"')
+    if "\n" in value:
+        value = value.replace("\n", "\\n")
+    if "\r" in value:
+        value = value.replace("\r", "\\r")
+    return '"' + value + '"'
+
+
 def literal(value: str, datatype: str = XSD_STRING, language: str | None = None) -> str:
     """A literal term; plain strings get ``xsd:string``, which N-Triples may leave implicit.
 
@@ -248,11 +262,11 @@ def literal(value: str, datatype: str = XSD_STRING, language: str | None = None)
     (``invalid-language-tag``, the text stays as a plain string); an invalid datatype IRI is
     repaired like any IRI.
     """
-    if _SURROGATE.search(value) is not None:
+    if not value.isascii() and _SURROGATE.search(value) is not None:  # isascii is O(1)
         cleaned = clean_text(value)
-        _note("invalid-string", value, '"' + cleaned.translate(_LITERAL_ESCAPES) + '"')
+        _note("invalid-string", value, _quoted(cleaned))
         value = cleaned
-    text = '"' + value.translate(_LITERAL_ESCAPES) + '"'
+    text = _quoted(value)
     if language:
         if language_is_valid(language):
             return f"{text}@{language}"

@@ -163,3 +163,25 @@ def test_oversized_multiscales_is_reported_not_modelled() -> None:
     [violation] = validate_group(doc, "0.5", "zarr.json").violations
     assert (violation.rule, violation.path) == ("too-large", "$.multiscales[0].datasets")
     assert "100000 datasets" in violation.message
+
+
+def test_non_finite_number_below_a_plain_root_is_a_violation(tmp_path: Path) -> None:
+    # the root is plain JSON; the series image it leads to holds a NaN
+    root = tmp_path / "layout.zarr"
+    ome = {"version": "0.5", "bioformats2raw.layout": 3}
+    fx.write(
+        root / "zarr.json", {"zarr_format": 3, "node_type": "group", "attributes": {"ome": ome}}
+    )
+    fx.v05_image(root / "0")
+    series = root / "0" / "zarr.json"
+    doc = json.loads(series.read_text())
+    doc["attributes"]["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"][0][
+        "scale"
+    ][0] = float("nan")
+    series.write_text(json.dumps(doc))  # NaN, as Python's json writes it
+    catalog = Catalog(None)
+    catalog.harvest([tmp_path], base_url=BASE)
+    rows = violations(catalog, "layout.zarr/")
+    assert {(r["document"], r["path"]) for r in rows if r["rule"] == "non-finite"} == {
+        ("0/zarr.json", "$.multiscales[0].datasets[0].coordinateTransformations[0].scale[0]")
+    }

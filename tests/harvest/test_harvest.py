@@ -11,6 +11,7 @@ import pytest
 from conftest import EXAMPLES, NKG, TREE, fbbi, taxon
 
 from ngff_kg import Catalog, SourceNotFoundError, UsageError
+from ngff_kg.harvest.dataset import _files_json
 
 EX = "https://data.example.org/Example%20Lab/"
 MOUSE_BRAIN = EX + "images/mouse-brain.ome.zarr/"
@@ -241,3 +242,16 @@ def test_a_crate_with_an_unknown_context_keeps_the_dataset(tmp_path: Path) -> No
     assert ("http://schema.org/taxonomicRange", taxon(10090)) in facts
     assert any(p == NKG + "image" for p, _ in facts)
     assert (NKG + "undefinedTerm", "labNotebookPage") in facts
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        [("zarr.json", 194, 1796530344492827149), ("ro-crate-metadata.json", -1, 0)],
+        [("Zürich/zarr.json", 10, 1), ("a b/.zattrs", 2, 3)],  # non-ASCII: escaped
+        [(".zattrs", 5, '"etag-with-quotes"'), ("tab\there/zarr.json", 1, 2)],
+        [("zarr.json", 2**70, 0)],  # beyond 64 bits
+    ],
+)
+def test_source_files_are_written_as_the_standard_library_writes_them(files: list) -> None:
+    assert _files_json(files) == json.dumps(files, separators=(",", ":"))

@@ -7,6 +7,7 @@ lists, to prove that no chunk is ever opened.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -17,7 +18,9 @@ import pytest
 from conftest import NKG
 
 from ngff_kg import Catalog, UsageError
+from ngff_kg.sources.hierarchy import HierarchyReader, read_hierarchy
 from ngff_kg.sources.local import METADATA_NAMES
+from ngff_kg.sources.walk import root_at
 
 BASE = "https://fx.example.org/"
 _OPENED: list[str] | None = None
@@ -487,3 +490,24 @@ def test_plate_omexml_images_are_the_well_fields(tmp_path: Path) -> None:
     assert objects(catalog, ome_well, NKG + "field") == [plate + "A/1/0/", plate + "A/1/1/"]
     assert objects(catalog, plate + "#ome-Plate:0", NKG + "wellCount") == [2]
     assert rows(catalog, "plate-summary")[0]["fields"] == 3
+
+
+def test_reading_a_hierarchy_leaves_no_reference_cycle(tree: Path) -> None:
+    # a reader in a cycle (a task and a handler closing over it) and all it read would wait
+    # for the garbage collector instead of going when the dataset is done
+    found = [root_at(tree / name) for name in ("plate.ome.zarr", "bf.ome.zarr", "v05.ome.zarr")]
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for root in found:
+            assert root is not None
+            read_hierarchy(root, BASE + "x/")
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(0)
+        gc.enable()
+    assert HierarchyReader.__name__ not in left
+    assert "_Task" not in left

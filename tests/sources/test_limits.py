@@ -144,3 +144,53 @@ def test_hostile_csv_rows_are_skipped_and_reported(tmp_path: Path) -> None:
     path.write_bytes(b"url\n\xff\n")
     with pytest.raises(ExtractionError, match="UTF-8"):
         read_sample_list(path)
+
+
+def _stat_saying(size: int, real: os.stat_result) -> os.stat_result:
+    fields = list(real[:10])
+    fields[6] = size  # st_size
+    return os.stat_result(fields)
+
+
+@pytest.mark.parametrize("said", [0, 1, len(ZARR_JSON) // 2])
+def test_a_file_that_grew_since_its_fstat_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, said: int
+) -> None:
+    path = tmp_path / "zarr.json"
+    path.write_bytes(ZARR_JSON * 5000)  # several chunks beyond what fstat says
+    fstat = os.fstat
+    monkeypatch.setattr(os, "fstat", lambda fd: _stat_saying(said, fstat(fd)))
+    assert read_regular_file(path) == ZARR_JSON * 5000
+    # the bound holds for what is read, whatever fstat said
+    limit = len(ZARR_JSON) * 5000 - 1
+    with pytest.raises(ExtractionError, match="grew beyond the limit"):
+        read_regular_file(path, Limits(max_document_bytes=limit))
+
+
+def test_reads_are_bounded_by_the_limit_plus_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "zarr.json"
+    path.write_bytes(ZARR_JSON * 100)
+    fstat, read = os.fstat, os.read
+    asked: list[int] = []
+    got: list[int] = []
+
+    def counted(fd: int, n: int) -> bytes:
+        asked.append(n)
+        data = read(fd, n)
+        got.append(len(data))
+        return data
+
+    monkeypatch.setattr(os, "fstat", lambda fd: _stat_saying(10, fstat(fd)))
+    monkeypatch.setattr(os, "read", counted)
+    limit = len(ZARR_JSON) * 50
+    with pytest.raises(ExtractionError, match="grew beyond the limit"):
+        read_regular_file(path, Limits(max_document_bytes=limit))
+    assert asked[0] == 11  # st_size + 1 first
+    assert sum(got) == limit + 1  # never more than the limit and one byte
+    # an unchanged file: its size and one byte more, then the end
+    asked.clear()
+    monkeypatch.setattr(os, "fstat", fstat)
+    assert read_regular_file(path) == ZARR_JSON * 100
+    assert asked == [len(ZARR_JSON) * 100 + 1, 1 << 16]

@@ -54,6 +54,9 @@ _DESCRIPTION = f"<{SCHEMA}description>"
 _DEFINED_BY = f"<{RDFS}isDefinedBy>"
 #: The ontology each field expects; terms of other ontologies there are typed by theirs.
 _EXPECTED = {_TAXON: "NCBITaxon", _TECHNIQUE: "FBbi"}
+_CARRIERS = frozenset(_EXPECTED)
+#: What _link_dataset reads of the root (and of the metadata descriptor: about).
+_DESCRIBING = frozenset((_ABOUT, _LICENSE, _NAME, _DESCRIPTION))
 _SCHEMA_HTTPS = "<" + SCHEMA_HTTPS
 _URL = re.compile(r"^https?://\S+$")
 _SPDX_ID = re.compile(r"^[A-Za-z0-9.+-]+-\d(\.\d)*(-[A-Za-z]+)?$|^(MIT|CC0-1\.0|Apache-2\.0)$")
@@ -86,34 +89,43 @@ def license_iri(text: str) -> str | None:
     return None
 
 
-_CANONICAL: dict[str, str | None] = {}
+#: IRI term → its canonical term and the repair that records it, or None (canonical already)
+_CANONICAL: dict[str, tuple[str, Repair] | None] = {}
+#: https://schema.org/ IRI term → its http://schema.org/ term and repair
+_HTTP_SCHEMA: dict[str, tuple[str, Repair]] = {}
 
 
-def _fix_term(term: str, local: str, repairs: set[Repair]) -> str:
-    """Canonical form of an IRI term that names an ontology term, recording a repair.
-
-    IRIs below ``local`` (the dataset's own entities) are never ontology terms.
-    """
-    if term[0] != "<" or term.startswith(local):
-        return term
-    fixed = _CANONICAL.get(term, "")
-    if fixed == "":
+def _fix_term(term: str, repairs: set[Repair]) -> str:
+    """Canonical form of an IRI term that names an ontology term, recording a repair (the
+    caller leaves out the dataset's own IRIs, which are never ontology terms)."""
+    try:
+        found = _CANONICAL[term]
+    except KeyError:
         value = term[1:-1]
         canonical = canonical_iri(value)
-        fixed = None if canonical is None or canonical == value else f"<{canonical}>"
+        found = None
+        if canonical is not None and canonical != value:
+            fixed = f"<{canonical}>"
+            found = (fixed, Repair("term-identifier", value, fixed))
         if len(_CANONICAL) > 100_000:
             _CANONICAL.clear()
-        _CANONICAL[term] = fixed
-    if fixed is None:
+        _CANONICAL[term] = found
+    if found is None:
         return term
-    repairs.add(Repair("term-identifier", term[1:-1], fixed))
-    return fixed
+    repairs.add(found[1])
+    return found[0]
 
 
 def _http_schema(term: str, repairs: set[Repair]) -> str:
-    fixed = "<" + SCHEMA + term[len(_SCHEMA_HTTPS) :]
-    repairs.add(Repair("schema-https", term[1:-1], fixed))
-    return fixed
+    found = _HTTP_SCHEMA.get(term)
+    if found is None:
+        fixed = "<" + SCHEMA + term[len(_SCHEMA_HTTPS) :]
+        found = (fixed, Repair("schema-https", term[1:-1], fixed))
+        if len(_HTTP_SCHEMA) > 10_000:
+            _HTTP_SCHEMA.clear()
+        _HTTP_SCHEMA[term] = found
+    repairs.add(found[1])
+    return found[0]
 
 
 def extract_crate(
@@ -159,15 +171,18 @@ def extract_crate(
         repairs.add(Repair("undefined-term", term, f"<{target}>"))
 
     triples: list[rdf.Triple] = []
-    local = f"<{dataset_iri}"
+    append = triples.append
+    local = f"<{dataset_iri}"  # the dataset's own IRIs are never ontology terms
     for s, p, o in expansion.triples:
         if p.startswith(_SCHEMA_HTTPS):
             p = _http_schema(p, repairs)
         if o.startswith(_SCHEMA_HTTPS) and p == _TYPE:
             o = _http_schema(o, repairs)
-        s = _fix_term(s, local, repairs)
+        if s[0] == "<" and not s.startswith(local):
+            s = _fix_term(s, repairs)
         if o[0] == "<":
-            o = _fix_term(o, local, repairs)
+            if not o.startswith(local):
+                o = _fix_term(o, repairs)
         elif p == _LICENSE and o[0] == '"':
             text = rdf.unwrap_literal(o) or ""
             target = license_iri(text)
@@ -175,7 +190,7 @@ def extract_crate(
                 fixed = rdf.iri(target)
                 repairs.add(Repair("license-literal", text, fixed))
                 o = fixed
-        triples.append((s, p, o))
+        append((s, p, o))
 
     for written, escaped in expansion.escaped_iris.items():
         repairs.add(Repair("invalid-iri", written, f"<{escaped}>"))
@@ -191,25 +206,32 @@ def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
     triples = result.triples
     # RO-Crate 1.0 named the metadata file ro-crate-metadata.jsonld
     legacy = descriptor[:-1] + "ld>"
-    root = next((o for s, p, o in triples if s == descriptor and p == _ABOUT), None)
-    if root is None:
-        root = next((o for s, p, o in triples if s == legacy and p == _ABOUT), None)
-    if root is None and any(s == dataset for s, _, _ in triples):
-        root = dataset
-    result.root = root
-
-    # Which entities are connected to the root? Ontology terms are not followed: two entities
-    # that name the same organism are not connected through it.
+    # one pass: the graph of the entities (which are connected to the root? Ontology terms are
+    # not followed: two entities that name the same organism are not connected through it),
+    # what the descriptors are about, and the statements the root may pass on to the dataset
     terms: set[str] = set()
     neighbours: dict[str, set[str]] = defaultdict(set)
     carriers: list[tuple[str, str, str]] = []
-    for s, p, o in triples:
-        if p in (_TAXON, _TECHNIQUE):
-            carriers.append((s, p, o))
+    about: dict[str, str] = {}  # descriptor → what it is about (the first one)
+    described: list[tuple[str, str, str]] = []  # license, name and description statements
+    for triple in triples:
+        s, p, o = triple
+        if p in _CARRIERS:
+            carriers.append(triple)
             terms.add(o)
-        elif p != _TYPE and o[0] != '"':
-            neighbours[s].add(o)
-            neighbours[o].add(s)
+        else:
+            if p != _TYPE and o[0] != '"':
+                neighbours[s].add(o)
+                neighbours[o].add(s)
+            if p in _DESCRIBING:
+                if p != _ABOUT:
+                    described.append(triple)
+                elif s not in about:
+                    about[s] = o
+    root = about.get(descriptor) or about.get(legacy)
+    if root is None and any(s == dataset for s, _, _ in triples):
+        root = dataset
+    result.root = root
     reached: set[str] = set()
     if root is not None:
         stack = [root]
@@ -238,7 +260,7 @@ def _link_dataset(result: CrateResult, dataset: str, descriptor: str) -> None:
         if s != dataset:
             derived.append((dataset, p, o))
     if root is not None:
-        for s, p, o in triples:
+        for s, p, o in described:
             if s == root and p == _LICENSE and o[0] == "<":
                 result.licenses.add(o)
                 if root != dataset:

@@ -24,6 +24,11 @@ from ngff_kg.limits import DEFAULT_LIMITS, Limits, read_regular_file
 from ngff_kg.urls import normalize_url
 from ngff_kg.vocab import DCAT, DCT, NKG, RDF_TYPE, SCHEMA
 
+_LISTED_IN = f"<{NKG}listedIn>"
+_BYTE_SIZE = f"<{DCAT}byteSize>"
+_SOURCE = f"<{DCT}source>"
+_SAMPLE_SOURCE = f"<{NKG}sampleSource>"
+
 
 @dataclass(frozen=True, slots=True)
 class SampleRow:
@@ -60,6 +65,8 @@ def _rows(
     """The rows of ``reader``; a row the csv module refuses (a field beyond its limit, a NUL
     byte) or with a field beyond ``limits.max_csv_field_chars`` is reported and skipped."""
     count = 0
+    # the csv module refuses fields beyond its own limit: look at the fields only if ours is lower
+    check_fields = limits.max_csv_field_chars < csv.field_size_limit()
     while True:
         line = reader.line_num + 1
         try:
@@ -73,8 +80,9 @@ def _rows(
         if count > limits.max_csv_rows:
             warnings.append(f"line {line}: stopped, more than {limits.max_csv_rows} rows")
             return
-        values = [v for v in row.values() if isinstance(v, str)]
-        if any(len(v) > limits.max_csv_field_chars for v in values):
+        if check_fields and any(
+            len(v) > limits.max_csv_field_chars for v in row.values() if isinstance(v, str)
+        ):
             warnings.append(
                 f"line {line}: skipped, a field is longer than {limits.max_csv_field_chars} "
                 "characters"
@@ -144,17 +152,18 @@ def sample_list_triples(list_iri: str, parsed: SampleList) -> list[rdf.Triple]:
     """Triples of the sample list's own graph: sizes and origins of the datasets it lists."""
     node = rdf.iri(list_iri)
     out: list[rdf.Triple] = [(node, f"<{RDF_TYPE}>", f"<{NKG}SampleList>")]
+    append = out.append
     for row in parsed.rows:
         ds = rdf.iri(row.url)
-        out.append((ds, f"<{NKG}listedIn>", node))
+        append((ds, _LISTED_IN, node))
         if row.size is not None:
-            out.append((ds, f"<{DCAT}byteSize>", rdf.integer(row.size)))
+            append((ds, _BYTE_SIZE, rdf.integer(row.size)))
         if row.origin:
             origin_iri = rdf.repair_iri(row.origin) if "://" in row.origin else None
             origin = f"<{origin_iri}>" if origin_iri else rdf.literal(row.origin)
-            out.append((ds, f"<{DCT}source>", origin))
+            append((ds, _SOURCE, origin))
         if row.source:
-            out.append((ds, f"<{NKG}sampleSource>", rdf.literal(row.source)))
+            append((ds, _SAMPLE_SOURCE, rdf.literal(row.source)))
     for source, url in parsed.lists:
         out.append((node, f"<{NKG}includesList>", rdf.iri(url)))
         if source:

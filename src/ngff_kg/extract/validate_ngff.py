@@ -9,6 +9,10 @@ Versions without a model (0.1, 0.2, 0.3 and the 0.6 drafts) are read but not val
 :func:`validate_group` says so with a ``None`` validator. A document that holds a number
 JSON does not allow (NaN, Infinity, or beyond the range of a double) gets a ``non-finite``
 violation whatever its version.
+
+Real metadata repeats itself (the bioformats2raw layout document of thousands of roots, the
+same plate written again and again): validation results are kept for recent documents
+(:class:`_Recent`), keyed by the model version and the document's exact JSON text.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -52,6 +57,66 @@ class Validation:
     more: int = 0  # violations beyond MAX_VIOLATIONS, not kept
 
 
+#: A document's violations without the document: (path, rule, message, severity).
+_Found = tuple[str, str, str, str]
+
+
+class _Recent:
+    """The model's violations of recently validated documents, least recently used first out.
+
+    A document's key is its JSON text (``orjson.dumps``: key order, numbers and strings as
+    they are), so equal keys validate alike. Documents whose text is longer than
+    ``max_key`` are not kept, and keys use at most ``max_bytes`` in all. Thread-safe.
+    """
+
+    def __init__(self, entries: int, max_key: int, max_bytes: int) -> None:
+        self.entries = entries
+        self.max_key = max_key
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes of the keys held
+        self._items: OrderedDict[tuple[str, bytes], tuple[tuple[_Found, ...], int]]
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def key(self, model: str, attrs: dict[str, Any]) -> tuple[str, bytes] | None:
+        """The key of ``attrs`` validated by ``model``; None when it is not to be kept (too
+        long, or no JSON text orjson writes: an integer beyond 64 bits, deep nesting)."""
+        try:
+            text = orjson.dumps(attrs)
+        except orjson.JSONEncodeError:
+            return None
+        return (model, text) if len(text) <= self.max_key else None
+
+    def get(self, key: tuple[str, bytes]) -> tuple[tuple[_Found, ...], int] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, bytes], value: tuple[tuple[_Found, ...], int]) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self.size += len(key[1])
+            while len(self._items) > self.entries or self.size > self.max_bytes:
+                old, _ = self._items.popitem(last=False)
+                self.size -= len(old[1])
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
+
+#: Of the 15,284 group documents of the OME 2024 NGFF challenge, 1,560 differ (the largest
+#: is 19 kB): room for all of them, in a few MB at most.
+_RECENT = _Recent(entries=2048, max_key=64 * 1024, max_bytes=8 * 1024 * 1024)
+
 #: ``warnings.catch_warnings`` changes process-wide state: one validation at a time catches
 #: the model's SHOULD warnings (remote harvests read datasets on threads).
 _WARNINGS = threading.Lock()
@@ -83,18 +148,6 @@ def model_version(version: str | None) -> str | None:
     return None
 
 
-def may_hold_non_finite(data: bytes | None) -> bool:
-    """Whether the JSON text ``data`` (None: unknown) may hold a NaN or infinite number: orjson
-    refuses NaN, Infinity and numbers beyond a double, so a text it reads holds none."""
-    if data is None:
-        return True
-    try:
-        orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return True
-    return False
-
-
 def validate_group(
     attrs: dict[str, Any], version: str | None, document: str, *, non_finite: bool = True
 ) -> Validation:
@@ -102,18 +155,42 @@ def validate_group(
     ``zarr.json`` (0.5) or the ``.zattrs`` object of a Zarr v2 group (0.4).
 
     ``non_finite=False`` skips the search for NaN and infinite numbers (the document's text
-    has none: :func:`may_hold_non_finite`)."""
+    has none: :func:`ngff_kg.jsonio.loads_checked`). A document equal to one validated
+    recently gets that one's violations (with its own ``document``) without being validated
+    again."""
     found: list[Violation] = []
     more = _non_finite(attrs, document, found) if non_finite else 0
     model = model_version(version)
     if model is None:
         return Validation(None, found, more)
+    validator = f"{_library()} (NGFF {model})"
+    # orjson writes NaN and infinity as null, so a document that holds them is not kept (with
+    # non_finite=False its text has none)
+    key = _RECENT.key(model, attrs) if not found and not more else None
+    if key is not None:
+        recent = _RECENT.get(key)
+        if recent is not None:
+            kept, more = recent
+            return Validation(validator, [Violation(document, *v) for v in kept], more)
+    more += _model_violations(attrs, model, document, found)
+    if key is not None:
+        kept = tuple((v.path, v.rule, v.message, v.severity) for v in found)
+        _RECENT.put(key, (kept, more))
+    return Validation(validator, found, more)
+
+
+def _model_violations(
+    attrs: dict[str, Any], model: str, document: str, found: list[Violation]
+) -> int:
+    """Add the violations of ``attrs`` by the model of NGFF ``model`` to ``found``; the
+    number not kept."""
     oversized = _oversized(attrs, document)
     if oversized:  # the model's checks of such lists are slow, and the verdict is known
         found.extend(oversized)
-        return Validation(f"{_library()} (NGFF {model})", found, more)
+        return 0
     import pydantic
 
+    more = 0
     adapter = _adapter(model)
     with _WARNINGS, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -141,7 +218,7 @@ def validate_group(
         rule = type(warning.message).__name__
         message = str(warning.message).removeprefix("Warning: ")
         found.append(Violation(document, "$", rule, message, "warning"))
-    return Validation(f"{_library()} (NGFF {model})", found, more)
+    return more
 
 
 def _oversized(attrs: dict[str, Any], document: str) -> list[Violation]:
@@ -342,7 +419,6 @@ __all__ = [
     "MAX_VIOLATIONS",
     "Validation",
     "Violation",
-    "may_hold_non_finite",
     "model_version",
     "validate_group",
     "violation_triples",

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import orjson
+
 from ngff_kg import jsonio, rdf
 from ngff_kg.errors import ExtractionError
 from ngff_kg.extract.ngff import ngff_triples
@@ -189,7 +191,7 @@ def _process_root(
         # crate first, then by name: the same list whatever order threads read them in
         accessed = sorted(source.accessed, key=lambda r: (r[0] != CRATE_FILE, r[0]))
         files = [found.record or file_state(found.path, found.metadata_file), *accessed]
-        triples.append((ds, P_FILES, rdf.literal(json.dumps(files, separators=(",", ":")))))
+        triples.append((ds, P_FILES, rdf.literal(_files_json(files))))
     triples.append((ds, P_SOURCE, rdf.iri(source.url(found.metadata_file))))
     triples.append((ds, P_HASH, rdf.literal("sha256:" + hasher.hexdigest())))
     triples.append((ds, P_GENERATED, run_term))
@@ -198,6 +200,20 @@ def _process_root(
         triples.append((ds, P_REPAIR_SET, f"<{repair_set_iri(repairs)}>"))
     graph = _graph(iri, triples, errors)
     return DatasetOutcome(found.path, graph, repairs, errors, warnings, has_crate, organisms)
+
+
+def _files_json(files: list[Any]) -> str:
+    """``json.dumps(files, separators=(",", ":"))`` for [path, size, mtime or validator]
+    records (strings and 64-bit integers): orjson writes the same text when it is ASCII
+    and escapes nothing (the standard library escapes non-ASCII characters as ``\\uXXXX``)."""
+    try:
+        text = orjson.dumps(files)
+    except orjson.JSONEncodeError:  # not such records after all
+        pass
+    else:
+        if text.isascii() and b"\\" not in text:
+            return text.decode("ascii")
+    return json.dumps(files, separators=(",", ":"))
 
 
 def _with_term_repairs(

@@ -26,15 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import orjson
-
 from ngff_kg import jsonio, rdf
 from ngff_kg.errors import ExtractionError, FetchError
 from ngff_kg.extract.ngff import MAX_LEVELS, OmeGroup, image_triples, ome_group_v2
 from ngff_kg.extract.omexml import omexml_triples, parse_omexml
 from ngff_kg.extract.validate_ngff import (
     Validation,
-    may_hold_non_finite,
     validate_group,
     violation_triples,
 )
@@ -69,7 +66,10 @@ def _join(base: str, name: str) -> str:
 class _Task:
     path: str  # node path relative to the root ("" = root)
     array: bool
-    handle: Callable[[dict[str, Any] | None], None]
+    #: called with the task and its document; the task is an argument, not a variable the
+    #: handler closes over, so that no task is part of a reference cycle (a cycle would keep
+    #: the reader and all it read alive until the garbage collector runs)
+    handle: Callable[[_Task, dict[str, Any] | None], None]
     named: bool = True  # named by the metadata (missing = a gap); False for optional groups
     file: str = ""
     suspect: bool = True  # its text may hold NaN or infinite numbers
@@ -106,7 +106,7 @@ class HierarchyReader:
         root_doc: dict[str, Any] | None = None,
         max_nodes: int = MAX_NODES,
         executor: Executor | None = None,
-        root_bytes: bytes | None = None,
+        root_finite: bool = False,
     ) -> None:
         self.source = source
         self.iri = dataset_iri
@@ -120,7 +120,8 @@ class HierarchyReader:
         self.dropped = 0
         self.attempts = 0
         self.consolidated: dict[str, Any] = {}
-        self.root_suspect = may_hold_non_finite(root_bytes)
+        # the root document may hold NaN or infinite numbers unless it is plain JSON
+        self.root_suspect = not root_finite
         self.consolidated_suspect = self.root_suspect  # v2: set from .zmetadata
         self.field_count = 0  # the plate's field_count: a well listing fewer fields is listed
         if self.v3 and isinstance(root_doc, dict):
@@ -176,7 +177,7 @@ class HierarchyReader:
         if data is None:
             return
         try:
-            doc = jsonio.loads(data)
+            doc, finite = jsonio.loads_checked(data)
         except ValueError as exc:
             self.out.errors.append(f".zmetadata: invalid JSON: {exc}")
             return
@@ -184,7 +185,7 @@ class HierarchyReader:
         if isinstance(meta, dict):
             self.out.documents.append(data)
             self.consolidated = meta
-            self.consolidated_suspect = may_hold_non_finite(data)
+            self.consolidated_suspect = not finite
 
     def _get(self, path: str) -> bytes | None:
         try:
@@ -249,23 +250,18 @@ class HierarchyReader:
                 continue
             self.out.documents.append(data)
             try:
-                docs[index] = orjson.loads(data)
-                tasks[index].suspect = False  # orjson reads no NaN nor infinite number
-            except orjson.JSONDecodeError:
-                pass
-            else:
-                continue
-            try:
-                docs[index] = jsonio.loads(data)
+                docs[index], finite = jsonio.loads_checked(data)
             except ValueError as exc:
                 self.out.errors.append(f"{tasks[index].file}: invalid JSON: {exc}")
+            else:
+                tasks[index].suspect = not finite  # its own text, not the consolidated one
         for task, doc in zip(tasks, docs, strict=True):
             if doc is None:
                 self.out.nodes_missing += task.named
             else:
                 self.out.nodes_read += 1
             try:
-                task.handle(doc)
+                task.handle(task, doc)
             except ExtractionError as exc:
                 self.out.errors.append(f"{task.file}: {exc}")
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -320,9 +316,7 @@ class HierarchyReader:
         named: bool = True,
         missing: Callable[[], None] | None = None,
     ) -> None:
-        task = _Task(path, False, lambda doc: None, named)
-
-        def on_doc(doc: dict[str, Any] | None) -> None:
+        def on_doc(task: _Task, doc: dict[str, Any] | None) -> None:
             if doc is None and missing is not None:
                 missing()
             attrs = self._attrs(doc)
@@ -332,8 +326,7 @@ class HierarchyReader:
                     self._validate(task.file, attrs, task.suspect)
                 handle(attrs)
 
-        task.handle = on_doc
-        self._enqueue(task)
+        self._enqueue(_Task(path, False, on_doc, named))
 
     # ------------------------------------------------------------------ images
     def _image(
@@ -392,7 +385,7 @@ class HierarchyReader:
             )
 
     def _array(self, path: str, level: str) -> None:
-        def on_doc(doc: dict[str, Any] | None) -> None:
+        def on_doc(_task: _Task, doc: dict[str, Any] | None) -> None:
             if not isinstance(doc, dict):
                 return
             if self.v3:
@@ -424,7 +417,7 @@ class HierarchyReader:
 
     # ------------------------------------------------------------------ bioformats2raw
     def _series(self) -> None:
-        def on_ome(doc: dict[str, Any] | None) -> None:
+        def on_ome(_task: _Task, doc: dict[str, Any] | None) -> None:
             attrs = self._attrs(doc)
             series = attrs.get("series") if attrs is not None else None
             if isinstance(series, list) and all(isinstance(s, str) for s in series):
@@ -678,7 +671,7 @@ def read_hierarchy(
         root_doc=root_doc,
         max_nodes=max_nodes,
         executor=executor,
-        root_bytes=found.metadata_bytes,
+        root_finite=found.metadata_finite,
     )
     hierarchy = reader.read()
     deep = DeepRead(hierarchy.triples, hierarchy.errors, hierarchy.warnings, hierarchy.documents)

@@ -560,12 +560,12 @@ def _classified(
 ) -> FoundRoot | str | None:
     assert fetched.data is not None
     try:
-        kind = classify_document(name, fetched.data)
+        kind, finite = classify_document(name, fetched.data)
     except ValueError as exc:
         raise ExtractionError(f"{url}{name}: invalid JSON: {exc}") from exc
     if isinstance(kind, OmeGroup):
         record = (name, fetched.size, fetched.validator)
-        return FoundRoot(url, kind, name, fetched.data, has_crate, names, record)
+        return FoundRoot(url, kind, name, fetched.data, has_crate, names, record, finite)
     return kind
 
 

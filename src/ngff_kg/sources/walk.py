@@ -34,6 +34,9 @@ class FoundRoot:
     names: frozenset[str] | None = None
     #: (name, size, validator) of the metadata document, when discovery has it already
     record: tuple[str, int, int | str] | None = None
+    #: the metadata document is plain JSON (:func:`ngff_kg.jsonio.loads_checked`): it holds
+    #: no NaN nor infinite number (False: it may)
+    metadata_finite: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +62,18 @@ class KnownRoot:
 Found = FoundRoot | FoundCsv | WalkError | KnownRoot
 
 
-def classify_document(name: str, data: bytes) -> OmeGroup | str | None:
+def classify_document(name: str, data: bytes) -> tuple[OmeGroup | str | None, bool]:
     """What a ``zarr.json`` or ``.zattrs`` document makes its directory: a root (its NGFF
-    group), ``"skip"`` (an array: not entered), or ``None`` (walk on below it).
+    group), ``"skip"`` (an array: not entered), or ``None`` (walk on below it); and whether
+    the document is plain JSON (no NaN nor infinite number: :func:`jsonio.loads_checked`).
 
     :raises ValueError: the document is not JSON.
     """
-    doc = jsonio.loads(data)
+    doc, finite = jsonio.loads_checked(data)
+    return _classify_value(name, doc), finite
+
+
+def _classify_value(name: str, doc: Any) -> OmeGroup | str | None:
     if name == ZARR_JSON:
         group = ome_group_v3(doc)
         if group is not None:
@@ -84,12 +92,14 @@ def classify(directory: str, names: set[str]) -> FoundRoot | WalkError | str | N
         path = os.path.join(directory, name)
         try:
             data, stat = read_regular(path)  # regular files only, bounded
-            kind = classify_document(name, data)
+            kind, finite = classify_document(name, data)
         except (OSError, ValueError) as exc:
             return WalkError(Path(path), f"unreadable {name}: {exc}")
         if isinstance(kind, OmeGroup):
             record = (name, stat.st_size, stat.st_mtime_ns)
-            return FoundRoot(directory, kind, name, data, CRATE in names, frozenset(names), record)
+            return FoundRoot(
+                directory, kind, name, data, CRATE in names, frozenset(names), record, finite
+            )
         if kind is not None or name == ZARR_JSON:
             return kind
     if ".zarray" in names:
