@@ -246,10 +246,6 @@ def _order_keys(text: str, columns: list[str]) -> list[int]:
 
 
 CASES = [(name, {}) for name in sorted(LIBRARY)] + BOUND
-#: Queries rdflib takes too long over (on the examples export, 2026-12-06: 15 s for
-#: datasets-by-modality-branch, more than 20 s for term-hierarchy, against 0.01-0.25 s for each
-#: of the others): compared with the Oxigraph server only.
-RDFLIB_TOO_SLOW = {"datasets-by-modality-branch", "term-hierarchy"}
 
 
 @pytest.mark.slow
@@ -268,9 +264,10 @@ def test_same_rows_in_every_engine(
     text = standalone_text(query, params)
     assert "param:" not in text.split("SELECT", 1)[1]
     expected = _unordered(columns, expected, text)
-    engines = [("oxigraph server", _server_rows(oxigraph_server, text))]
-    if name not in RDFLIB_TOO_SLOW:
-        engines.append(("rdflib", _rdflib_rows(rdflib_dataset, text)))
+    engines = [
+        ("oxigraph server", _server_rows(oxigraph_server, text)),
+        ("rdflib", _rdflib_rows(rdflib_dataset, text)),
+    ]
     for engine, (variables, rows) in engines:
         assert variables == columns, engine
         rows = _unordered(columns, rows, text)
