@@ -17,11 +17,14 @@
 * **JSON-LD only**: the conversion alone (no store, no NGFF, no repair) with our fast path
   and with pyld's processed-context cache, to show where the time goes.
 
+* **NGFF validation** (``--validation``): the corpus harvest with and without it, in the
+  harvesting process, alternated ``--repeat`` times.
+
 * **against an earlier version** (``--against SRC``, the ``src`` folder of another checkout,
   e.g. ``git worktree add /tmp/old <commit>``): the corpus harvest of this version and of that
   one, each in a fresh process, alternated ``--repeat`` times so that both see the same
   machine; prints both medians and their ratio (the cost of what this version adds): wall
-  seconds, and CPU seconds of the harvesting process with its threads and worker processes.
+  seconds, and CPU seconds of the harvesting process with its threads.
 
 Everything is timed as wall-clock seconds in this process. Targets (issue #2): full corpus
 in at most 10 s, at least 10 times faster than the pyld path. Timings are not asserted
@@ -140,12 +143,10 @@ def jsonld_only(corpus: Path, crates: list[str]) -> tuple[float, float]:
 
 
 #: One corpus harvest into a fresh store, timed inside the process (start-up left out): wall
-#: seconds, and CPU seconds of all its threads and of its worker processes (less sensitive to
-#: other work on the machine). Workers are children of the forkserver process, which reaps
-#: them: it is stopped before the children's usage is read.
+#: seconds, and CPU seconds of all its threads and of any child process (less sensitive to
+#: other work on the machine).
 _ONE_RUN = """
 import resource, sys, tempfile, time, warnings
-from multiprocessing import forkserver
 warnings.filterwarnings("ignore")
 from ngff_kg import Catalog
 def cpu():
@@ -153,23 +154,24 @@ def cpu():
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
 if __name__ == "__main__":
+    corpus, validate = sys.argv[1:3]
+    if validate == "off":  # NGFF validation left out: what it costs
+        from ngff_kg.sources.hierarchy import HierarchyReader
+        HierarchyReader._validate = lambda *args, **kwargs: None
     with tempfile.TemporaryDirectory() as tmp:
         started, used = time.perf_counter(), cpu()
         with Catalog(tmp + "/store") as catalog:
-            report = catalog.harvest([sys.argv[1]], base_url="https://")
+            report = catalog.harvest([corpus], base_url="https://")
         wall = time.perf_counter() - started
-        stop = getattr(forkserver._forkserver, "_stop", None)
-        if stop is not None:
-            stop()
         print(wall, cpu() - used, report.datasets_found, len(report.failed))
 """
 
 
-def timed_in(src: Path, corpus: Path) -> tuple[float, float, int, int]:
+def timed_in(src: Path, corpus: Path, validate: str = "on") -> tuple[float, float, int, int]:
     """A corpus harvest by the ngff-kg found in ``src``, in a process of its own."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run(
-        [sys.executable, "-c", _ONE_RUN, str(corpus)],
+        [sys.executable, "-c", _ONE_RUN, str(corpus), validate],
         env=env,
         capture_output=True,
         text=True,
@@ -179,25 +181,28 @@ def timed_in(src: Path, corpus: Path) -> tuple[float, float, int, int]:
     return float(seconds), float(cpu), int(found), int(failed)
 
 
-def against(corpus: Path, other: Path, repeat: int) -> int:
-    here = Path(__file__).resolve().parents[1] / "src"
-    runs: dict[str, list[tuple[float, float]]] = {"this": [], "earlier": []}
+def alternate(corpus: Path, variants: dict[str, tuple[Path, str]], repeat: int) -> int:
+    """Corpus harvests of each variant (src, validation on or off), alternated ``repeat``
+    times; prints the medians of the other variants against the first."""
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for _ in range(repeat):
-        for name, src in (("earlier", other), ("this", here)):
-            seconds, cpu, found, failed = timed_in(src, corpus)
+        for name, (src, validate) in variants.items():
+            seconds, cpu, found, failed = timed_in(src, corpus, validate)
             runs[name].append((seconds, cpu))
             print(
-                f"  {name} ({src}): {seconds:.2f} s wall, {cpu:.2f} s CPU, {found} datasets, "
+                f"  {name}: {seconds:.2f} s wall, {cpu:.2f} s CPU, {found} datasets, "
                 f"{failed} failed",
                 flush=True,
             )
+    first = next(iter(variants))
     for index, what in ((0, "wall"), (1, "CPU")):
-        a = statistics.median(r[index] for r in runs["this"])
-        b = statistics.median(r[index] for r in runs["earlier"])
-        print(
-            f"{what}: this version median {a:.2f} s, earlier {b:.2f} s; "
-            f"ratio {a / b:.3f} ({(a / b - 1) * 100:+.1f} %)"
-        )
+        b = statistics.median(r[index] for r in runs[first])
+        for name in list(variants)[1:]:
+            a = statistics.median(r[index] for r in runs[name])
+            print(
+                f"{what}: {name} median {a:.2f} s, {first} {b:.2f} s; "
+                f"ratio {a / b:.3f} ({(a / b - 1) * 100:+.1f} %)"
+            )
     return 0
 
 
@@ -217,12 +222,28 @@ def main() -> int:
         metavar="SRC",
         help="compare with the ngff-kg in this src folder (another checkout), alternating runs",
     )
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="the cost of NGFF validation: harvests with and without it, alternated",
+    )
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
+    here = Path(__file__).resolve().parents[1] / "src"
     if args.against is not None:
-        return against(args.corpus, args.against.resolve(), args.repeat)
+        variants = {
+            f"earlier ({args.against})": (args.against.resolve(), "on"),
+            "this": (here, "on"),
+        }
+        return alternate(args.corpus, variants, args.repeat)
+    if args.validation:
+        variants = {
+            "without NGFF validation": (here, "off"),
+            "with NGFF validation": (here, "on"),
+        }
+        return alternate(args.corpus, variants, args.repeat)
     warnings.filterwarnings("ignore", category=SyntaxWarning)
 
     crates = crate_files(args.corpus)

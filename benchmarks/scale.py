@@ -1,7 +1,7 @@
 """Scale benchmark: synthetic datasets made from corpus crates, harvest time, memory, queries.
 
-    python benchmarks/scale.py [--datasets 100000] [--workdir DIR] [--keep] [--processes N]
-                               [--no-queries] [--changed 0.01]
+    python benchmarks/scale.py [--datasets 100000] [--workdir DIR] [--keep] [--no-queries]
+                               [--changed 0.01]
 
 Datasets are copies of corpus roots (their ``zarr.json`` and crate) with fresh entity ids,
 written under ``WORKDIR/tree/host<k>.example.org/...``. The harvest runs as a separate
@@ -11,10 +11,7 @@ with typical parameters (``CASES``); the time of each, rows included, is printed
 ratio to the 2 s target. ``--no-harvest`` measures the queries of a store kept by an earlier
 run (``--keep``) again; ``--query NAME`` narrows them; ``--no-queries`` skips them.
 
-Memory: the harvest's worker processes are not its children once it ends (the forkserver
-reaps them), so the peak is sampled every 0.2 s as the sum of the proportional set size
-(PSS: shared pages counted once) of every process of the harvest's session, beside the
-harvesting process's own peak RSS. ``--changed F`` then rewrites the crate of a fraction F of
+``--changed F`` then rewrites the crate of a fraction F of
 the datasets (one in 1/F, a byte added) and times the re-harvest, which reads those again.
 Targets (issue #6): 1M datasets harvested in at most 15 min with peak RSS at most 1.5 GB,
 each catalogue query at most 2 s. Nothing here is asserted; run by hand.
@@ -161,55 +158,11 @@ def measure_queries(store: Path, only: list[str]) -> None:
     catalog.close()
 
 
-def _session_pss(session: int) -> int:
-    """Kilobytes of proportional set size of every process in ``session`` (Linux)."""
-    total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getsid(int(entry.name)) != session:
-                continue
-            with open(f"/proc/{entry.name}/smaps_rollup") as rollup:
-                for line in rollup:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-                        break
-        except (OSError, ValueError):
-            continue  # gone meanwhile
-    return total
-
-
-def timed_harvest(command: list[str]) -> tuple[subprocess.CompletedProcess[str], float, float]:
-    """Run a harvest command in a session of its own: (result, seconds, peak MiB of the
-    session's summed PSS, sampled)."""
-    import threading
-
+def timed_harvest(command: list[str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run a harvest command: (result, seconds)."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_package_env(),
-        start_new_session=True,
-    )
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.wait(0.2):
-            peak = max(peak, _session_pss(process.pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = process.communicate()
-    elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    done = subprocess.CompletedProcess(command, process.returncode, out, err)
-    return done, elapsed, peak / 1024
+    done = subprocess.run(command, capture_output=True, text=True, env=_package_env())
+    return done, time.perf_counter() - started
 
 
 def change(tree: Path, fraction: float) -> int:
@@ -249,9 +202,6 @@ def main() -> int:
     )
     parser.add_argument("--no-queries", action="store_true", help="measure the harvest only")
     parser.add_argument(
-        "--processes", type=int, default=None, help="the harvest's --processes (default: its own)"
-    )
-    parser.add_argument(
         "--changed",
         type=float,
         default=0.0,
@@ -288,27 +238,24 @@ def main() -> int:
             "https://",
             "-q",
         ]
-        if args.processes is not None:
-            command += ["--processes", str(args.processes)]
-        done, elapsed, pss = timed_harvest(command)
+        done, elapsed = timed_harvest(command)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if done.returncode not in (0, 1):
             print(done.stderr, file=sys.stderr)
             return 1
         print(
             f"harvest: {args.datasets:,} datasets in {elapsed:.1f} s "
-            f"({args.datasets / elapsed:,.0f} datasets/s), peak RSS of the harvesting process "
-            f"{peak:,.0f} MiB, peak PSS of all its processes {pss:,.0f} MiB",
+            f"({args.datasets / elapsed:,.0f} datasets/s), peak RSS {peak:,.0f} MiB",
             flush=True,
         )
         size = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
         print(f"store: {size / 2**30:.2f} GiB")
         if args.changed:
             changed = change(tree, args.changed)
-            done, elapsed, pss = timed_harvest(command)
+            done, elapsed = timed_harvest(command)
             print(
-                f"re-harvest, {changed:,} datasets changed: {elapsed:.1f} s, "
-                f"peak PSS {pss:,.0f} MiB (exit {done.returncode})",
+                f"re-harvest, {changed:,} datasets changed: {elapsed:.1f} s "
+                f"(exit {done.returncode})",
                 flush=True,
             )
         if not args.no_queries:

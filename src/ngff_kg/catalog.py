@@ -104,7 +104,6 @@ class Catalog:
         remote: RemoteOptions | None = None,
         executor: Executor | None = None,
         output: str | os.PathLike[str] | None = None,
-        processes: int | None = None,
         options: HarvestOptions | None = None,
     ) -> HarvestReport:
         """Harvest local directories (walked for OME-Zarr roots), CSV sample lists (the
@@ -130,12 +129,8 @@ class Catalog:
             says; ``ngff_kg.sources.dask.dask_executor`` gives one for a Dask cluster).
         :param output: write N-Quads shards to this new or empty directory instead of the
             store (see ``ngff_kg.store.shards``).
-        :param processes: worker processes reading local datasets (``1``: this process);
-            default: one per CPU once more than 500 roots were found. A script that harvests
-            a large tree keeps its work under ``if __name__ == "__main__":``, as
-            multiprocessing asks (otherwise the datasets are read in this process).
         :param options: all the settings at once (then ``base_url``, ``max_nodes_per_dataset``,
-            ``force``, ``prune``, ``remote``, ``output`` and ``processes`` are not used).
+            ``force``, ``prune``, ``remote`` and ``output`` are not used).
         :raises SourceNotFoundError: a source does not exist.
         :raises UsageError: a bad ``base_url``, ``max_nodes_per_dataset`` or source.
         """
@@ -147,7 +142,6 @@ class Catalog:
                 prune=prune,
                 remote=remote or RemoteOptions(),
                 output=Path(output) if output is not None else None,
-                processes=processes,
             )
         with contextlib.ExitStack() as stack:
             if executor is None:

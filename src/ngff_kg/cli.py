@@ -131,7 +131,6 @@ _FLAGS = {
     "max_nodes_per_dataset": "--max-nodes-per-dataset",
     "executor": "--executor",
     "scheduler": "--scheduler",
-    "processes": "--processes",
 }
 _PARAMETER = re.compile(r"\b(" + "|".join(_FLAGS) + r")\b")
 
@@ -265,16 +264,6 @@ def harvest(
         int | None,
         typer.Option("--workers", min=1, help="Workers of the local Dask cluster."),
     ] = None,
-    processes: Annotated[
-        int | None,
-        typer.Option(
-            "--processes",
-            min=1,
-            help="Worker processes reading local datasets (1: the harvesting process); "
-            "default: one per CPU once a walk finds more than 500 roots.",
-            show_default=False,
-        ),
-    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -300,7 +289,6 @@ def harvest(
             executor=executor,
             scheduler=scheduler,
             workers=workers,
-            processes=processes,
         )
     progress = _progress_bar(quiet)
     started = time.perf_counter()

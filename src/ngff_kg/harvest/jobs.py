@@ -29,17 +29,14 @@ from ngff_kg.harvest.dataset import (
     process_omexml_file,
     process_root,
 )
-from ngff_kg.harvest.processes import (
-    READ_THREADS,
-    LocalWorkers,
-    WorkersUnavailable,
-    process_converter,
-)
 from ngff_kg.normalize.jsonld import ContextRegistry, JsonLdConverter
 from ngff_kg.sources.local import MetadataSource
 from ngff_kg.sources.remote import Fetcher, RemoteOptions, RemoteSource, Unchanged, aroot, is_remote
 from ngff_kg.sources.walk import FoundRoot
 from ngff_kg.store.knowledge import GraphData
+
+#: Threads reading the documents of one dataset (bounded: plates list thousands of wells).
+READ_THREADS = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +65,7 @@ class Sink(Protocol):
 Result = DatasetOutcome | Unchanged | tuple[str, str, str]
 Record = Callable[[Result], None]
 
+_converters: dict[int, tuple[ContextRegistry, JsonLdConverter]] = {}
 _fetchers: dict[RemoteOptions, Fetcher] = {}
 _fetchers_lock = threading.Lock()
 
@@ -82,6 +80,16 @@ def process_fetcher(options: RemoteOptions) -> Fetcher:
         return fetcher
 
 
+def _converter(registry: ContextRegistry) -> JsonLdConverter:
+    """The converter of this process for a context registry, shared by all threads (its
+    caches are only ever replaced or added to, never changed in place)."""
+    with _fetchers_lock:
+        entry = _converters.get(id(registry))
+        if entry is None or entry[0] is not registry:
+            entry = _converters[id(registry)] = (registry, JsonLdConverter(registry))
+        return entry[1]
+
+
 def extract_found(settings: JobSettings, found: FoundRoot, iri: str) -> DatasetOutcome:
     """A job: the graph of a root found by a walk (local, or remote from an S3 listing)."""
     source: MetadataSource | None = None
@@ -90,7 +98,7 @@ def extract_found(settings: JobSettings, found: FoundRoot, iri: str) -> DatasetO
     return process_root(
         found,
         iri,
-        process_converter(settings.registry),
+        _converter(settings.registry),
         settings.run_term,
         source=source,
         max_nodes=settings.max_nodes,
@@ -114,7 +122,7 @@ def extract_url(
     return process_root(
         found,
         iri,
-        process_converter(settings.registry),
+        _converter(settings.registry),
         settings.run_term,
         source=source,
         max_nodes=settings.max_nodes,
@@ -125,10 +133,7 @@ class Extraction:
     """Runs dataset jobs and hands their graphs to ``sink`` and their results to ``record``.
 
     Local roots are extracted in this thread (CPU-bound: threads would only contend for the
-    interpreter), or, with ``processes`` above 1, by that many worker processes
-    (:class:`ngff_kg.harvest.processes.LocalWorkers`) once ``parallel_after`` local roots
-    were read here; should the workers be unable to start, this thread reads their roots
-    and ``warn`` is told. Remote datasets are jobs on a pool of ``concurrency`` threads whose reads
+    interpreter). Remote datasets are jobs on a pool of ``concurrency`` threads whose reads
     go through the fetcher's event loop; at most twice that many jobs are queued, so a list
     of a million URLs is never all in memory. With an ``executor`` (a Dask cluster's) every
     dataset is a job there. Results are recorded in this thread as they complete; whatever a
@@ -143,19 +148,11 @@ class Extraction:
         record: Record,
         *,
         executor: Executor | None = None,
-        processes: int = 1,
-        parallel_after: int = 0,
-        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.converter = converter
         self.sink = sink
         self.record = record
-        self.processes = processes
-        self.parallel_after = parallel_after
-        self.warn = warn
-        self._local_roots = 0
-        self._workers: LocalWorkers | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._jobs: Executor | None = executor
         self._distributed = executor is not None
@@ -169,31 +166,6 @@ class Extraction:
         if self._distributed or is_remote(found.path):
             self.submit(found.path, extract_found, self.settings, found, iri)
             return
-        workers = self._local_workers()
-        if workers is not None:
-            workers.add(found, iri)
-        else:
-            self._here(found, iri)
-
-    def _local_workers(self) -> LocalWorkers | None:
-        """The worker processes, started once more than ``parallel_after`` local roots were
-        found (a small harvest never pays for their start); ``None``: read here (also when
-        the workers cannot start, which ``warn`` is told)."""
-        if self._workers is not None or self.processes <= 1:
-            return self._workers
-        self._local_roots += 1
-        if self._local_roots <= self.parallel_after:
-            return None
-        try:
-            self._workers = LocalWorkers(self.settings, self.processes, self.done)
-        except WorkersUnavailable as exc:
-            self.processes = 1
-            if self.warn is not None:
-                self.warn(f"{exc}; datasets are read in the harvesting process")
-        return self._workers
-
-    def _here(self, found: FoundRoot, iri: str) -> None:
-        """Read a local root in this thread."""
         try:
             outcome = process_root(
                 found,
@@ -262,14 +234,10 @@ class Extraction:
                 for future in self._inflight:
                     future.cancel()
                 self._inflight = {f: p for f, p in self._inflight.items() if not f.cancelled()}
-            elif self._workers is not None:
-                self._workers.finish()
             while self._inflight:
                 self._collect()
             self.sink.close()
         finally:
-            if self._workers is not None:
-                self._workers.close(cancel=kind is not None)
             if self._readers is not None:
                 self._readers.shutdown(wait=True)
             if self._own_jobs and self._jobs is not None:

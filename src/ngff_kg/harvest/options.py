@@ -9,7 +9,6 @@ from enum import StrEnum
 from pathlib import Path
 
 from ngff_kg.errors import UsageError
-from ngff_kg.harvest.processes import available_cpus
 from ngff_kg.reports import Problem
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.remote import RemoteOptions
@@ -20,11 +19,6 @@ class ExecutorKind(StrEnum):
 
     LOCAL = "local"
     DASK = "dask"
-
-
-#: Local roots a harvest reads in its own process before it starts worker processes, when
-#: their number is left to it (the workers take about a second to start).
-PARALLEL_AFTER = 500
 
 
 @dataclass(frozen=True)
@@ -42,10 +36,6 @@ class HarvestOptions:
         :data:`ngff_kg.store.writer.BATCH_CHARS`).
     :param executor: ``"local"``, or ``"dask"``: dataset jobs run on a Dask cluster (the
         ``dask`` extra), at ``scheduler`` or on a local cluster of ``workers`` processes.
-    :param processes: local datasets are read by this many worker processes (``1``: in the
-        harvesting process). ``None``, the default: one per available CPU, started once a
-        walk has found more than :data:`PARALLEL_AFTER` roots (a small harvest is read in
-        the harvesting process, without the workers' start-up).
     """
 
     base_url: str | None = None
@@ -58,7 +48,6 @@ class HarvestOptions:
     executor: ExecutorKind = ExecutorKind.LOCAL
     scheduler: str | None = None
     workers: int | None = None
-    processes: int | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -70,20 +59,12 @@ class HarvestOptions:
             raise UsageError("scheduler and workers need executor dask")
         if self.workers is not None and self.workers < 1:
             raise UsageError(f"workers must be at least 1, got {self.workers}")
-        if self.processes is not None and self.processes < 1:
-            raise UsageError(f"processes must be at least 1, got {self.processes}")
         if self.max_nodes_per_dataset < 1:
             raise UsageError(
                 f"max_nodes_per_dataset must be at least 1, got {self.max_nodes_per_dataset}"
             )
         if self.batch_size < 1:
             raise UsageError(f"batch_size must be at least 1, got {self.batch_size}")
-
-    def local_processes(self) -> tuple[int, int]:
-        """(worker processes for local datasets, local roots read here before they start)."""
-        if self.processes is not None:
-            return self.processes, 0
-        return available_cpus(), PARALLEL_AFTER
 
 
 @dataclass

@@ -118,19 +118,8 @@ class Harvester:
         def record(result: Result) -> None:
             self._record(result, state)
 
-        def warn(message: str) -> None:
-            report.warnings.append(Problem("harvest", message))
-
-        processes, parallel_after = options.local_processes()
         with Extraction(
-            settings,
-            self.converter,
-            sink,
-            record,
-            executor=self.executor,
-            processes=processes,
-            parallel_after=parallel_after,
-            warn=warn,
+            settings, self.converter, sink, record, executor=self.executor
         ) as extraction:
             lists = SampleLists(self.store, lambda: self.fetcher, state, extraction)
             for source in classified:
