@@ -33,6 +33,11 @@ def oxigraph_accepts_iri(value: str) -> bool:
     return parses(f"<{value}> {_P} {_S} .\n")
 
 
+#: Oxigraph before 0.5.13 takes private-use subtags of more than 8 characters (``x-123456789``),
+#: which BCP 47 does not: there our check is the stricter one, which is safe.
+OXIGRAPH_CHECKS_PRIVATE_USE_LENGTH = tuple(map(int, ox.__version__.split(".")[:3])) >= (0, 5, 13)
+
+
 def oxigraph_accepts_language(tag: str) -> bool:
     return parses(f'{_S} {_P} "x"@{tag} .\n')
 
@@ -118,7 +123,10 @@ def test_language_tags_agree_with_oxigraph(tag: str) -> None:
         # outside the N-Triples LANGTAG token: our check must refuse it too
         assert not rdf.language_is_valid(tag) or oxigraph_accepts_language(tag)
         return
-    assert rdf.language_is_valid(tag) == oxigraph_accepts_language(tag)
+    if rdf.language_is_valid(tag):  # whatever we write, the store takes
+        assert oxigraph_accepts_language(tag)
+    elif OXIGRAPH_CHECKS_PRIVATE_USE_LENGTH:
+        assert not oxigraph_accepts_language(tag)
 
 
 @settings(max_examples=500)
