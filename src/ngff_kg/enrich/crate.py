@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, ParamSpec
 from urllib.parse import unquote
 
 from ngff_kg.enrich.facts import DatasetFacts, day_of
@@ -177,6 +178,25 @@ class _Crate:
         return name if term.iri == iri else iri
 
 
+_P = ParamSpec("_P")
+
+
+def _one_crate_error(enrich: Callable[_P, Enrichment]) -> Callable[_P, Enrichment]:
+    """``enrich`` with any exception but ours turned into that crate's ``ExtractionError``."""
+
+    @functools.wraps(enrich)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> Enrichment:
+        try:
+            return enrich(*args, **kwargs)
+        except ExtractionError:
+            raise
+        except Exception as exc:  # a shape this module did not foresee: that crate's error
+            raise ExtractionError(f"cannot enrich the crate: {type(exc).__name__}: {exc}") from exc
+
+    return guarded
+
+
+@_one_crate_error
 def enrich_document(
     doc: Any,
     facts: DatasetFacts | None,
@@ -201,34 +221,6 @@ def enrich_document(
     :raises ExtractionError: the document is not an RO-Crate this module can enrich.
     :raises UnknownContextError: it needs a context that is not available offline.
     """
-    try:
-        return _enrich_document(
-            doc,
-            facts,
-            dataset_iri=dataset_iri,
-            converter=converter,
-            labels=labels,
-            now=now,
-            date_published=date_published,
-            tool_version=tool_version,
-        )
-    except ExtractionError:
-        raise
-    except Exception as exc:  # a shape this module did not foresee: that crate's error only
-        raise ExtractionError(f"cannot enrich the crate: {type(exc).__name__}: {exc}") from exc
-
-
-def _enrich_document(
-    doc: Any,
-    facts: DatasetFacts | None,
-    *,
-    dataset_iri: str,
-    converter: JsonLdConverter,
-    labels: Mapping[str, str],
-    now: dt.datetime,
-    date_published: str | None,
-    tool_version: str,
-) -> Enrichment:
     extracted = extract_crate(doc, dataset_iri, converter)  # validates the document too
     if not isinstance(doc, dict) or doc.get("@context") is None:
         # without a context the crate states almost nothing in RDF: adding the RO-Crate
