@@ -8,14 +8,16 @@ never sees a dataset half replaced.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +30,7 @@ from ngff_kg._resources import resource_dir
 from ngff_kg.errors import StoreError, UsageError
 from ngff_kg.ontology.index import OntologyIndex, closure
 from ngff_kg.processes import pid_alive
+from ngff_kg.store.catalogue import FILE_NAME, CatalogueIndex, graph_rows
 from ngff_kg.vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
 
 _META_GRAPH = NKG_GRAPH + "meta"
@@ -84,14 +87,24 @@ class DatasetDetail:
 
 @dataclass(frozen=True, slots=True)
 class GraphData:
-    """The complete content of one named graph, as a TriG block ``<iri> { ... }``."""
+    """The complete content of one named graph, as a TriG block ``<iri> { ... }``, with what
+    it gives the catalogue index (:func:`~ngff_kg.store.catalogue.graph_rows`; ``None``: work
+    it out from the text when the graph is written)."""
 
     iri: str
     trig: str
+    rows: dict[str, dict[str, Any]] | None = None
 
     @classmethod
     def from_triples(cls, iri: str, triples: Iterable[rdf.Triple]) -> GraphData:
-        return cls(iri, rdf.trig_block(iri, triples))
+        triples = triples if isinstance(triples, list) else list(triples)
+        return cls(iri, rdf.trig_block(iri, triples), graph_rows(triples))
+
+    def catalogue_rows(self) -> dict[str, dict[str, Any]]:
+        if self.rows is not None:
+            return self.rows
+        quads = ox.parse(self.trig.encode("utf-8"), format=ox.RdfFormat.TRIG)
+        return graph_rows((str(q.subject), str(q.predicate), str(q.object)) for q in quads)
 
 
 class KnowledgeStore:
@@ -132,6 +145,70 @@ class KnowledgeStore:
                 message = f"the store at {path} is in use by another process ({message})"
             raise StoreError(f"cannot open store at {path}: {message}") from exc
         self.read_only = read_only
+        self._catalogue: CatalogueIndex | None = None
+        if not read_only:
+            self._catalogue = self._open_catalogue()
+
+    # ------------------------------------------------------------------ catalogue index
+    @property
+    def catalogue(self) -> CatalogueIndex:
+        """The catalogue index of this store (:mod:`ngff_kg.store.catalogue`): the file in
+        the store's directory when it is complete, else one built from the store (in memory
+        for a store opened read-only, in the file otherwise)."""
+        if self._catalogue is None:
+            self._catalogue = self._open_catalogue()
+        return self._catalogue
+
+    def _open_catalogue(self) -> CatalogueIndex:
+        file = self.path / FILE_NAME if self.path is not None else None
+        if self.read_only:
+            if file is not None and file.is_file():
+                try:
+                    index = CatalogueIndex(file, read_only=True)
+                except sqlite3.Error:
+                    pass
+                else:
+                    if index.usable():
+                        return index
+                    index.close()
+            index = CatalogueIndex(None)
+            index.rebuild(self._catalogue_graphs)
+            return index
+        try:
+            index = CatalogueIndex(file)
+        except sqlite3.Error:  # not an index (a damaged file): it is made again
+            for stale in (file, *(Path(f"{file}{end}") for end in ("-wal", "-shm"))):
+                if stale is not None:
+                    stale.unlink(missing_ok=True)
+            try:
+                index = CatalogueIndex(file)
+            except sqlite3.Error:  # the file cannot be written: readers build their own
+                index = CatalogueIndex(None)
+        if not index.usable():
+            try:
+                index.rebuild(self._catalogue_graphs)
+            except sqlite3.Error:  # a full disk: left for the next writer to rebuild
+                with contextlib.suppress(sqlite3.Error):
+                    index.invalidate()
+        return index
+
+    def _catalogue_graphs(self) -> Iterator[tuple[str, list[rdf.Triple]]]:
+        """Every named graph that may hold catalogue facts (not the ontologies)."""
+        for graph in self._db.named_graphs():
+            if isinstance(graph, ox.NamedNode) and not graph.value.startswith(
+                (ONTOLOGY_GRAPH, CLOSURE_GRAPH)
+            ):
+                yield graph.value, self.graph_triples(graph.value)
+
+    def _index_update(self, change: Callable[[CatalogueIndex], None]) -> None:
+        """Apply ``change`` to the catalogue index; when that fails (a full disk), the index
+        is marked for a rebuild rather than the store's write undone."""
+        index = self.catalogue
+        try:
+            change(index)
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                index.invalidate()
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -154,6 +231,7 @@ class KnowledgeStore:
             for graph in graphs:  # ValueError: a graph name the store cannot hold
                 target = existing if self.has_graph(graph.iri) else new
                 target.append(graph)
+            self._index_update(CatalogueIndex.begin_writing)
             if new:
                 text = "".join(g.trig for g in new)
                 self._db.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.TRIG)
@@ -161,12 +239,23 @@ class KnowledgeStore:
                 self._db.update(_replace_update(existing[start : start + 1000]))
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"writing {len(new) + len(existing)} graphs failed: {exc}") from exc
+        rows = [(g.iri, g.catalogue_rows()) for g in (*new, *existing)]
+        self._index_update(lambda index: index.replace(rows))
 
     def add(self, graph_iri: str, triples: Iterable[rdf.Triple]) -> None:
         """Add triples to a shared graph (set semantics: adding twice changes nothing)."""
+        triples = list(triples)
         text = rdf.nquads(triples, f"<{graph_iri}>")
-        if text:
-            self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        if not text:
+            return
+        rows = graph_rows(triples)
+        catalogued = bool(rows) and not graph_iri.startswith((ONTOLOGY_GRAPH, CLOSURE_GRAPH))
+        if catalogued:
+            self._index_update(CatalogueIndex.begin_writing)
+        self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        if catalogued:  # what the whole graph gives, now that it holds these triples too
+            whole = graph_rows(self.graph_triples(graph_iri))
+            self._index_update(lambda index: index.replace([(graph_iri, whole)]))
 
     def has_graph(self, iri: str) -> bool:
         return self._db.contains_named_graph(ox.NamedNode(iri))
@@ -174,7 +263,12 @@ class KnowledgeStore:
     def remove_graph(self, iri: str) -> None:
         node = ox.NamedNode(iri)
         if self._db.contains_named_graph(node):
-            self._db.remove_graph(node)
+            self._drop(node)
+
+    def _drop(self, node: ox.NamedNode) -> None:
+        self._index_update(CatalogueIndex.begin_writing)
+        self._db.remove_graph(node)
+        self._index_update(lambda index: index.remove([node.value]))
 
     def discard_graph(self, iri: str) -> None:
         """Remove the graph ``iri`` when there is one (an IRI the store cannot hold names
@@ -184,7 +278,7 @@ class KnowledgeStore:
         except ValueError:
             return
         if self._db.contains_named_graph(node):
-            self._db.remove_graph(node)
+            self._drop(node)
 
     def list_members(self, list_iri: str) -> tuple[list[str], list[str]]:
         """What a sample list named when it was harvested (its graph): the URLs of the
@@ -221,14 +315,21 @@ class KnowledgeStore:
         return found
 
     def flush(self) -> None:
-        if not self.read_only and self.path is not None and self._store is not None:
-            self._db.flush()
+        """Flush the store; the catalogue index then says it matches the store."""
+        if not self.read_only and self._store is not None:
+            if self.path is not None:
+                self._db.flush()
+            if self._catalogue is not None:
+                self._index_update(CatalogueIndex.mark_clean)
 
     def close(self) -> None:
         """Flush and release the store (its files can then be opened by others)."""
         if self._store is not None:
             self.flush()
             self._store = None  # pyoxigraph closes the database when the object is dropped
+        if self._catalogue is not None:
+            self._catalogue.close()
+            self._catalogue = None
 
     # ------------------------------------------------------------------ vocabularies
     def ensure_ontologies(self) -> list[str]:
@@ -486,7 +587,7 @@ def _never_completed(path: Path, exc: BaseException) -> bool:
         names = [entry.name for entry in path.iterdir()]
     except OSError:
         return False
-    return all(_ROCKSDB_FILE.fullmatch(name) for name in names)
+    return all(_ROCKSDB_FILE.fullmatch(name) or name.startswith(FILE_NAME) for name in names)
 
 
 def _fsync_dir(path: Path) -> None:

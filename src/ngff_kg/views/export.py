@@ -28,7 +28,13 @@ from ngff_kg.queries import QuerySource
 from ngff_kg.store.knowledge import PREFIXES, RdfFormat
 from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.facets import license_label
-from ngff_kg.views.records import DatasetRecord, Hierarchy, read_hierarchies, read_records
+from ngff_kg.views.records import (
+    DatasetRecord,
+    Hierarchy,
+    indexed_records,
+    read_hierarchies,
+    read_records,
+)
 from ngff_kg.views.thumbnails import recorded_thumbnails
 
 
@@ -99,7 +105,10 @@ def export_rdf(source: ExportSource, fmt: str, output: IO[bytes]) -> None:
 def catalogue_rows(source: QuerySource) -> list[dict[str, Any]]:
     """The catalogue: one dict per dataset with the keys of :data:`COLUMNS`, sorted by URL."""
     hierarchies = read_hierarchies(source)
-    rows = [catalogue_row(r, hierarchies) for r in read_records(source)]
+    store = getattr(source, "store", None)
+    index = getattr(store, "catalogue", None)
+    records = indexed_records(index) if index is not None else read_records(source)
+    rows = [catalogue_row(r, hierarchies) for r in records]
     thumbnails = recorded_thumbnails(source)
     if thumbnails:
         # the files are beside the store: absolute paths when it is on disk

@@ -25,8 +25,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from ngff_kg.errors import UsageError
 from ngff_kg.normalize.terms import curie
+from ngff_kg.store.catalogue import CatalogueIndex
 from ngff_kg.suggest import did_you_mean
 from ngff_kg.views.records import DatasetRecord, Hierarchy
 
@@ -172,32 +175,17 @@ class _Tree:
         return top
 
 
-class FacetIndex:
-    """Records prepared for faceted search: each record's facet values (for a hierarchical
-    facet, its terms and all their ancestors) computed once."""
+class _Facets:
+    """What both search engines share: the hierarchies and their display trees, the names of
+    terms for text search, the facet values of a dataset, checks, counts, sort values, and
+    the SPARQL equivalent of a search."""
 
     def __init__(
         self,
-        records: list[DatasetRecord],
         hierarchies: Mapping[str, Hierarchy],
-        names: Callable[[str], Iterable[str]] | None = None,
+        names: Callable[[str], Iterable[str]] | None,
     ) -> None:
-        """:param names: the names of an ontology term (label, synonyms) for free-text search;
-        by default the labels the hierarchies hold."""
-        self.records = records
         self.hierarchies = {f: hierarchies.get(f) or Hierarchy(f) for f in HIERARCHICAL}
-        self._values = [self._facet_values(r) for r in records]
-        self._text = self._texts(names)
-        self._trees: dict[str, _Tree] = {}
-        for position, facet in enumerate(FACETS):
-            if facet in HIERARCHICAL:
-                used = {t for r in records for t in getattr(r, _TERMS[facet])}
-                universe = set().union(*(v[position] for v in self._values))
-                self._trees[facet] = _Tree(self.hierarchies[facet], used, universe)
-
-    def _texts(self, names: Callable[[str], Iterable[str]] | None) -> list[str]:
-        """Each record's searchable text: its own, then the names of its facet terms and their
-        ancestors, also written without spaces and hyphens (``brightfield``)."""
         if names is None:
 
             def names(iri: str) -> Iterable[str]:
@@ -206,58 +194,61 @@ class FacetIndex:
                 )
                 return (label,) if label else ()
 
-        positions = [FACETS.index(f) for f in HIERARCHICAL]
-        term_text: dict[str, str] = {}
-        self._term_text = term_text
-        by_terms: dict[frozenset[str], str] = {}
-        texts = []
-        for record, values in zip(self.records, self._values, strict=True):
-            terms = frozenset().union(*(values[p] for p in positions))
-            shared = by_terms.get(terms)
-            if shared is None:
-                parts = []
-                for iri in sorted(terms):
-                    if iri not in term_text:
-                        found = [n.lower() for n in names(iri) if n]
-                        found += [re.sub(r"[\W_]", "", n) for n in found]
-                        term_text[iri] = " ".join(found)
-                    parts.append(term_text[iri])
-                shared = by_terms[terms] = " ".join(parts)
-            texts.append(f"{record.text()} {shared}" if shared else record.text())
-        return texts
+        self._names = names
+        self._term_text: dict[str, str] = {}
+        self._shared: dict[frozenset[str], str] = {}
+        self._trees: dict[str, _Tree] = {}
 
-    def _facet_values(self, record: DatasetRecord) -> tuple[frozenset[str], ...]:
-        out = []
-        for facet in FACETS:
-            if facet in HIERARCHICAL:
-                hierarchy = self.hierarchies[facet]
-                terms = getattr(record, _TERMS[facet])
-                out.append(frozenset().union(*(hierarchy.ancestors(t) for t in terms)))
-            elif facet == "license":
-                out.append(frozenset(record.licenses))
-            elif facet == "host":
-                out.append(frozenset([record.host]))
-            else:
-                out.append(frozenset([record.kind]) if record.kind else frozenset())
-        return tuple(out)
+    def _make_trees(self, used: Mapping[str, set[str]], universe: Mapping[str, set[str]]) -> None:
+        for facet in HIERARCHICAL:
+            self._trees[facet] = _Tree(self.hierarchies[facet], used[facet], universe[facet])
 
-    def search(
+    def facet_values(
         self,
-        selected: Mapping[str, Iterable[str]] | None = None,
-        text: str = "",
-        offset: int = 0,
-        limit: int = 50,
-        sort: str = "",
-        *,
-        bounded: bool = True,
-    ) -> SearchResult:
-        """Datasets matching the chosen facet values and text, one page of them, and counts.
+        organisms: Iterable[str],
+        modalities: Iterable[str],
+        licenses: Iterable[str],
+        host: str,
+        kind: str | None,
+    ) -> tuple[frozenset[str], ...]:
+        """A dataset's values in each facet of :data:`FACETS` (a term with its ancestors)."""
+        organism = self.hierarchies["organism"]
+        modality = self.hierarchies["modality"]
+        return (
+            frozenset().union(*(organism.ancestors(t) for t in organisms)),
+            frozenset().union(*(modality.ancestors(t) for t in modalities)),
+            frozenset(licenses),
+            frozenset([host]),
+            frozenset([kind]) if kind else frozenset(),
+        )
 
-        :param selected: facet name → chosen values (IRIs for organism, modality and license).
-        :param bounded: whether ``limit`` is at most :data:`MAX_LIMIT` (not for exports).
-        :param sort: one of :data:`SORTS`, ``-`` in front for descending; empty: by URL.
-        :raises UsageError: an unknown facet or sort key, or a bad offset or limit.
-        """
+    def shared_text(self, values: tuple[frozenset[str], ...]) -> str:
+        """The searchable names of a dataset's organisms and methods and their ancestors, also
+        written without spaces and hyphens (``brightfield``)."""
+        terms = frozenset().union(*(values[FACETS.index(f)] for f in HIERARCHICAL))
+        shared = self._shared.get(terms)
+        if shared is None:
+            parts = []
+            for iri in sorted(terms):
+                if iri not in self._term_text:
+                    found = [n.lower() for n in self._names(iri) if n]
+                    found += [re.sub(r"[\W_]", "", n) for n in found]
+                    self._term_text[iri] = " ".join(found)
+                parts.append(self._term_text[iri])
+            shared = self._shared[terms] = " ".join(parts)
+        return shared
+
+    @staticmethod
+    def _check(
+        selected: Mapping[str, Iterable[str]] | None,
+        offset: int,
+        limit: int,
+        sort: str,
+        bounded: bool,
+    ) -> tuple[dict[str, set[str]], str, bool]:
+        """The chosen values per facet, the sort key and whether descending.
+
+        :raises UsageError: an unknown facet or sort key, or a bad offset or limit."""
         chosen = {f: set(v) for f, v in (selected or {}).items() if v}
         unknown = sorted(set(chosen) - set(FACETS))
         if unknown:
@@ -272,59 +263,57 @@ class FacetIndex:
             raise UsageError(
                 f"unknown sort {sort!r};{hint} sorts: {', '.join(SORTS)} (-key: descending)"
             )
+        return chosen, key, descending
+
+    def _facets(
+        self,
+        groups: Iterable[tuple[tuple[frozenset[str], ...], int]],
+        chosen: Mapping[str, set[str]],
+    ) -> dict[str, list[FacetValue]]:
+        """The values of every facet with their counts, from (facet values, datasets) pairs:
+        a facet's counts apply every *other* facet's choice."""
+        groups = list(groups)
         wanted = [chosen.get(f) for f in FACETS]
-        words = text.lower().split()
-        groups: Counter[tuple[frozenset[str], ...]] = Counter()
-        matching: list[int] = []
-        for index, values in enumerate(self._values):
-            if words and not all(w in self._text[index] for w in words):
-                continue
-            groups[values] += 1
-            if all(not want or values[i] & want for i, want in enumerate(wanted)):
-                matching.append(index)
         facets: dict[str, list[FacetValue]] = {}
         for position, facet in enumerate(FACETS):
             counts: Counter[str] = Counter()
-            for values, n in groups.items():
+            for values, n in groups:
                 if all(
                     not want or i == position or values[i] & want for i, want in enumerate(wanted)
                 ):
                     for value in values[position]:
                         counts[value] += n
             facets[facet] = self._facet(facet, counts, chosen.get(facet, set()))
-        if key and key != "url":
-            matching = self._sorted(matching, key, descending)
-        elif descending:
-            matching.reverse()
-        page = [self.records[i] for i in matching[offset : offset + limit]]
-        return SearchResult(len(matching), page, facets)
+        return facets
 
-    def sort_value(self, record: DatasetRecord, key: str) -> Any:
-        """What ``key`` sorts ``record`` by (None: the record does not say)."""
-        if key == "size":
-            return record.bytes
-        if key == "pixels":
-            return math.prod(record.shape) if record.shape else None
-        if key in ("organism", "modality", "method"):
-            facet = "organism" if key == "organism" else "modality"
-            hierarchy = self.hierarchies[facet]
-            names = [
-                (hierarchy.label(t) or curie(t)).lower() for t in getattr(record, _TERMS[facet])
-            ]
-            return ", ".join(sorted(names)) or None
+    @staticmethod
+    def _matches(values: tuple[frozenset[str], ...], wanted: list[set[str] | None]) -> bool:
+        return all(not want or values[i] & want for i, want in enumerate(wanted))
+
+    def _terms_sort(self, facet: str, terms: Iterable[str]) -> str | None:
+        hierarchy = self.hierarchies[facet]
+        names = [(hierarchy.label(t) or curie(t)).lower() for t in terms]
+        return ", ".join(sorted(names)) or None
+
+    def group_sort_value(
+        self,
+        key: str,
+        organisms: Iterable[str],
+        modalities: Iterable[str],
+        licenses: Iterable[str],
+        host: str,
+        kind: str | None,
+    ) -> Any:
+        """What ``key`` sorts a dataset by, for the keys its facet values decide (None: the
+        dataset does not say)."""
+        if key == "organism":
+            return self._terms_sort("organism", organisms)
+        if key in ("modality", "method"):
+            return self._terms_sort("modality", modalities)
         if key == "license":
-            return ", ".join(sorted(license_label(x).lower() for x in record.licenses)) or None
-        if key == "name":
-            return (record.name or "").lower() or None
-        value = getattr(record, key)
-        return value.lower() if isinstance(value, str) and value else None
-
-    def _sorted(self, matching: list[int], key: str, descending: bool) -> list[int]:
-        values = {i: self.sort_value(self.records[i], key) for i in matching}
-        known = [i for i in matching if values[i] is not None]
-        missing = [i for i in matching if values[i] is None]
-        known.sort(key=lambda i: values[i], reverse=descending)  # stable: ties keep URL order
-        return known + missing
+            return ", ".join(sorted(license_label(x).lower() for x in licenses)) or None
+        value = host if key == "host" else kind
+        return value.lower() if value else None
 
     def sparql(self, selected: Mapping[str, Iterable[str]] | None = None, text: str = "") -> str:
         """A SPARQL query selecting the datasets :meth:`search` finds for the same choices and
@@ -411,6 +400,274 @@ class FacetIndex:
         return values
 
 
+class FacetIndex(_Facets):
+    """Records prepared for faceted search: each record's facet values (for a hierarchical
+    facet, its terms and all their ancestors) computed once. :class:`CatalogueFacets` gives
+    the same answers from a store's catalogue index, without holding the records."""
+
+    def __init__(
+        self,
+        records: list[DatasetRecord],
+        hierarchies: Mapping[str, Hierarchy],
+        names: Callable[[str], Iterable[str]] | None = None,
+    ) -> None:
+        """:param names: the names of an ontology term (label, synonyms) for free-text search;
+        by default the labels the hierarchies hold."""
+        super().__init__(hierarchies, names)
+        self.records = records
+        self._values = [
+            self.facet_values(r.organisms, r.modalities, r.licenses, r.host, r.kind)
+            for r in records
+        ]
+        self._text = [
+            f"{r.text()} {shared}" if (shared := self.shared_text(v)) else r.text()
+            for r, v in zip(records, self._values, strict=True)
+        ]
+        positions = {f: FACETS.index(f) for f in HIERARCHICAL}
+        self._make_trees(
+            {f: {t for r in records for t in getattr(r, _TERMS[f])} for f in HIERARCHICAL},
+            {f: set().union(*(v[p] for v in self._values)) for f, p in positions.items()},
+        )
+
+    def search(
+        self,
+        selected: Mapping[str, Iterable[str]] | None = None,
+        text: str = "",
+        offset: int = 0,
+        limit: int = 50,
+        sort: str = "",
+        *,
+        bounded: bool = True,
+    ) -> SearchResult:
+        """Datasets matching the chosen facet values and text, one page of them, and counts.
+
+        :param selected: facet name → chosen values (IRIs for organism, modality and license).
+        :param bounded: whether ``limit`` is at most :data:`MAX_LIMIT` (not for exports).
+        :param sort: one of :data:`SORTS`, ``-`` in front for descending; empty: by URL.
+        :raises UsageError: an unknown facet or sort key, or a bad offset or limit.
+        """
+        chosen, key, descending = self._check(selected, offset, limit, sort, bounded)
+        wanted = [chosen.get(f) for f in FACETS]
+        words = text.lower().split()
+        groups: Counter[tuple[frozenset[str], ...]] = Counter()
+        matching: list[int] = []
+        for index, values in enumerate(self._values):
+            if words and not all(w in self._text[index] for w in words):
+                continue
+            groups[values] += 1
+            if self._matches(values, wanted):
+                matching.append(index)
+        facets = self._facets(groups.items(), chosen)
+        if key and key != "url":
+            matching = self._sorted(matching, key, descending)
+        elif descending:
+            matching.reverse()
+        page = [self.records[i] for i in matching[offset : offset + limit]]
+        return SearchResult(len(matching), page, facets)
+
+    def sort_value(self, record: DatasetRecord, key: str) -> Any:
+        """What ``key`` sorts ``record`` by (None: the record does not say)."""
+        if key == "size":
+            return record.bytes
+        if key == "pixels":
+            return math.prod(record.shape) if record.shape else None
+        if key in ("organism", "modality", "method", "license", "host", "kind"):
+            return self.group_sort_value(
+                key, record.organisms, record.modalities, record.licenses, record.host, record.kind
+            )
+        if key == "name":
+            return (record.name or "").lower() or None
+        value = getattr(record, key)
+        return value.lower() if isinstance(value, str) and value else None
+
+    def _sorted(self, matching: list[int], key: str, descending: bool) -> list[int]:
+        values = {i: self.sort_value(self.records[i], key) for i in matching}
+        known = [i for i in matching if values[i] is not None]
+        missing = [i for i in matching if values[i] is None]
+        known.sort(key=lambda i: values[i], reverse=descending)  # stable: ties keep URL order
+        return known + missing
+
+
+class CatalogueFacets(_Facets):
+    """Faceted search over a store's catalogue index (:mod:`ngff_kg.store.catalogue`), with
+    the answers of :class:`FacetIndex` over the same records, but without holding them.
+
+    Datasets with the same facet values (organisms, methods, licenses, host, kind) form a
+    group; the index counts the datasets of each group, so that facet counts are sums over
+    groups, and a page of results is one query on the index. Free text is matched at two
+    levels: a word in the names of a group's terms matches the whole group; other words must
+    be in each dataset's own text (name, description, URL), which the index searches.
+    """
+
+    def __init__(
+        self,
+        index: CatalogueIndex,
+        hierarchies: Mapping[str, Hierarchy],
+        names: Callable[[str], Iterable[str]] | None = None,
+    ) -> None:
+        super().__init__(hierarchies, names)
+        self.catalogue = index
+        self._keys: list[str] = []
+        self._direct: list[tuple[Any, ...]] = []
+        self._values: list[tuple[frozenset[str], ...]] = []
+        self._counts: list[int] = []
+        used: dict[str, set[str]] = {f: set() for f in HIERARCHICAL}
+        universe: dict[str, set[str]] = {f: set() for f in HIERARCHICAL}
+        for key, count in index.execute("SELECT grp, count(*) FROM records GROUP BY grp"):
+            organisms, modalities, licenses, host, kind = orjson.loads(key)
+            values = self.facet_values(organisms, modalities, licenses, host, kind)
+            self._keys.append(key)
+            self._direct.append((organisms, modalities, licenses, host, kind))
+            self._values.append(values)
+            self._counts.append(count)
+            used["organism"].update(organisms)
+            used["modality"].update(modalities)
+            universe["organism"] |= values[0]
+            universe["modality"] |= values[1]
+        self._group = {key: g for g, key in enumerate(self._keys)}
+        self._shared_texts = [self.shared_text(v) for v in self._values]
+        self.total = sum(self._counts)
+        self._make_trees(used, universe)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def search(
+        self,
+        selected: Mapping[str, Iterable[str]] | None = None,
+        text: str = "",
+        offset: int = 0,
+        limit: int = 50,
+        sort: str = "",
+        *,
+        bounded: bool = True,
+    ) -> SearchResult:
+        """As :meth:`FacetIndex.search`."""
+        chosen, key, descending = self._check(selected, offset, limit, sort, bounded)
+        wanted = [chosen.get(f) for f in FACETS]
+        words = text.lower().split()
+        # per group, the words its terms' names lack: each dataset's own text must hold them
+        needs: dict[tuple[str, ...], list[int]] = {}
+        for g, shared in enumerate(self._shared_texts):
+            needs.setdefault(tuple(w for w in words if w not in shared), []).append(g)
+        counts = list(self._counts)
+        for need, groups in needs.items():
+            if need:
+                found = dict.fromkeys(groups, 0)
+                for grp, n in self._text_counts(groups, need):
+                    found[self._group[grp]] = n
+                for g, n in found.items():
+                    counts[g] = n
+        facets = self._facets(((self._values[g], n) for g, n in enumerate(counts) if n), chosen)
+        matching = [g for g, n in enumerate(counts) if n and self._matches(self._values[g], wanted)]
+        total = sum(counts[g] for g in matching)
+        need_of = {g: need for need, groups in needs.items() for g in groups}
+        if key in _GROUP_SORTS:
+            urls = self._page_by_group(matching, counts, need_of, key, descending, offset, limit)
+        else:
+            urls = self._page(matching, need_of, key, descending, offset, limit)
+        records = [DatasetRecord.from_json(r) for r in self.catalogue.folded(urls)]
+        return SearchResult(total, records, facets)
+
+    def _condition(
+        self, groups: Iterable[int], need_of: Mapping[int, tuple[str, ...]]
+    ) -> tuple[str, list[Any]]:
+        """SQL selecting the datasets of these groups whose own text holds what they need."""
+        by_need: dict[tuple[str, ...], list[str]] = {}
+        for g in groups:
+            by_need.setdefault(need_of.get(g, ()), []).append(self._keys[g])
+        clauses = []
+        params: list[Any] = []
+        for need, keys in by_need.items():
+            clause = f"grp IN ({','.join('?' * len(keys))})"
+            params.extend(keys)
+            for word in need:
+                clause += " AND instr(text, ?) > 0"
+                params.append(word)
+            clauses.append(f"({clause})")
+        return " OR ".join(clauses) or "0", params
+
+    def _text_counts(self, groups: list[int], need: tuple[str, ...]) -> list[Any]:
+        where, params = self._condition(groups, dict.fromkeys(groups, need))
+        return self.catalogue.execute(
+            f"SELECT grp, count(*) FROM records WHERE {where} GROUP BY grp", params
+        )
+
+    def _page(
+        self,
+        matching: list[int],
+        need_of: Mapping[int, tuple[str, ...]],
+        key: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> list[str]:
+        every = len(matching) == len(self._keys) and not any(need_of.values())
+        where, params = ("1", []) if every else self._condition(matching, need_of)
+        column = _COLUMNS.get(key)
+        if column is None:  # by URL
+            order = "url DESC" if descending else "url"
+        else:
+            order = f"{column} IS NULL, {column}{' DESC' if descending else ''}, url"
+        rows = self.catalogue.execute(
+            f"SELECT url FROM records WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [url for (url,) in rows]
+
+    def _page_by_group(
+        self,
+        matching: list[int],
+        counts: list[int],
+        need_of: Mapping[int, tuple[str, ...]],
+        key: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> list[str]:
+        """A page sorted by a value that the facet values decide: groups of equal value in
+        order (those without one last), each read by URL; whole groups before the page are
+        skipped by their counts."""
+        buckets: dict[Any, list[int]] = {}
+        for g in matching:
+            buckets.setdefault(self.group_sort_value(key, *self._direct[g]), []).append(g)
+        known = sorted((v for v in buckets if v is not None), reverse=descending)
+        order = known + ([None] if None in buckets else [])
+        urls: list[str] = []
+        for value in order:
+            groups = buckets[value]
+            size = sum(counts[g] for g in groups)
+            if offset >= size:
+                offset -= size
+                continue
+            where, params = self._condition(groups, need_of)
+            rows = self.catalogue.execute(
+                f"SELECT url FROM records WHERE {where} ORDER BY url LIMIT ? OFFSET ?",
+                [*params, limit - len(urls), offset],
+            )
+            urls.extend(url for (url,) in rows)
+            offset = 0
+            if len(urls) >= limit:
+                break
+        return urls
+
+    def record(self, url: str) -> DatasetRecord | None:
+        """The record of the dataset ``url`` (``None``: no such dataset)."""
+        found = self.catalogue.record(url)
+        return DatasetRecord.from_json(found) if found is not None else None
+
+
+#: sort keys that the index has a column for (lowercased text, numbers)
+_COLUMNS = {
+    "name": "name",
+    "size": "bytes",
+    "pixels": "pixels",
+    "version": "version",
+}
+#: sort keys that a dataset's facet values decide
+_GROUP_SORTS = frozenset({"organism", "modality", "method", "license", "host", "kind"})
+
+
 _PROPERTIES = {"organism": "schema:taxonomicRange", "modality": "schema:measurementTechnique"}
 
 
@@ -442,6 +699,7 @@ __all__ = [
     "FACETS",
     "FACET_TITLES",
     "SORTS",
+    "CatalogueFacets",
     "FacetIndex",
     "FacetValue",
     "SearchResult",

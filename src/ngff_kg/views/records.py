@@ -9,12 +9,14 @@ with ``rdfs:subClassOf*``). Everything the store says about one dataset, for its
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ngff_kg.queries import QuerySource, is_iri
+from ngff_kg.store import catalogue
 from ngff_kg.vocab import NCBITAXON, NKG
 
 #: NCBI Taxonomy ranks shown in the organism hierarchy (others are skipped, not their taxa's
@@ -68,9 +70,7 @@ class DatasetRecord:
     @property
     def host(self) -> str:
         """The host of the dataset URL; ``(local files)`` for ``file:`` IRIs."""
-        if self.url.startswith("file:"):
-            return "(local files)"
-        return self.url.partition("://")[2].partition("/")[0]
+        return catalogue.host(self.url)
 
     @property
     def axis_names(self) -> str | None:
@@ -82,6 +82,26 @@ class DatasetRecord:
     def text(self) -> str:
         """What free-text search looks at: name, description and the decoded URL."""
         return " ".join(p for p in (self.name, self.description, unquote(self.url)) if p).lower()
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> DatasetRecord:
+        """A record as the catalogue index keeps it (:func:`ngff_kg.store.catalogue.fold`)."""
+        shape = record["shape"]
+        return cls(
+            record["url"],
+            record["name"],
+            record["description"],
+            record["kind"],
+            record["version"],
+            tuple(record["organisms"]),
+            tuple(record["modalities"]),
+            tuple(record["licenses"]),
+            tuple(Axis(*axis) for axis in record["axes"]),
+            record["axes_text"],
+            tuple(shape) if shape is not None else None,
+            record["bytes"],
+            record["origin"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,67 +156,28 @@ class Hierarchy:
 
 
 def read_records(source: QuerySource) -> list[DatasetRecord]:
-    """Every dataset of the store, sorted by URL."""
-    records: dict[str, DatasetRecord] = {}
-    multi: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    """Every dataset of the store, sorted by URL, read with the named queries (the catalogue
+    index holds the same records: :func:`indexed_records`)."""
+    records: dict[str, dict[str, Any]] = {}
     for dataset, name, term in source.query("dataset-fields").rows:
         url = dataset.value
         record = records.get(url)
         if record is None:
-            record = records[url] = DatasetRecord(url)
-        _set_field(record, name.value, term, multi[url])
-    for url, values in multi.items():
-        record = records[url]
-        record.organisms = tuple(sorted(values["organism"]))
-        record.modalities = tuple(sorted(values["modality"]))
-        record.licenses = tuple(sorted(values["license"]))
+            record = records[url] = catalogue.new_record(url)
+        catalogue.set_field(record, name.value, is_iri(term), term.value)
     axes: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in source.query("dataset-axes").values():
         axes[row["dataset"]].append(row)
     for url, rows in axes.items():
-        record = records.get(url)
-        if record is None:
-            continue
-        # the extent along each axis is the level-0 shape, when it has one number per axis
-        shape = record.shape if record.shape and len(record.shape) == len(rows) else None
-        record.axes = tuple(
-            Axis(
-                row["name"],
-                row["type"],
-                row["unit"],
-                shape[index] if shape else None,
-                float(row["scale"]) if isinstance(row["scale"], int | float) else None,
-            )
-            for index, row in enumerate(rows)
-        )
-    return [records[url] for url in sorted(records)]
+        if url in records:
+            catalogue.set_axes(records[url], rows)
+    return [DatasetRecord.from_json(records[url]) for url in sorted(records)]
 
 
-def _set_field(record: DatasetRecord, name: str, term: Any, multi: dict[str, set[str]]) -> None:
-    value = term.value
-    if name in ("organism", "modality", "license"):
-        if is_iri(term) or name == "license":
-            multi[name].add(value)
-    elif name == "bytes":
-        try:
-            size = int(float(value))
-        except ValueError:
-            return
-        record.bytes = size if record.bytes is None else max(record.bytes, size)
-    elif name == "shape":
-        try:
-            record.shape = tuple(int(n) for n in value.split(","))
-        except ValueError:
-            return
-    elif name == "axes":
-        record.axes_text = value
-    elif name == "origin":
-        if record.origin is None or value < record.origin:
-            record.origin = value
-    else:  # name, description, kind, version: the first in lexical order, to be deterministic
-        current = getattr(record, name)
-        if current is None or value < current:
-            setattr(record, name, value)
+def indexed_records(index: catalogue.CatalogueIndex) -> Iterator[DatasetRecord]:
+    """Every dataset of a store's catalogue index, by URL."""
+    for record in index.records():
+        yield DatasetRecord.from_json(record)
 
 
 def read_hierarchies(source: QuerySource) -> dict[str, Hierarchy]:

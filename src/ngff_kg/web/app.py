@@ -60,7 +60,7 @@ from ngff_kg.views.facets import (
     FACETS,
     HIERARCHICAL,
     SORTS,
-    FacetIndex,
+    CatalogueFacets,
     SearchResult,
     license_label,
     term_names,
@@ -70,7 +70,6 @@ from ngff_kg.views.records import (
     DatasetRecord,
     Hierarchy,
     read_hierarchies,
-    read_records,
     shown_source,
 )
 from ngff_kg.views.thumbnails import DIRECTORY as THUMBNAILS
@@ -183,15 +182,14 @@ def _term_json(term: Any) -> dict[str, Any]:
 
 def _read_snapshot(store: Path) -> tuple[Any, ...]:
     """The store opened read-only (a snapshot of it) with its datasets indexed: catalog,
-    records, hierarchies, facet index, records by URL, when it was opened, thumbnails (dataset
-    IRI → PNG path relative to the store)."""
+    hierarchies, facet search over the store's catalogue index, when it was opened,
+    thumbnails (dataset IRI → PNG path relative to the store)."""
     catalog = Catalog(store, read_only=True)
-    records = read_records(catalog)
     hierarchies = read_hierarchies(catalog)
-    index = FacetIndex(records, hierarchies, term_names(catalog.ontology))
+    index = CatalogueFacets(catalog.store.catalogue, hierarchies, term_names(catalog.ontology))
     opened = datetime.now(UTC).isoformat(timespec="seconds")
     thumbnails = recorded_thumbnails(catalog)
-    return catalog, records, hierarchies, index, {r.url: r for r in records}, opened, thumbnails
+    return catalog, hierarchies, index, opened, thumbnails
 
 
 class CatalogueApp:
@@ -222,10 +220,8 @@ class CatalogueApp:
         """Serve ``snapshot`` (swapped in at once: in the event loop, so no request sees a mix)."""
         (
             self.catalog,
-            self.records,
             self.hierarchies,
             self.index,
-            self.urls,
             self.opened,
             self.thumbnails,
         ) = snapshot
@@ -338,7 +334,9 @@ class CatalogueApp:
             detail = await run_in_threadpool(self.catalog.store.dataset_detail, iri)
         except UsageError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        if detail is None or iri not in self.urls:
+        index = self.index
+        record = await run_in_threadpool(index.record, iri) if detail is not None else None
+        if record is None:
             return JSONResponse({"error": f"no dataset {iri!r} in this store"}, status_code=404)
         graphs: dict[str, list[list[dict[str, Any]]]] = {}
         for s in detail.statements:
@@ -353,7 +351,7 @@ class CatalogueApp:
         return JSONResponse(
             {
                 "iri": iri,
-                "record": record_json(self.urls[iri], self.hierarchies, iri in self.thumbnails),
+                "record": record_json(record, self.hierarchies, iri in self.thumbnails),
                 "graphs": [{"graph": g, "triples": t} for g, t in graphs.items()],
                 "repairs": [
                     {"kind": r.kind, "original": r.original, "repaired": r.repaired}
@@ -364,7 +362,9 @@ class CatalogueApp:
 
     async def thumbnail(self, request: Request) -> Response:
         iri = request.query_params.get("iri", "")
-        name = self.thumbnails.get(iri) if iri in self.urls else None
+        name = self.thumbnails.get(iri)
+        if name is not None and await run_in_threadpool(self.index.record, iri) is None:
+            name = None  # a thumbnail recorded for what is no longer a dataset
         folder = (self.store / THUMBNAILS).resolve()
         path = (self.store / name).resolve() if name else None
         if path is None or path.parent != folder or not path.is_file():
@@ -398,7 +398,7 @@ class CatalogueApp:
         return JSONResponse(
             {
                 "version": __version__,
-                "datasets": len(self.records),
+                "datasets": self.index.total,
                 "timeout": self.pool.timeout,
                 "limit": self.pool.limit,
                 "snapshot": {"generation": self.generation, "opened": self.opened},

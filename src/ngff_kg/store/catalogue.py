@@ -1,0 +1,686 @@
+"""The catalogue index: the catalogue facts of every dataset, kept beside the store.
+
+Reading one record per dataset from the graph (the named queries ``dataset-fields`` and
+``dataset-axes``) costs some 140 µs a dataset: minutes for a million. So every write of a
+named graph also records, in an SQLite file in the store's directory (:data:`FILE_NAME`),
+the rows those two queries give for the datasets the graph describes (:func:`graph_rows`,
+computed from the triples as they are written), and one record per dataset folded from the
+rows of every graph that describes it (:func:`fold`: the dataset's own graph, and sample
+lists that give its size and origin). The web catalogue, its facet counts and the catalogue
+export read these records.
+
+Consistency: the index is written by the one process that has the store open for writing
+(Oxigraph locks it). Its ``state`` is ``writing`` from the first change until the store is
+flushed; a reader that finds the index missing, of another format, or not ``clean`` (a
+harvest running, or one that stopped midway) builds it from the store itself
+(:meth:`CatalogueIndex.rebuild`, in memory for a reader), and the next writer rebuilds the
+file. Only named graphs written through :class:`~ngff_kg.store.knowledge.KnowledgeStore`
+count: the facts of ontology graphs, and of triples added to shared graphs, are not
+catalogue facts (a shared graph given such facts marks the index for a rebuild).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+
+from ngff_kg import rdf
+from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD
+
+#: The index file, in the store's directory (RocksDB leaves files it did not name alone).
+FILE_NAME = "catalogue.sqlite"
+#: Changes when what the index holds changes: an index of another format is rebuilt.
+FORMAT = "1"
+
+_DCTERMS = "http://purl.org/dc/terms/"
+_QUDT = "http://qudt.org/schema/qudt/"
+#: dataset-fields: predicate term → field name
+FIELD_PREDICATES = {
+    f"<{SCHEMA}name>": "name",
+    f"<{SCHEMA}description>": "description",
+    f"<{NKG}kind>": "kind",
+    f"<{NKG}ngffVersion>": "version",
+    f"<{SCHEMA}taxonomicRange>": "organism",
+    f"<{SCHEMA}measurementTechnique>": "modality",
+    f"<{SCHEMA}license>": "license",
+    f"<{NKG}axes>": "axes",
+    f"<{DCAT}byteSize>": "bytes",
+    f"<{_DCTERMS}source>": "origin",
+}
+_TYPE = f"<{RDF_TYPE}>"
+_DATASET = f"<{NKG}OmeZarrDataset>"
+_IMAGE_CLASS = f"<{NKG}Image>"
+_IMAGE = f"<{NKG}image>"
+_LEVEL = f"<{NKG}level>"
+_LEVEL_INDEX = f"<{NKG}levelIndex>"
+_SHAPE = f"<{NKG}shape>"
+_AXIS = f"<{NKG}axis>"
+_AXIS_INDEX = f"<{NKG}axisIndex>"
+_AXIS_NAME = f"<{NKG}axisName>"
+_AXIS_TYPE = f"<{NKG}axisType>"
+_AXIS_UNIT = f"<{NKG}axisUnit>"
+_PIXEL_SIZE = f"<{NKG}pixelSize>"
+_NUMERIC_VALUE = f"<{_QUDT}numericValue>"
+_ZERO = f'"0"^^<{XSD}integer>'
+#: the predicates of the first image's structure (dataset-fields' shape, dataset-axes)
+_STRUCTURE = frozenset(
+    {
+        _IMAGE,
+        _LEVEL,
+        _LEVEL_INDEX,
+        _SHAPE,
+        _AXIS,
+        _AXIS_INDEX,
+        _AXIS_NAME,
+        _AXIS_TYPE,
+        _AXIS_UNIT,
+        _PIXEL_SIZE,
+        _NUMERIC_VALUE,
+    }
+)
+_INTEGERS = frozenset(XSD + n for n in ("integer", "long", "int", "nonNegativeInteger"))
+_DECIMALS = frozenset(XSD + n for n in ("double", "decimal", "float"))
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+# ---------------------------------------------------------------------------- terms
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2)
+    if code:
+        return chr(int(code, 16))
+    return _ECHAR.get(match.group(3), match.group(0))
+
+
+def term_value(term: str) -> tuple[str, str, str | None]:
+    """An N-Triples term as (kind, value, datatype): kind ``i`` (IRI), ``b`` (blank node)
+    or ``l`` (literal, escapes undone; datatype ``None`` for a language-tagged string).
+
+    >>> term_value('"a\\\\nb"^^<http://www.w3.org/2001/XMLSchema#string>')
+    ('l', 'a\\nb', 'http://www.w3.org/2001/XMLSchema#string')
+    """
+    if term.startswith("<"):
+        return "i", term[1:-1], None
+    if term.startswith("_:"):
+        return "b", term[2:], None
+    end = term.rfind('"')
+    body = term[1:end]
+    if "\\" in body:
+        body = _ESCAPE.sub(_unescape, body)
+    rest = term[end + 1 :]
+    if rest.startswith("^^<"):
+        return "l", body, rest[3:-1]
+    if rest.startswith("@"):
+        return "l", body, None
+    return "l", body, XSD + "string"
+
+
+def python_value(term: str) -> Any:
+    """What a query result gives for ``term`` in Python (:func:`ngff_kg.queries.to_python`):
+    numbers for numeric literals, booleans, else the value as text."""
+    kind, value, datatype = term_value(term)
+    if kind != "l" or datatype is None:
+        return value
+    try:
+        if datatype in _INTEGERS:
+            return int(value)
+        if datatype in _DECIMALS:
+            return float(value)
+    except ValueError:
+        return value
+    if datatype == XSD + "boolean":
+        return value == "true"
+    return value
+
+
+# ---------------------------------------------------------------------------- rows of a graph
+def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
+    """What one graph gives ``dataset-fields`` and ``dataset-axes``, per subject it describes
+    (an IRI; blank nodes are left out): ``f`` the field rows ``[field, kind, value]``; ``t``
+    (1) when the graph types it ``nkg:OmeZarrDataset``; ``i`` when it has images, ``[first
+    image, level-0 shapes, axis rows]``: the first image by IRI among those typed
+    ``nkg:Image`` in this graph, an axis row being ``[index, name, type, unit, scale]``."""
+    out: dict[str, dict[str, Any]] = {}
+    image_classed: set[str] = set()
+    structure: dict[str, dict[str, list[str]]] = {}
+    for s, p, o in triples:
+        name = FIELD_PREDICATES.get(p)
+        if name is not None:
+            if s.startswith("<"):
+                kind, value, _ = term_value(o)
+                part = out.get(s[1:-1])
+                if part is None:
+                    part = out[s[1:-1]] = {"f": []}
+                part["f"].append([name, kind, value])
+        elif p == _TYPE:
+            if o == _DATASET and s.startswith("<"):
+                out.setdefault(s[1:-1], {"f": []})["t"] = 1
+            elif o == _IMAGE_CLASS:
+                image_classed.add(s)
+        elif p in _STRUCTURE:
+            structure.setdefault(p, {}).setdefault(s, []).append(o)
+    images = structure.get(_IMAGE)
+    if images:
+        for subject, candidates in images.items():
+            named = [c for c in candidates if c in image_classed and c.startswith("<")]
+            if subject.startswith("<") and named:
+                image = min(named, key=lambda c: c[1:-1])
+                part = out.setdefault(subject[1:-1], {"f": []})
+                part["i"] = [image[1:-1], *_image_rows(image, structure)]
+    return out
+
+
+def _image_rows(image: str, structure: dict[str, dict[str, list[str]]]) -> list[Any]:
+    """The level-0 shapes and the axis rows of ``image`` (as the two queries join them)."""
+
+    def objects(predicate: str, subject: str) -> list[str]:
+        return structure.get(predicate, {}).get(subject, [])
+
+    levels0 = [level for level in objects(_LEVEL, image) if _ZERO in objects(_LEVEL_INDEX, level)]
+    shapes = [term_value(v)[1] for level in levels0 for v in objects(_SHAPE, level)]
+    scales: dict[str, list[Any]] = {}
+    for level in levels0:
+        for size in objects(_PIXEL_SIZE, level):
+            for axis in objects(_AXIS, size):
+                for value in objects(_NUMERIC_VALUE, size):
+                    scales.setdefault(axis, []).append(python_value(value))
+    rows = []
+    for axis in objects(_AXIS, image):
+        indexes = objects(_AXIS_INDEX, axis)
+        names = objects(_AXIS_NAME, axis)
+        types: list[str | None] = [*objects(_AXIS_TYPE, axis)] or [None]
+        units: list[str | None] = [*objects(_AXIS_UNIT, axis)] or [None]
+        for index, name, kind, unit, scale in itertools.product(
+            indexes, names, types, units, scales.get(axis) or [None]
+        ):
+            rows.append(
+                [
+                    python_value(index),
+                    python_value(name),
+                    python_value(kind) if kind is not None else None,
+                    python_value(unit) if unit is not None else None,
+                    scale,
+                ]
+            )
+    rows.sort(key=_axis_order)
+    return [shapes, rows]
+
+
+def _axis_order(row: list[Any]) -> tuple[int, Any]:
+    index = row[0]
+    return (0, index) if isinstance(index, int | float) else (1, str(index))
+
+
+# ---------------------------------------------------------------------------- records
+def new_record(url: str) -> dict[str, Any]:
+    """An empty record: what :class:`~ngff_kg.views.records.DatasetRecord` holds."""
+    return {
+        "url": url,
+        "name": None,
+        "description": None,
+        "kind": None,
+        "version": None,
+        "organisms": [],
+        "modalities": [],
+        "licenses": [],
+        "axes": [],
+        "axes_text": None,
+        "shape": None,
+        "bytes": None,
+        "origin": None,
+    }
+
+
+def set_field(record: dict[str, Any], name: str, iri: bool, value: str) -> None:
+    """Fold one ``dataset-fields`` row into ``record``: several values of a single-valued
+    field resolve the same way whatever order the rows come in."""
+    if name in ("organism", "modality", "license"):
+        if iri or name == "license":
+            key = {"organism": "organisms", "modality": "modalities", "license": "licenses"}[name]
+            if value not in record[key]:
+                record[key].append(value)
+                record[key].sort()
+    elif name == "bytes":
+        try:
+            size = int(float(value))
+        except (ValueError, OverflowError):
+            return
+        record["bytes"] = size if record["bytes"] is None else max(record["bytes"], size)
+    elif name == "shape":
+        try:
+            record["shape"] = [int(n) for n in value.split(",")]
+        except ValueError:
+            return
+    elif name == "axes":
+        record["axes_text"] = value
+    elif name == "origin":
+        if record["origin"] is None or value < record["origin"]:
+            record["origin"] = value
+    else:  # name, description, kind, version: the first in lexical order, to be deterministic
+        current = record[name]
+        if current is None or value < current:
+            record[name] = value
+
+
+def set_axes(record: dict[str, Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """The axes of ``record`` from its ``dataset-axes`` rows (in axis order): each with its
+    level-0 extent when the shape has one number per axis."""
+    shape = record["shape"]
+    shape = shape if shape and len(shape) == len(rows) else None
+    record["axes"] = [
+        [
+            row["name"],
+            row["type"],
+            row["unit"],
+            shape[index] if shape else None,
+            float(row["scale"]) if isinstance(row["scale"], int | float) else None,
+        ]
+        for index, row in enumerate(rows)
+    ]
+
+
+def host(url: str) -> str:
+    """The host of a dataset URL; ``(local files)`` for ``file:`` IRIs."""
+    if url.startswith("file:"):
+        return "(local files)"
+    return url.partition("://")[2].partition("/")[0]
+
+
+def own_text(record: Mapping[str, Any]) -> str:
+    """What free-text search looks at in a record: name, description and the decoded URL."""
+    parts = (record["name"], record["description"], unquote(record["url"]))
+    return " ".join(p for p in parts if p).lower()
+
+
+def kept(graph: str, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the index keeps of a graph's rows: of a dataset's own graph (one that types its
+    own IRI ``nkg:OmeZarrDataset``), the dataset's part only, since the other subjects of a
+    dataset graph (its entities, the ontology terms it names) are no datasets, and a term
+    named by a million datasets would otherwise gather a million parts; of any other graph
+    (a sample list), everything."""
+    own = rows.get(graph)
+    if own is not None and "t" in own and len(rows) > 1:
+        return {graph: own}
+    return rows
+
+
+def fold(url: str, parts: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The record of the dataset ``url`` from what each graph that describes it gives
+    (:func:`graph_rows`), or ``None`` when none types it ``nkg:OmeZarrDataset``."""
+    parts = list(parts)
+    if not any("t" in part for part in parts):
+        return None
+    record = new_record(url)
+    for part in parts:
+        for name, kind, value in part["f"]:
+            set_field(record, name, kind == "i", value)
+    images = [part["i"] for part in parts if "i" in part]
+    if images:
+        _image, shapes, axes = min(images, key=lambda found: found[0])
+        for shape in shapes:
+            set_field(record, "shape", False, shape)
+        keys = ("index", "name", "type", "unit", "scale")
+        set_axes(record, [dict(zip(keys, row, strict=True)) for row in axes])
+    return record
+
+
+def group_key(record: Mapping[str, Any]) -> str:
+    """The record's facet values (organisms, methods, licenses, host, kind), as one string:
+    records with the same key count alike in every facet."""
+    values = [
+        record["organisms"],
+        record["modalities"],
+        record["licenses"],
+        host(record["url"]),
+        record["kind"],
+    ]
+    return orjson.dumps(values).decode()
+
+
+def pixels(record: Mapping[str, Any]) -> int | None:
+    shape = record["shape"]
+    if not shape:
+        return None
+    total = 1
+    for n in shape:
+        total *= n
+    return total
+
+
+# ---------------------------------------------------------------------------- the index
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS graphs (
+    graph TEXT PRIMARY KEY, subjects BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS parts (
+    subject TEXT NOT NULL, graph TEXT NOT NULL, rows BLOB NOT NULL,
+    PRIMARY KEY (subject, graph)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    grp TEXT NOT NULL,
+    text TEXT NOT NULL,
+    name TEXT,
+    bytes INTEGER,
+    pixels INTEGER,
+    kind TEXT,
+    version TEXT
+);
+CREATE INDEX IF NOT EXISTS records_grp ON records (grp, url);
+"""
+
+#: Called with the triples of every named graph of a store, for :meth:`CatalogueIndex.rebuild`.
+GraphScan = Callable[[], Iterator[tuple[str, list[rdf.Triple]]]]
+
+
+class CatalogueIndex:
+    """The index of one store: an SQLite database (``path``) or one in memory (``None``).
+
+    Writes (:meth:`replace`, :meth:`remove`) come from the store's writer; reads from any
+    thread (each thread has its own connection to a file; an index in memory is shared,
+    behind a lock).
+    """
+
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._shared: sqlite3.Connection | None = None
+        if path is None:
+            self._shared = self._connect(":memory:")
+        self._writing = False
+        if not read_only:
+            with self._lock:
+                self._db.executescript(_SCHEMA)
+
+    def _connect(self, target: str) -> sqlite3.Connection:
+        if target != ":memory:" and self.read_only:
+            uri = Path(target).resolve().as_uri() + "?mode=ro"
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        else:
+            db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+            if target != ":memory:":
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA cache_size=-65536")  # KiB: the B-trees of a large index
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._shared is not None:
+            return self._shared
+        db = getattr(self._local, "db", None)
+        if db is None:
+            assert self.path is not None
+            db = self._local.db = self._connect(str(self.path))
+        return db
+
+    # -------------------------------------------------------------- state
+    def meta(self, key: str) -> str | None:
+        try:
+            with self._lock:
+                row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def usable(self) -> bool:
+        """Whether the index is complete and of this format (else it needs :meth:`rebuild`)."""
+        return self.meta("format") == FORMAT and self.meta("state") == "clean"
+
+    def begin_writing(self) -> None:
+        """Mark the index as being changed (before the store is): a crash leaves it so."""
+        if not self._writing:
+            with self._lock:
+                self._set_meta("state", "writing")
+            self._writing = True
+
+    def mark_clean(self) -> None:
+        """The store is flushed and the index says what it holds."""
+        if self._writing:
+            with self._lock:
+                self._set_meta("format", FORMAT)
+                self._set_meta("state", "clean")
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)") if self.path else None
+            self._writing = False
+
+    def invalidate(self) -> None:
+        """Something the index cannot follow changed the store: rebuild it before use."""
+        with self._lock:
+            self._set_meta("state", "stale")
+        self._writing = False
+
+    # -------------------------------------------------------------- writing
+    def replace(self, graphs: Sequence[tuple[str, dict[str, dict[str, Any]]]]) -> None:
+        """Record what these graphs give (each replacing what it gave before) and refold the
+        records of every subject they describe, now or before."""
+        if not graphs:
+            return
+        self.begin_writing()
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                graphs = [(iri, kept(iri, rows)) for iri, rows in graphs]
+                touched = self._forget([iri for iri, _ in graphs])
+                for _iri, rows in graphs:
+                    touched.update(dict.fromkeys(rows))
+                db.executemany(
+                    "INSERT INTO graphs VALUES (?, ?)",
+                    [(iri, orjson.dumps(list(rows))) for iri, rows in graphs if rows],
+                )
+                db.executemany(
+                    "INSERT INTO parts VALUES (?, ?, ?)",
+                    [
+                        (subject, iri, orjson.dumps(part))
+                        for iri, rows in graphs
+                        for subject, part in rows.items()
+                    ],
+                )
+                self._refold(touched, dict(graphs))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def remove(self, iris: Iterable[str]) -> None:
+        """Forget these graphs and refold the records of the subjects they described."""
+        self.begin_writing()
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                self._refold(self._forget(list(iris)), {})
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _forget(self, iris: Sequence[str]) -> dict[str, None]:
+        """The subjects that the graphs ``iris`` described (ordered); what they gave removed."""
+        db = self._db
+        touched: dict[str, None] = {}
+        for chunk in _chunks(iris):
+            marks = ",".join("?" * len(chunk))
+            found = db.execute(
+                f"SELECT graph, subjects FROM graphs WHERE graph IN ({marks})",
+                chunk,
+            ).fetchall()
+            if not found:
+                continue
+            stale: list[tuple[str, str]] = []
+            for graph, blob in found:
+                subjects = orjson.loads(blob)
+                touched.update(dict.fromkeys(subjects))
+                stale.extend((s, graph) for s in subjects)
+            db.executemany("DELETE FROM graphs WHERE graph = ?", [(g,) for g, _ in found])
+            db.executemany("DELETE FROM parts WHERE subject = ? AND graph = ?", stale)
+        return touched
+
+    def _refold(
+        self, subjects: Iterable[str], fresh: Mapping[str, Mapping[str, dict[str, Any]]]
+    ) -> None:
+        """Fold the records of ``subjects`` again; ``fresh``: the rows of the graphs just
+        written (not decoded again)."""
+        db = self._db
+        upserts = []
+        gone = []
+        for chunk in _chunks(list(subjects)):
+            marks = ",".join("?" * len(chunk))
+            parts: dict[str, list[Any]] = {}
+            for subject, graph, blob in db.execute(
+                f"SELECT subject, graph, rows FROM parts WHERE subject IN ({marks})",
+                chunk,
+            ):
+                given = fresh.get(graph)
+                part = given[subject] if given is not None else orjson.loads(blob)
+                parts.setdefault(subject, []).append(part)
+            for subject in chunk:
+                record = fold(subject, parts.get(subject, ()))
+                if record is None:
+                    gone.append((subject,))
+                    continue
+                upserts.append(
+                    (
+                        subject,
+                        group_key(record),
+                        own_text(record),
+                        (record["name"] or "").lower() or None,
+                        _sql_number(record["bytes"]),
+                        _sql_number(pixels(record)),
+                        record["kind"].lower() if record["kind"] else None,
+                        record["version"].lower() if record["version"] else None,
+                    )
+                )
+        if gone:
+            db.executemany("DELETE FROM records WHERE url = ?", gone)
+        db.executemany(
+            "INSERT INTO records (url, grp, text, name, bytes, pixels, kind, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+            "grp = excluded.grp, text = excluded.text, name = excluded.name, "
+            "bytes = excluded.bytes, pixels = excluded.pixels, kind = excluded.kind, "
+            "version = excluded.version",
+            upserts,
+        )
+
+    def rebuild(self, scan: GraphScan, *, batch: int = 2000) -> None:
+        """Build the index anew from every named graph of the store (``scan``)."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                self._set_meta("state", "writing")
+                for table in ("graphs", "parts", "records"):
+                    db.execute(f"DELETE FROM {table}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        self._writing = True
+        pending: list[tuple[str, dict[str, Any]]] = []
+        for iri, triples in scan():
+            rows = graph_rows(triples)
+            if rows:
+                pending.append((iri, rows))
+            if len(pending) >= batch:
+                self.replace(pending)
+                pending = []
+        self.replace(pending)
+        self._writing = True
+        self.mark_clean()
+
+    # -------------------------------------------------------------- reading
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of a read-only statement on the index (for the catalogue views)."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def count(self) -> int:
+        return int(self.execute("SELECT count(*) FROM records")[0][0])
+
+    def record(self, url: str) -> dict[str, Any] | None:
+        """The record of the dataset ``url`` (``None``: no such dataset)."""
+        return next(iter(self.folded([url])), None)
+
+    def folded(self, urls: Sequence[str]) -> list[dict[str, Any]]:
+        """The records of these datasets, in this order (those that are no dataset left out):
+        folded again from their parts, which is cheaper than keeping each record twice."""
+        out = []
+        for chunk in _chunks(urls):
+            marks = ",".join("?" * len(chunk))
+            parts: dict[str, list[Any]] = {}
+            for subject, blob in self.execute(
+                f"SELECT subject, rows FROM parts WHERE subject IN ({marks})", chunk
+            ):
+                parts.setdefault(subject, []).append(orjson.loads(blob))
+            for url in chunk:
+                record = fold(url, parts.get(url, ()))
+                if record is not None:
+                    out.append(record)
+        return out
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every record, by URL (read in pages: other threads may use the index meanwhile)."""
+        last = ""
+        while True:
+            urls = [
+                url
+                for (url,) in self.execute(
+                    "SELECT url FROM records WHERE url > ? ORDER BY url LIMIT 2000", (last,)
+                )
+            ]
+            if not urls:
+                return
+            yield from self.folded(urls)
+            last = urls[-1]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._shared is not None:
+                self._shared.close()
+                self._shared = None
+            db = getattr(self._local, "db", None)
+            if db is not None:
+                db.close()
+                self._local.db = None
+
+
+def _sql_number(value: int | None) -> int | float | None:
+    """An integer SQLite can hold (beyond 64 bits, as a float: close enough to sort by)."""
+    if value is not None and not -(2**63) <= value < 2**63:
+        return float(value)
+    return value
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """``items`` in slices small enough for one statement's parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+__all__ = [
+    "FILE_NAME",
+    "CatalogueIndex",
+    "fold",
+    "graph_rows",
+    "group_key",
+    "host",
+    "new_record",
+    "own_text",
+    "python_value",
+    "set_axes",
+    "set_field",
+    "term_value",
+]
