@@ -24,9 +24,11 @@ from ngff_kg.views.facets import (
     FacetIndex,
     FacetValue,
     SearchResult,
+    group_counts,
     term_names,
+    used_terms,
 )
-from ngff_kg.views.records import read_hierarchies, read_records
+from ngff_kg.views.records import read_hierarchies, read_records, term_hierarchies
 
 #: words found in names, descriptions, URLs and term labels, and words found nowhere
 WORDS = ["mouse", "brain", "idr", "zarr", "x", "s3", "fluorescence", "human", "2024"]
@@ -140,3 +142,24 @@ def test_same_sparql(examples_engines) -> None:
     memory, indexed = examples_engines
     for selected, text in [({}, ""), ({"kind": ["image"]}, "mouse brain"), ({}, "mammal")]:
         assert indexed.sparql(selected, text) == memory.sparql(selected, text)
+
+
+def _terms(hierarchies: dict[str, Any]) -> dict[str, Any]:
+    return {
+        facet: {
+            iri: (term.label, term.rank, frozenset(term.parents))
+            for iri, term in hierarchy.terms.items()
+        }
+        for facet, hierarchy in hierarchies.items()
+    }
+
+
+@pytest.mark.parametrize("name", ["examples_catalog", "tree_catalog", "corpus_catalog"])
+def test_hierarchies_from_the_index_terms(name: str, request: pytest.FixtureRequest) -> None:
+    """The hierarchies the server builds from the terms in the index, by lookups, are those
+    of the named query ``term-hierarchy``."""
+    catalog = request.getfixturevalue(name)
+    used = used_terms(group_counts(catalog.store.catalogue))
+    assert used["organism"] or name == "tree_catalog"
+    found = term_hierarchies(catalog.store, used)
+    assert _terms(found) == _terms(read_hierarchies(catalog))

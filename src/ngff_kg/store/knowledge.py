@@ -497,6 +497,14 @@ class KnowledgeStore:
                             )
         return sorted(rows, key=lambda r: (r.kind, r.original, r.repaired))
 
+    def objects(self, subject: str, predicate: str) -> list[Any]:
+        """The objects of ``<subject> <predicate>`` in any graph, each once (by index lookup)."""
+        try:
+            node = ox.NamedNode(subject)
+        except ValueError:
+            return []
+        return self._objects(node, predicate)
+
     def _objects(self, subject: Any, predicate: str) -> list[Any]:
         found = self._db.quads_for_pattern(subject, ox.NamedNode(predicate), None)
         return sorted({q.object for q in found}, key=str)

@@ -25,15 +25,16 @@ from typing import IO, Any, Protocol
 
 from ngff_kg.errors import UsageError, require
 from ngff_kg.queries import QuerySource
-from ngff_kg.store.knowledge import PREFIXES, RdfFormat
+from ngff_kg.store.knowledge import PREFIXES, KnowledgeStore, RdfFormat
 from ngff_kg.suggest import did_you_mean
-from ngff_kg.views.facets import license_label
+from ngff_kg.views.facets import group_counts, license_label, used_terms
 from ngff_kg.views.records import (
     DatasetRecord,
     Hierarchy,
     indexed_records,
     read_hierarchies,
     read_records,
+    term_hierarchies,
 )
 from ngff_kg.views.thumbnails import recorded_thumbnails
 
@@ -104,10 +105,14 @@ def export_rdf(source: ExportSource, fmt: str, output: IO[bytes]) -> None:
 
 def catalogue_rows(source: QuerySource) -> list[dict[str, Any]]:
     """The catalogue: one dict per dataset with the keys of :data:`COLUMNS`, sorted by URL."""
-    hierarchies = read_hierarchies(source)
     store = getattr(source, "store", None)
     index = getattr(store, "catalogue", None)
-    records = indexed_records(index) if index is not None else read_records(source)
+    if isinstance(store, KnowledgeStore) and index is not None:
+        hierarchies = term_hierarchies(store, used_terms(group_counts(index)))
+        records: Iterable[DatasetRecord] = indexed_records(index)
+    else:
+        hierarchies = read_hierarchies(source)
+        records = read_records(source)
     rows = [catalogue_row(r, hierarchies) for r in records]
     thumbnails = recorded_thumbnails(source)
     if thumbnails:

@@ -504,7 +504,9 @@ class CatalogueFacets(_Facets):
         index: CatalogueIndex,
         hierarchies: Mapping[str, Hierarchy],
         names: Callable[[str], Iterable[str]] | None = None,
+        groups: list[tuple[str, int]] | None = None,
     ) -> None:
+        """:param groups: :func:`group_counts` of the index, when read already."""
         super().__init__(hierarchies, names)
         self.catalogue = index
         self._keys: list[str] = []
@@ -513,7 +515,7 @@ class CatalogueFacets(_Facets):
         self._counts: list[int] = []
         used: dict[str, set[str]] = {f: set() for f in HIERARCHICAL}
         universe: dict[str, set[str]] = {f: set() for f in HIERARCHICAL}
-        for key, count in index.execute("SELECT grp, count(*) FROM records GROUP BY grp"):
+        for key, count in group_counts(index) if groups is None else groups:
             organisms, modalities, licenses, host, kind = orjson.loads(key)
             values = self.facet_values(organisms, modalities, licenses, host, kind)
             self._keys.append(key)
@@ -657,6 +659,22 @@ class CatalogueFacets(_Facets):
         return DatasetRecord.from_json(found) if found is not None else None
 
 
+def group_counts(index: CatalogueIndex) -> list[tuple[str, int]]:
+    """Each group of datasets with the same facet values (its key) and how many it has."""
+    return [(key, count) for key, count in index.execute(_GROUPS)]
+
+
+def used_terms(groups: Iterable[tuple[str, int]]) -> dict[str, set[str]]:
+    """The organisms and imaging methods of these groups (facet → IRIs)."""
+    used: dict[str, set[str]] = {"organism": set(), "modality": set()}
+    for key, _count in groups:
+        organisms, modalities, *_ = orjson.loads(key)
+        used["organism"].update(organisms)
+        used["modality"].update(modalities)
+    return used
+
+
+_GROUPS = "SELECT grp, count(*) FROM records GROUP BY grp"
 #: sort keys that the index has a column for (lowercased text, numbers)
 _COLUMNS = {
     "name": "name",
@@ -703,6 +721,8 @@ __all__ = [
     "FacetIndex",
     "FacetValue",
     "SearchResult",
+    "group_counts",
     "license_label",
     "term_names",
+    "used_terms",
 ]

@@ -9,15 +9,21 @@ with ``rdfs:subClassOf*``). Everything the store says about one dataset, for its
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import pyoxigraph as ox
+
 from ngff_kg.queries import QuerySource, is_iri
 from ngff_kg.store import catalogue
-from ngff_kg.vocab import NCBITAXON, NKG
+from ngff_kg.store.knowledge import KnowledgeStore
+from ngff_kg.vocab import NCBITAXON, NCBITAXON_RANK, NKG, RDFS
+
+RDFS_LABEL = RDFS + "label"
+RDFS_SUBCLASS = RDFS + "subClassOf"
 
 #: NCBI Taxonomy ranks shown in the organism hierarchy (others are skipped, not their taxa's
 #: datasets): the Linnaean ranks, plus the newer top ranks.
@@ -186,6 +192,36 @@ def read_hierarchies(source: QuerySource) -> dict[str, Hierarchy]:
     for row in source.query("term-hierarchy").values():
         parents = tuple(p for p in (row["parents"] or "").split() if p)
         out[row["facet"]].terms[row["term"]] = Term(row["term"], row["label"], row["rank"], parents)
+    return out
+
+
+def term_hierarchies(
+    store: KnowledgeStore, used: Mapping[str, Iterable[str]]
+) -> dict[str, Hierarchy]:
+    """The ``organism`` and ``modality`` hierarchies of the terms ``used`` (facet → IRIs),
+    as :func:`read_hierarchies` reads them with ``term-hierarchy``, but by index lookups from
+    the given terms instead of a scan of every dataset's links (the terms come from the
+    catalogue index)."""
+    out = {"organism": Hierarchy("organism"), "modality": Hierarchy("modality")}
+    for facet, terms in used.items():
+        hierarchy = out[facet]
+        stack = list(terms)
+        while stack:
+            iri = stack.pop()
+            if iri in hierarchy.terms:
+                continue
+            labels = store.objects(iri, RDFS_LABEL)
+            ranks = store.objects(iri, NCBITAXON_RANK)
+            parents = tuple(
+                p.value for p in store.objects(iri, RDFS_SUBCLASS) if isinstance(p, ox.NamedNode)
+            )
+            hierarchy.terms[iri] = Term(
+                iri,
+                labels[0].value if labels else None,
+                ranks[0].value if ranks else None,
+                parents,
+            )
+            stack.extend(parents)
     return out
 
 

@@ -62,15 +62,17 @@ from ngff_kg.views.facets import (
     SORTS,
     CatalogueFacets,
     SearchResult,
+    group_counts,
     license_label,
     term_names,
+    used_terms,
 )
 from ngff_kg.views.records import (
     METADATA_SOURCE,
     DatasetRecord,
     Hierarchy,
-    read_hierarchies,
     shown_source,
+    term_hierarchies,
 )
 from ngff_kg.views.thumbnails import DIRECTORY as THUMBNAILS
 from ngff_kg.views.thumbnails import recorded_thumbnails
@@ -185,8 +187,10 @@ def _read_snapshot(store: Path) -> tuple[Any, ...]:
     hierarchies, facet search over the store's catalogue index, when it was opened,
     thumbnails (dataset IRI → PNG path relative to the store)."""
     catalog = Catalog(store, read_only=True)
-    hierarchies = read_hierarchies(catalog)
-    index = CatalogueFacets(catalog.store.catalogue, hierarchies, term_names(catalog.ontology))
+    catalogue = catalog.store.catalogue
+    groups = group_counts(catalogue)
+    hierarchies = term_hierarchies(catalog.store, used_terms(groups))
+    index = CatalogueFacets(catalogue, hierarchies, term_names(catalog.ontology), groups)
     opened = datetime.now(UTC).isoformat(timespec="seconds")
     thumbnails = recorded_thumbnails(catalog)
     return catalog, hierarchies, index, opened, thumbnails
