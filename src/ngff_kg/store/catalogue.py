@@ -477,9 +477,13 @@ class CatalogueIndex:
                 touched = self._forget([iri for iri, _ in graphs])
                 for _iri, rows in graphs:
                     touched.update(dict.fromkeys(rows))
-                db.executemany(
+                db.executemany(  # a graph describing only itself needs no row
                     "INSERT INTO graphs VALUES (?, ?)",
-                    [(iri, orjson.dumps(list(rows))) for iri, rows in graphs if rows],
+                    [
+                        (iri, orjson.dumps(list(rows)))
+                        for iri, rows in graphs
+                        if list(rows) != [iri]
+                    ],
                 )
                 db.executemany(
                     "INSERT INTO parts VALUES (?, ?, ?)",
@@ -509,7 +513,8 @@ class CatalogueIndex:
                 raise
 
     def _forget(self, iris: Sequence[str]) -> dict[str, None]:
-        """The subjects that the graphs ``iris`` described (ordered); what they gave removed."""
+        """The subjects that the graphs ``iris`` described (ordered; a graph without a row in
+        ``graphs`` described at most itself); what they gave removed."""
         db = self._db
         touched: dict[str, None] = {}
         for chunk in _chunks(iris):
@@ -518,14 +523,14 @@ class CatalogueIndex:
                 f"SELECT graph, subjects FROM graphs WHERE graph IN ({marks})",
                 chunk,
             ).fetchall()
-            if not found:
-                continue
+            described = {graph: orjson.loads(blob) for graph, blob in found}
             stale: list[tuple[str, str]] = []
-            for graph, blob in found:
-                subjects = orjson.loads(blob)
+            for graph in chunk:
+                subjects = described.get(graph, [graph])
                 touched.update(dict.fromkeys(subjects))
                 stale.extend((s, graph) for s in subjects)
-            db.executemany("DELETE FROM graphs WHERE graph = ?", [(g,) for g, _ in found])
+            if described:
+                db.executemany("DELETE FROM graphs WHERE graph = ?", [(g,) for g in described])
             db.executemany("DELETE FROM parts WHERE subject = ? AND graph = ?", stale)
         return touched
 
@@ -537,7 +542,18 @@ class CatalogueIndex:
         db = self._db
         upserts = []
         gone = []
+        typed = {s for rows in fresh.values() for s, part in rows.items() if "t" in part}
         for chunk in _chunks(list(subjects)):
+            marks = ",".join("?" * len(chunk))
+            # only a subject with a record, or typed now, has one after (sample lists name
+            # many URLs that are no dataset of the store)
+            recorded = {
+                url
+                for (url,) in db.execute(f"SELECT url FROM records WHERE url IN ({marks})", chunk)
+            }
+            chunk = [s for s in chunk if s in typed or s in recorded]
+            if not chunk:
+                continue
             marks = ",".join("?" * len(chunk))
             parts: dict[str, list[Any]] = {}
             for subject, graph, blob in db.execute(
