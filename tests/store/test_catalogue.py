@@ -26,6 +26,7 @@ from ngff_kg.views.records import indexed_records, read_records
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+NKG = "https://w3id.org/ngff-kg/vocab#"
 
 
 def same_records(catalog: Catalog) -> list[str]:
@@ -170,6 +171,20 @@ def test_an_unfinished_index_is_rebuilt(tmp_path: Path) -> None:
     with Catalog(store) as catalog:
         assert [r.url for r in indexed_records(catalog.store.catalogue)] == expected
     assert _state(store) == "clean"
+
+
+def test_being_written_says_when_a_reader_would_rebuild(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert not catalogue.being_written(store)  # no index at all: nothing to wait for
+    ks = KnowledgeStore(store)
+    assert not catalogue.being_written(store)
+    iri = "https://example.org/ds/"
+    ks.write(
+        [GraphData.from_triples(iri, [(f"<{iri}>", f"<{RDF_TYPE}>", f"<{NKG}OmeZarrDataset>")])]
+    )
+    assert catalogue.being_written(store)  # written, not yet flushed
+    ks.close()
+    assert not catalogue.being_written(store)
 
 
 def test_an_index_of_another_format_is_rebuilt(tmp_path: Path) -> None:

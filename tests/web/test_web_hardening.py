@@ -336,6 +336,8 @@ def test_a_store_that_does_not_change_is_not_reopened(tmp_path: Path) -> None:
     first = store_fingerprint(store)
     with Catalog(store, read_only=True) as catalog:
         assert catalog.query(DATASETS).rows  # reading leaves the files as they were
+        assert catalog.store.catalogue.path is not None  # the index file, read
+        assert catalog.store.catalogue.count() == len(catalog.query(DATASETS).rows)
     time.sleep(1)
     now = store_fingerprint(store)
     assert first and now == first, set(first) ^ set(now)

@@ -673,6 +673,19 @@ class CatalogueIndex:
                 self._local.db = None
 
 
+def being_written(store: Path) -> bool:
+    """Whether the catalogue index of the store at ``store`` is being written (a harvest is
+    running, or stopped midway): a reader would have to build its own from the store."""
+    file = store / FILE_NAME
+    if not file.is_file():
+        return False
+    index = CatalogueIndex(file, read_only=True)
+    try:
+        return index.meta("state") == "writing"
+    finally:
+        index.close()
+
+
 def _sql_number(value: int | None) -> int | float | None:
     """An integer SQLite can hold (beyond 64 bits, as a float: close enough to sort by)."""
     if value is not None and not -(2**63) <= value < 2**63:
@@ -689,6 +702,7 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
 __all__ = [
     "FILE_NAME",
     "CatalogueIndex",
+    "being_written",
     "fold",
     "graph_rows",
     "group_key",

@@ -54,6 +54,7 @@ from ngff_kg.catalog import Catalog
 from ngff_kg.errors import MissingDependencyError, UsageError
 from ngff_kg.normalize.terms import curie
 from ngff_kg.queries import library
+from ngff_kg.store.catalogue import being_written
 from ngff_kg.views.export import catalogue_row, write_csv, write_parquet
 from ngff_kg.views.facets import (
     FACET_TITLES,
@@ -103,8 +104,8 @@ def store_fingerprint(store: Path) -> tuple[Any, ...]:
         return ()
     out = []
     for entry in entries:
-        if entry.name.startswith("LOG"):
-            continue
+        if entry.name.startswith("LOG") or entry.name.endswith(("-shm", "-wal")):
+            continue  # info logs; the catalogue index's journal, which readers create too
         try:
             info = entry.stat()
         except OSError:  # removed meanwhile (a compaction): the next look sees the change
@@ -249,6 +250,13 @@ class CatalogueApp:
     async def reload(self, fingerprint: tuple[Any, ...]) -> None:
         """Serve a fresh snapshot of the store (the old one is kept when it cannot be read)."""
         self.fingerprint = fingerprint  # not again until the store changes again
+        if await anyio.to_thread.run_sync(being_written, self.store):
+            # a harvest paused between batches: its end changes the files again
+            print(
+                "ngff-kg serve: a harvest is writing the store; serving the older snapshot",
+                file=sys.stderr,
+            )
+            return
         try:
             snapshot = await anyio.to_thread.run_sync(_read_snapshot, self.store)
         except Exception as exc:  # a store caught mid-write, unreadable: serve on what we have
