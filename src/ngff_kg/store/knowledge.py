@@ -497,13 +497,15 @@ class KnowledgeStore:
                             )
         return sorted(rows, key=lambda r: (r.kind, r.original, r.repaired))
 
-    def objects(self, subject: str, predicate: str) -> list[Any]:
-        """The objects of ``<subject> <predicate>`` in any graph, each once (by index lookup)."""
+    def values(self, subject: str, predicate: str, *, iris: bool = False) -> list[str]:
+        """The values of the objects of ``<subject> <predicate>`` in any graph, each once,
+        sorted (by index lookup); ``iris``: only the objects that are IRIs."""
         try:
             node = ox.NamedNode(subject)
         except ValueError:
             return []
-        return self._objects(node, predicate)
+        found = self._objects(node, predicate)
+        return [o.value for o in found if not iris or isinstance(o, ox.NamedNode)]
 
     def _objects(self, subject: Any, predicate: str) -> list[Any]:
         found = self._db.quads_for_pattern(subject, ox.NamedNode(predicate), None)

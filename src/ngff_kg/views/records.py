@@ -15,8 +15,6 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import pyoxigraph as ox
-
 from ngff_kg.queries import QuerySource, is_iri
 from ngff_kg.store import catalogue
 from ngff_kg.store.knowledge import KnowledgeStore
@@ -210,16 +208,11 @@ def term_hierarchies(
             iri = stack.pop()
             if iri in hierarchy.terms:
                 continue
-            labels = store.objects(iri, RDFS_LABEL)
-            ranks = store.objects(iri, NCBITAXON_RANK)
-            parents = tuple(
-                p.value for p in store.objects(iri, RDFS_SUBCLASS) if isinstance(p, ox.NamedNode)
-            )
+            labels = store.values(iri, RDFS_LABEL)
+            ranks = store.values(iri, NCBITAXON_RANK)
+            parents = tuple(store.values(iri, RDFS_SUBCLASS, iris=True))
             hierarchy.terms[iri] = Term(
-                iri,
-                labels[0].value if labels else None,
-                ranks[0].value if ranks else None,
-                parents,
+                iri, labels[0] if labels else None, ranks[0] if ranks else None, parents
             )
             stack.extend(parents)
     return out
