@@ -205,7 +205,7 @@ def test_a_failing_index_write_does_not_fail_the_store_write(tmp_path: Path, mon
     """The graph is written; the index is marked for a rebuild, which the next open does."""
     store = tmp_path / "store"
 
-    def fail(self: CatalogueIndex, graphs: object) -> None:
+    def fail(self: CatalogueIndex, graphs: object, **kwargs: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(CatalogueIndex, "replace", fail)
@@ -248,3 +248,21 @@ def test_a_graph_from_text_gives_the_same_rows(tmp_path: Path) -> None:
             triples = store.graph_triples(iri[0])
             graph = GraphData.from_triples(iri[0], triples)
             assert GraphData(graph.iri, graph.trig).catalogue_rows() == graph.rows
+
+
+def test_a_graph_the_index_cannot_read_stops_nothing(tmp_path: Path, monkeypatch) -> None:
+    """A bug in reading a graph's rows (here: every graph) leaves the harvest and the store
+    whole; the index is rebuilt on the next open, where the bug is gone."""
+
+    def broken(triples: object) -> dict[str, dict[str, object]]:
+        raise IndexError("a graph this version cannot read")
+
+    monkeypatch.setattr(catalogue, "graph_rows", broken)
+    monkeypatch.setattr("ngff_kg.store.knowledge.graph_rows", broken)
+    store = tmp_path / "store"
+    with Catalog(store) as catalog:
+        report = catalog.harvest([EXAMPLES], base_url="https://")
+        assert report.ok and report.datasets_harvested
+    monkeypatch.undo()
+    with Catalog(store) as catalog:
+        assert len(same_records(catalog)) == report.datasets_harvested

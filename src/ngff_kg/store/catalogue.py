@@ -463,9 +463,12 @@ class CatalogueIndex:
         self._writing = False
 
     # -------------------------------------------------------------- writing
-    def replace(self, graphs: Sequence[tuple[str, dict[str, dict[str, Any]]]]) -> None:
+    def replace(
+        self, graphs: Sequence[tuple[str, dict[str, dict[str, Any]]]], *, new: bool = False
+    ) -> None:
         """Record what these graphs give (each replacing what it gave before) and refold the
-        records of every subject they describe, now or before."""
+        records of every subject they describe, now or before; ``new``: the graphs were not
+        in the store (nothing to forget)."""
         if not graphs:
             return
         self.begin_writing()
@@ -474,7 +477,7 @@ class CatalogueIndex:
             db.execute("BEGIN")
             try:
                 graphs = [(iri, kept(iri, rows)) for iri, rows in graphs]
-                touched = self._forget([iri for iri, _ in graphs])
+                touched = {} if new else self._forget([iri for iri, _ in graphs])
                 for _iri, rows in graphs:
                     touched.update(dict.fromkeys(rows))
                 db.executemany(  # a graph describing only itself needs no row
@@ -611,9 +614,9 @@ class CatalogueIndex:
             if rows:
                 pending.append((iri, rows))
             if len(pending) >= batch:
-                self.replace(pending)
+                self.replace(pending, new=True)
                 pending = []
-        self.replace(pending)
+        self.replace(pending, new=True)
         self._writing = True
         self.mark_clean()
 

@@ -98,7 +98,11 @@ class GraphData:
     @classmethod
     def from_triples(cls, iri: str, triples: Iterable[rdf.Triple]) -> GraphData:
         triples = triples if isinstance(triples, list) else list(triples)
-        return cls(iri, rdf.trig_block(iri, triples), graph_rows(triples))
+        try:
+            rows: dict[str, dict[str, Any]] | None = graph_rows(triples)
+        except Exception:  # worked out again from the text when the graph is written
+            rows = None
+        return cls(iri, rdf.trig_block(iri, triples), rows)
 
     def catalogue_rows(self) -> dict[str, dict[str, Any]]:
         if self.rows is not None:
@@ -201,12 +205,13 @@ class KnowledgeStore:
                 yield graph.value, self.graph_triples(graph.value)
 
     def _index_update(self, change: Callable[[CatalogueIndex], None]) -> None:
-        """Apply ``change`` to the catalogue index; when that fails (a full disk), the index
-        is marked for a rebuild rather than the store's write undone."""
+        """Apply ``change`` to the catalogue index; when that fails (a full disk, or a graph
+        the index cannot read), the index is marked for a rebuild rather than the store's
+        write undone or the harvest stopped."""
         index = self.catalogue
         try:
             change(index)
-        except sqlite3.Error:
+        except Exception:  # the store is written; the index can be rebuilt
             with contextlib.suppress(sqlite3.Error):
                 index.invalidate()
 
@@ -239,8 +244,12 @@ class KnowledgeStore:
                 self._db.update(_replace_update(existing[start : start + 1000]))
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"writing {len(new) + len(existing)} graphs failed: {exc}") from exc
-        rows = [(g.iri, g.catalogue_rows()) for g in (*new, *existing)]
-        self._index_update(lambda index: index.replace(rows))
+        self._index_update(
+            lambda index: index.replace([(g.iri, g.catalogue_rows()) for g in new], new=True)
+        )
+        self._index_update(
+            lambda index: index.replace([(g.iri, g.catalogue_rows()) for g in existing])
+        )
 
     def add(self, graph_iri: str, triples: Iterable[rdf.Triple]) -> None:
         """Add triples to a shared graph (set semantics: adding twice changes nothing)."""
@@ -248,14 +257,21 @@ class KnowledgeStore:
         text = rdf.nquads(triples, f"<{graph_iri}>")
         if not text:
             return
-        rows = graph_rows(triples)
-        catalogued = bool(rows) and not graph_iri.startswith((ONTOLOGY_GRAPH, CLOSURE_GRAPH))
+        catalogued = True
+        if graph_iri.startswith((ONTOLOGY_GRAPH, CLOSURE_GRAPH)):
+            catalogued = False
+        else:
+            with contextlib.suppress(Exception):  # else the index reads the whole graph
+                catalogued = bool(graph_rows(triples))
         if catalogued:
             self._index_update(CatalogueIndex.begin_writing)
         self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
         if catalogued:  # what the whole graph gives, now that it holds these triples too
-            whole = graph_rows(self.graph_triples(graph_iri))
-            self._index_update(lambda index: index.replace([(graph_iri, whole)]))
+            self._index_update(
+                lambda index: index.replace(
+                    [(graph_iri, graph_rows(self.graph_triples(graph_iri)))]
+                )
+            )
 
     def has_graph(self, iri: str) -> bool:
         return self._db.contains_named_graph(ox.NamedNode(iri))
