@@ -38,7 +38,7 @@ from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
 FILE_NAME = "catalogue.sqlite"
 #: Changes when what the index holds changes: an index of another format is rebuilt.
-FORMAT = "1"
+FORMAT = "2"
 
 _DCTERMS = "http://purl.org/dc/terms/"
 _QUDT = "http://qudt.org/schema/qudt/"
@@ -294,10 +294,11 @@ def host(url: str) -> str:
     return url.partition("://")[2].partition("/")[0]
 
 
-def own_text(record: Mapping[str, Any]) -> str:
-    """What free-text search looks at in a record: name, description and the decoded URL."""
-    parts = (record["name"], record["description"], unquote(record["url"]))
-    return " ".join(p for p in parts if p).lower()
+def described_text(record: Mapping[str, Any]) -> str:
+    """What free-text search looks at in a record's name and description (often shared by
+    many datasets: a collection's description, which the index keeps once); the other
+    part is the decoded URL (``DatasetRecord.text`` is both)."""
+    return " ".join(p for p in (record["name"], record["description"]) if p).lower()
 
 
 def kept(graph: str, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -367,7 +368,8 @@ CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY,
     url TEXT NOT NULL UNIQUE,
     grp TEXT NOT NULL,
-    text TEXT NOT NULL,
+    text_id INTEGER NOT NULL,
+    url_text TEXT NOT NULL,
     name TEXT,
     bytes INTEGER,
     pixels INTEGER,
@@ -375,6 +377,7 @@ CREATE TABLE IF NOT EXISTS records (
     version TEXT
 );
 CREATE INDEX IF NOT EXISTS records_grp ON records (grp, url);
+CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 """
 
 #: Called with the triples of every named graph of a store, for :meth:`CatalogueIndex.rebuild`.
@@ -575,7 +578,8 @@ class CatalogueIndex:
                     (
                         subject,
                         group_key(record),
-                        own_text(record),
+                        described_text(record),
+                        unquote(subject).lower(),
                         (record["name"] or "").lower() or None,
                         _sql_number(record["bytes"]),
                         _sql_number(pixels(record)),
@@ -585,14 +589,36 @@ class CatalogueIndex:
                 )
         if gone:
             db.executemany("DELETE FROM records WHERE url = ?", gone)
+        ids = self._text_ids({row[2] for row in upserts})
         db.executemany(
-            "INSERT INTO records (url, grp, text, name, bytes, pixels, kind, version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
-            "grp = excluded.grp, text = excluded.text, name = excluded.name, "
+            "INSERT INTO records (url, grp, text_id, url_text, name, bytes, pixels, kind, "
+            "version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+            "grp = excluded.grp, text_id = excluded.text_id, url_text = excluded.url_text, "
+            "name = excluded.name, "
             "bytes = excluded.bytes, pixels = excluded.pixels, kind = excluded.kind, "
             "version = excluded.version",
-            upserts,
+            [(*row[:2], ids[row[2]], *row[3:]) for row in upserts],
         )
+
+    def _text_ids(self, texts: Iterable[str]) -> dict[str, int]:
+        """The row of each text in ``texts`` (added when new)."""
+        db = self._db
+        wanted = list(texts)
+        ids: dict[str, int] = {}
+        for _ in range(2):
+            for chunk in _chunks([t for t in wanted if t not in ids]):
+                marks = ",".join("?" * len(chunk))
+                ids.update(
+                    (text, id_)
+                    for id_, text in db.execute(
+                        f"SELECT id, text FROM texts WHERE text IN ({marks})", chunk
+                    )
+                )
+            missing = [(t,) for t in wanted if t not in ids]
+            if not missing:
+                break
+            db.executemany("INSERT INTO texts (text) VALUES (?)", missing)
+        return ids
 
     def rebuild(self, scan: GraphScan, *, batch: int = 2000) -> None:
         """Build the index anew from every named graph of the store (``scan``)."""
@@ -601,7 +627,7 @@ class CatalogueIndex:
             db.execute("BEGIN")
             try:
                 self._set_meta("state", "writing")
-                for table in ("graphs", "parts", "records"):
+                for table in ("graphs", "parts", "records", "texts"):
                     db.execute(f"DELETE FROM {table}")
                 db.execute("COMMIT")
             except BaseException:
@@ -706,12 +732,12 @@ __all__ = [
     "FILE_NAME",
     "CatalogueIndex",
     "being_written",
+    "described_text",
     "fold",
     "graph_rows",
     "group_key",
     "host",
     "new_record",
-    "own_text",
     "python_value",
     "set_axes",
     "set_field",

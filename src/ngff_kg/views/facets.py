@@ -584,8 +584,11 @@ class CatalogueFacets(_Facets):
             clause = f"grp IN ({','.join('?' * len(keys))})"
             params.extend(keys)
             for word in need:
-                clause += " AND instr(text, ?) > 0"
-                params.append(word)
+                clause += (
+                    " AND (text_id IN (SELECT id FROM texts WHERE instr(text, ?) > 0)"
+                    " OR instr(url_text, ?) > 0)"
+                )
+                params += [word, word]
             clauses.append(f"({clause})")
         return " OR ".join(clauses) or "0", params
 
