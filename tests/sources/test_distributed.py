@@ -18,6 +18,7 @@ from ngff_kg import Catalog
 from ngff_kg.cli import app
 from ngff_kg.store.knowledge import GraphData, KnowledgeStore
 from ngff_kg.store.shards import load_shards, trig_to_nquads
+from ngff_kg.views.records import indexed_records, read_records
 
 distributed = pytest.importorskip("distributed")
 
@@ -60,6 +61,7 @@ def test_a_dask_harvest_equals_a_local_one(
     assert report.ok, report.failed
     assert report.datasets_harvested == len(ROOTS)
     assert dataset_quads(catalog) == reference
+    assert list(indexed_records(catalog.store.catalogue)) == read_records(catalog)
     # the jobs ran on the workers, not in this process
     assert sum(cluster.run(lambda: 1).values()) == 2  # type: ignore[attr-defined]
     # the context registry went to the workers once, not with every job
@@ -106,6 +108,8 @@ def test_shards_load_into_the_same_graph(tree: Path, reference: dict, tmp_path: 
     loaded.close()
     with Catalog(tmp_path / "loaded") as again:
         assert dataset_quads(again) == reference
+        # the catalogue index followed the load
+        assert list(indexed_records(again.store.catalogue)) == read_records(again)
         # the shipped ontologies came with the shards: hierarchy queries work on the load
         assert again.query("datasets-by-organism").values()
     catalog.close()

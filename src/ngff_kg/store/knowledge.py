@@ -196,6 +196,11 @@ class KnowledgeStore:
                     index.invalidate()
         return index
 
+    def rebuild_catalogue(self) -> None:
+        """Build the catalogue index again from every graph of the store (after loading
+        graphs by other means than :meth:`write`)."""
+        self._index_update(lambda index: index.rebuild(self._catalogue_graphs))
+
     def _catalogue_graphs(self) -> Iterator[tuple[str, list[rdf.Triple]]]:
         """Every named graph that may hold catalogue facts (not the ontologies)."""
         for graph in self._db.named_graphs():

@@ -116,6 +116,8 @@ def load_shards(store: KnowledgeStore, directory: str | os.PathLike[str]) -> int
     """Bulk-load every ``*.nq`` file of a shard directory into ``store``; returns the files
     loaded."""
     files = sorted(Path(directory).glob("*.nq"))
+    store.catalogue.begin_writing()
     for path in files:
         store.oxigraph.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    store.rebuild_catalogue()  # the graphs came in whole, not through write()
     return len(files)
