@@ -168,7 +168,7 @@ class Harvester:
                 iri = iris.pop(found.path)
                 if not state.new_dataset(iri, found.path):
                     continue
-                if unchanged(found.path, found.records[1:]):
+                if unchanged(found.path, found.records[1:], found.names):
                     extraction.done(Unchanged(found.path))
                     continue
                 try:
