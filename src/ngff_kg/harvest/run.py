@@ -113,7 +113,7 @@ class Harvester:
             self._shards = ShardWriter(options.output)
             sink: Any = self._shards
         else:
-            sink = BatchWriter(self.store, options.batch_size, rejections)
+            sink = BatchWriter(self.store, options.batch_size, rejections, bool(state.known))
 
         def record(result: Result) -> None:
             self._record(result, state)
