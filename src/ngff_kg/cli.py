@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import math
 import os
 import re
 import sys
@@ -293,13 +294,25 @@ def harvest(
     progress = _progress_bar(quiet)
     started = time.perf_counter()
 
+    # [when the bar was last updated, the total once known, datasets done]
+    shown = [0.0, math.inf, 0]
+
     def advance(done: int) -> None:
-        seconds = time.perf_counter() - started
+        # called for every dataset (a million in a re-harvest): the bar, redrawn ten times a
+        # second, is updated as often, and not at all when it is not shown
+        shown[2] = done
+        now = time.perf_counter()
+        if progress.disable or (now - shown[0] < 0.1 and done < shown[1]):
+            return
+        shown[0] = now
+        seconds = now - started
         rate = f"{done / seconds:,.0f} datasets/s" if seconds > 0.5 else ""
         progress.update(task, completed=done, rate=rate)
 
     def known(total: int) -> None:  # the walk is over: a bar that fills, and an ETA
-        progress.update(task, total=max(total, progress.tasks[0].completed))
+        shown[1] = total
+        done = int(shown[2])
+        progress.update(task, total=max(total, done), completed=done)
 
     with (
         _errors(),

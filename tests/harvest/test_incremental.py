@@ -18,6 +18,7 @@ from ngff_kg.cli import app
 BASE = "https://"
 MOUSE = "https://data.example.org/Example%20Lab/images/mouse-brain.ome.zarr/"
 YEAST = "https://s3.example.net/ngff-public/v0.4/yeast-cells.zarr/"
+PLATE = "https://data.example.org/Example%20Lab/screens/plate-1.ome.zarr/"
 
 
 def copy_examples(tmp_path: Path) -> Path:
@@ -135,3 +136,35 @@ def test_datasets_with_errors_are_read_and_reported_again(tmp_path: Path) -> Non
     assert [p.path for p in second.failed] == failed
     assert any(path.endswith("bad-crate.ome.zarr") for path in failed)
     assert second.datasets_unchanged == first.datasets_found - len(failed) > 0
+
+
+def test_documents_recorded_missing_are_checked_against_the_root_listing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    tree = copy_examples(tmp_path)
+    catalog = Catalog(tmp_path / "store")
+    catalog.harvest([tree], base_url=BASE)
+    plate = tree / "data.example.org/Example Lab/screens/plate-1.ome.zarr"
+    records = catalog.store.source_files()[PLATE]
+    assert ["OME/METADATA.ome.xml", -1, 0] in records and ["A/2/zarr.json", -1, 0] in records
+    stats: list[str] = []
+    real_stat = os.stat
+
+    def spy(path, *args, **kwargs):
+        stats.append(os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", spy)
+    again = catalog.harvest([tree], base_url=BASE)
+    monkeypatch.undo()
+    assert again.datasets_unchanged == 5 and again.datasets_harvested == 0
+    # the root has no OME entry: that missing document needs no stat; A/2 is looked for
+    assert str(plate / "A" / "2" / "zarr.json") in stats
+    assert str(plate / "OME" / "METADATA.ome.xml") not in stats
+    # once the document is there, the dataset is read again
+    zebrafish = tree / "data.example.org/Example Lab/collections/zebrafish-spim.zarr"
+    (plate / "OME").mkdir()
+    shutil.copy(zebrafish / "OME/METADATA.ome.xml", plate / "OME/METADATA.ome.xml")
+    report = catalog.harvest([tree], base_url=BASE)
+    assert report.datasets_harvested == 1 and report.datasets_unchanged == 4
+    assert ["OME/METADATA.ome.xml", -1, 0] not in catalog.store.source_files()[PLATE]

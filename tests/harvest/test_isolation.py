@@ -26,6 +26,7 @@ from ngff_kg.cli import app
 from ngff_kg.harvest import dataset as dataset_module
 from ngff_kg.harvest import jobs as jobs_module
 from ngff_kg.normalize.repairs import KINDS
+from ngff_kg.store import writer as writer_module
 from ngff_kg.store.knowledge import GraphData, KnowledgeStore
 from ngff_kg.store.writer import BatchWriter, write_isolated
 from ngff_kg.urls import file_url
@@ -356,3 +357,28 @@ def test_batch_writer_replaces_existing_graphs_around_a_rejected_one() -> None:
     values = [q.object.value for q in dataset_quads(store, "https://example.org/ds1/")]
     assert len(values) == 1 and values[0].startswith("write: 1 triples rejected")
     assert [iri for iri, _ in rejected] == ["https://example.org/ds1/"]
+
+
+def test_batch_writer_of_a_reharvest_writes_replacements_as_they_come(monkeypatch) -> None:
+    """Graphs the store has already go in small batches, written before the writer closes;
+    new graphs, and names the store cannot hold, wait for the large batch."""
+    monkeypatch.setattr(writer_module, "REPLACE_BATCH", 2)
+    store = KnowledgeStore(None)
+    store.write([triples_graph(f"https://example.org/ds{i}/", '"old"') for i in range(3)])
+    rejected: list[tuple[str, str]] = []
+    writer = BatchWriter(store, 10, lambda iri, reason: rejected.append((iri, reason)), True)
+    writer.add(triples_graph("https://example.org/ds0/", '"new"'))
+    writer.add(triples_graph("https://example.org/new/", '"new"'))
+    writer.add(triples_graph("http://[::1/", '"x"'))
+    writer.add(triples_graph("https://example.org/ds1/", '"\ud800"'))  # lone surrogate
+    assert writer.future is not None
+    writer.future.result()  # the two replacements, before the end
+    assert [q.object.value for q in dataset_quads(store, "https://example.org/ds0/")] == ["new"]
+    assert not store.has_graph("https://example.org/new/")
+    writer.add(triples_graph("https://example.org/ds2/", '"new"'))
+    writer.close()
+    for iri in ("https://example.org/ds2/", "https://example.org/new/"):
+        assert [q.object.value for q in dataset_quads(store, iri)] == ["new"]
+    values = [q.object.value for q in dataset_quads(store, "https://example.org/ds1/")]
+    assert len(values) == 1 and values[0].startswith("write: 1 triples rejected")
+    assert [iri for iri, _ in rejected] == ["https://example.org/ds1/", "http://[::1/"]

@@ -113,7 +113,7 @@ class Harvester:
             self._shards = ShardWriter(options.output)
             sink: Any = self._shards
         else:
-            sink = BatchWriter(self.store, options.batch_size, rejections)
+            sink = BatchWriter(self.store, options.batch_size, rejections, bool(state.known))
 
         def record(result: Result) -> None:
             self._record(result, state)
@@ -168,7 +168,7 @@ class Harvester:
                 iri = iris.pop(found.path)
                 if not state.new_dataset(iri, found.path):
                     continue
-                if unchanged(found.path, found.records[1:]):
+                if unchanged(found.path, found.records[1:], found.names):
                     extraction.done(Unchanged(found.path))
                     continue
                 try:

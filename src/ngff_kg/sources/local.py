@@ -116,6 +116,10 @@ class LocalSource:
         return data
 
 
+#: Path components that name a directory that is always there.
+_SELF = frozenset({"", ".", ".."})
+
+
 def file_state(root: str, path: str) -> tuple[str, int, int]:
     """(path, size, mtime in ns) of a file below ``root``; size -1 when it does not exist."""
     try:
@@ -125,10 +129,22 @@ def file_state(root: str, path: str) -> tuple[str, int, int]:
     return (path, stat.st_size, stat.st_mtime_ns)
 
 
-def unchanged(root: str, files: list[list[object]] | list[tuple[str, int, int]]) -> bool:
+def unchanged(
+    root: str,
+    files: list[list[object]] | list[tuple[str, int, int]],
+    names: Collection[str] | None = None,
+) -> bool:
     """Whether every file recorded by a harvest still has its size and modification time
-    (and every file missing then is still missing), checked with ``stat`` only."""
+    (and every file missing then is still missing), checked with ``stat`` only.
+
+    ``names`` (the entries of ``root``, when the caller listed it) answers for a file
+    recorded missing below an entry that is not there, as :meth:`LocalSource.might_have`
+    does when the file is read: no ``stat`` that fails (most roots have no ``OME/``)."""
     for path, size, mtime in files:
+        if size == -1 and names is not None and isinstance(path, str):
+            first = path.split("/", 1)[0]
+            if first not in names and first not in _SELF:
+                continue
         if file_state(root, str(path)) != (path, size, mtime if size != -1 else 0):
             return False
     return True

@@ -9,7 +9,7 @@ so chunk files are never listed.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ class KnownRoot:
 
     path: str
     records: list[list[object]]
+    #: entries of the root directory (documents recorded missing need no ``stat`` when their
+    #: first path component is not among them)
+    names: Collection[str] | None = None
 
 
 Found = FoundRoot | FoundCsv | WalkError | KnownRoot
@@ -120,7 +123,7 @@ def _known(directory: str, names: set[str], known: Callable[[str], Any]) -> Know
         return None
     if (stat.st_size, stat.st_mtime_ns) != (records[0][1], records[0][2]):
         return None
-    return KnownRoot(directory, records)
+    return KnownRoot(directory, records, names)
 
 
 def walk(

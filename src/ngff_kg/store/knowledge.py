@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -25,7 +24,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from ngff_kg import rdf
+from ngff_kg import jsonio, rdf
 from ngff_kg._resources import resource_dir
 from ngff_kg.errors import StoreError, UsageError
 from ngff_kg.ontology.index import OntologyIndex, closure
@@ -34,6 +33,9 @@ from ngff_kg.store.catalogue import FILE_NAME, CatalogueIndex, graph_rows
 from ngff_kg.vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
 
 _META_GRAPH = NKG_GRAPH + "meta"
+#: The ``nkg:sourceFiles`` record of each dataset: a literal about the graph's own name
+#: (the kinds of terms are checked in Python: a FILTER costs Oxigraph 0.6 s at 200K rows).
+_SOURCE_FILES = f"SELECT ?g ?files WHERE {{ GRAPH ?g {{ ?g <{NKG}sourceFiles> ?files }} }}"
 
 
 class RdfFormat(StrEnum):
@@ -320,19 +322,30 @@ class KnowledgeStore:
         return sorted(rows), lists
 
     def source_files(self) -> dict[str, list[list[object]]]:
-        """Per dataset IRI, the files its last harvest read: [path, size, mtime ns] lists."""
+        """Per dataset IRI, the files its last harvest read: [path, size, mtime ns] lists.
+
+        A re-harvest reads one record per dataset of the store: a SPARQL select decodes
+        only the graph name and the literal of each (a quad also decodes its predicate and
+        graph name), orjson parses them, and the garbage collector, which would walk the
+        growing dict again and again, waits until the end (200K records: 1.9 s of CPU, 3.0 s
+        with quads, ``json`` and the collector)."""
         found: dict[str, list[list[object]]] = {}
-        predicate = ox.NamedNode(NKG + "sourceFiles")
-        for quad in self._db.quads_for_pattern(None, predicate, None):
-            if (
-                isinstance(quad.subject, ox.NamedNode)
-                and quad.graph_name == quad.subject
-                and isinstance(quad.object, ox.Literal)
-            ):
+        rows = self._db.query(_SOURCE_FILES)
+        assert isinstance(rows, ox.QuerySolutions)
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for row in rows:
+                graph, files = row[0], row[1]
+                if not isinstance(graph, ox.NamedNode) or not isinstance(files, ox.Literal):
+                    continue
                 try:
-                    found[quad.subject.value] = json.loads(quad.object.value)
+                    found[graph.value] = jsonio.loads(files.value)
                 except ValueError:
                     continue  # an unreadable record: the dataset is read again
+        finally:
+            if enabled:
+                gc.enable()
         return found
 
     def flush(self) -> None:

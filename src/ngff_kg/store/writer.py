@@ -24,8 +24,20 @@ from ngff_kg.vocab import NKG
 #: the store spend its time compacting them (1M datasets: 19 min with batches of 1,000 graphs).
 BATCH_CHARS = 48 * 1024 * 1024
 
+#: Graphs replaced by one batch of a re-harvest (:class:`BatchWriter`); the store writes them
+#: as one SPARQL update (:meth:`KnowledgeStore.write`).
+REPLACE_BATCH = 1000
+
 #: Called (in the writer thread) with a graph's IRI and why the store rejected (part of) it.
 Rejected = Callable[[str, str], None]
+
+
+def _stored(store: KnowledgeStore, iri: str) -> bool:
+    """Whether the store has the graph ``iri`` (False for a name it cannot hold)."""
+    try:
+        return store.has_graph(iri)
+    except ValueError:
+        return False
 
 
 def valid_iri(value: str) -> bool:
@@ -104,27 +116,45 @@ def write_isolated(store: KnowledgeStore, graphs: list[GraphData], rejected: Rej
 class BatchWriter:
     """Writes batches of graphs in a background thread, one batch in flight at a time. A
     batch ends at ``batch_size`` graphs or :data:`BATCH_CHARS` characters. Graphs the store
-    rejects are reported to ``rejected`` (from the writer thread)."""
+    rejects are reported to ``rejected`` (from the writer thread).
 
-    def __init__(self, store: KnowledgeStore, batch_size: int, rejected: Rejected) -> None:
+    With ``replacing`` (a re-harvest), graphs the store has already gather apart and go in
+    batches of :data:`REPLACE_BATCH`: a replacement is a SPARQL update, which gains nothing
+    from a large batch, and written while the walk goes on it no longer waits for its end
+    (2,000 changed datasets of 200K: 3-14 s after the walk)."""
+
+    def __init__(
+        self, store: KnowledgeStore, batch_size: int, rejected: Rejected, replacing: bool = False
+    ) -> None:
         self.store = store
         self.batch_size = batch_size
         self.rejected = rejected
+        self.replacing = replacing
         self.pending: list[GraphData] = []
+        self.replacements: list[GraphData] = []
         self.chars = 0
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="ngff-kg-writer")
         self.future: Future[None] | None = None
 
     def add(self, graph: GraphData) -> None:
+        if self.replacing and _stored(self.store, graph.iri):
+            self.replacements.append(graph)
+            if len(self.replacements) >= min(self.batch_size, REPLACE_BATCH):
+                self._submit(replacements=True)
+            return
         self.pending.append(graph)
         self.chars += len(graph.trig)
         if len(self.pending) >= self.batch_size or self.chars >= BATCH_CHARS:
             self._submit()
 
-    def _submit(self) -> None:
+    def _submit(self, replacements: bool = False) -> None:
         if self.future is not None:
             self.future.result()
-        batch, self.pending, self.chars = self.pending, [], 0
+        if replacements:
+            batch, self.replacements = self.replacements, []
+        else:
+            batch, self.pending, self.chars = self.pending + self.replacements, [], 0
+            self.replacements = []
         self.future = (
             self.executor.submit(write_isolated, self.store, batch, self.rejected)
             if batch
