@@ -178,3 +178,34 @@ def test_write_results_formats(examples_catalog: Catalog) -> None:
     triples = examples_catalog.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1")
     with pytest.raises(QueryError, match="CONSTRUCT"):
         write_results(triples, "csv", out)
+
+
+def test_ontology_graphs_are_found_by_their_markers() -> None:
+    """The ontology graphs come from the meta graph's markers (not a listing of every graph,
+    one per dataset): the same graphs as the listing, added lineages included."""
+    import pyoxigraph as ox
+
+    from ngff_kg.store.knowledge import KnowledgeStore, ontology_graph_names
+    from ngff_kg.vocab import ONTOLOGY_GRAPH
+
+    ks = KnowledgeStore(None)
+    ks.ensure_ontologies()
+    term = "<http://purl.obolibrary.org/obo/NCBITaxon_999999>"
+    ks.add_ontology_triples(
+        "ncbitaxon-extra",
+        [(term, "<http://www.w3.org/2000/01/rdf-schema#label>", '"a taxon"')],
+    )
+
+    def listed() -> list[str]:
+        return sorted(
+            g.value
+            for g in ks.oxigraph.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value.startswith(ONTOLOGY_GRAPH)
+        )
+
+    found = [g.value for g in ontology_graph_names(ks.oxigraph)]
+    assert found == listed() and ONTOLOGY_GRAPH + "ncbitaxon-extra" in found
+    assert ks.ontology_index().get(term[1:-1]) is not None
+    # a store without markers (loaded from shards without its meta graph) is listed
+    ks.oxigraph.remove_graph(ox.NamedNode("https://w3id.org/ngff-kg/graph/meta"))
+    assert [g.value for g in ontology_graph_names(ks.oxigraph)] == listed()

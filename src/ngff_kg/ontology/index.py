@@ -336,9 +336,17 @@ class OntologyIndex:
         return cls.from_triples(triples, taxonomy)
 
     @classmethod
-    def from_store(cls, store: ox.Store, taxonomy: Any = None) -> OntologyIndex:
-        """An index of the ontology graphs of a store (the shipped files where it has none)."""
-        graphs = [g for g in store.named_graphs() if g.value.startswith(ONTOLOGY_GRAPH)]
+    def from_store(
+        cls, store: ox.Store, taxonomy: Any = None, graphs: list[ox.NamedNode] | None = None
+    ) -> OntologyIndex:
+        """An index of the ontology graphs of a store (the shipped files where it has none);
+        ``graphs``: those graphs, when known (else every named graph is looked at)."""
+        if graphs is None:
+            graphs = [
+                g
+                for g in store.named_graphs()
+                if isinstance(g, ox.NamedNode) and g.value.startswith(ONTOLOGY_GRAPH)
+            ]
         names = {g.value[len(ONTOLOGY_GRAPH) :] for g in graphs}
         if not {"fbbi", "ncbitaxon"} <= names:
             return cls.from_files(taxonomy=taxonomy)

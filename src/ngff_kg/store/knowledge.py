@@ -33,6 +33,34 @@ from ngff_kg.store.catalogue import FILE_NAME, CatalogueIndex, graph_rows
 from ngff_kg.vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
 
 _META_GRAPH = NKG_GRAPH + "meta"
+#: In the meta graph: the ontology graphs added at harvest time (lineages), beside the
+#: ``nkg:contentHash`` of those loaded from the shipped files.
+_ADDED_ONTOLOGY = ox.NamedNode(NKG + "addedOntology")
+_LINEAGES = ONTOLOGY_GRAPH + "ncbitaxon-lineages"  # added before the marker existed
+
+
+def ontology_graph_names(db: ox.Store) -> list[ox.NamedNode]:
+    """The ontology graphs of a store, from the markers of the meta graph (listing every named
+    graph would read one per dataset: 3.6 s at 1M); a store without markers (loaded from
+    shards) is listed."""
+    meta = ox.NamedNode(_META_GRAPH)
+    found = {
+        q.subject.value
+        for predicate in (ox.NamedNode(NKG + "contentHash"), _ADDED_ONTOLOGY)
+        for q in db.quads_for_pattern(None, predicate, None, meta)
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(ONTOLOGY_GRAPH)
+    }
+    if not found:
+        found = {
+            g.value
+            for g in db.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value.startswith(ONTOLOGY_GRAPH)
+        }
+    if db.contains_named_graph(ox.NamedNode(_LINEAGES)):
+        found.add(_LINEAGES)
+    return [ox.NamedNode(g) for g in sorted(found) if db.contains_named_graph(ox.NamedNode(g))]
+
+
 #: The ``nkg:sourceFiles`` record of each dataset: a literal about the graph's own name
 #: (the kinds of terms are checked in Python: a FILTER costs Oxigraph 0.6 s at 200K rows).
 _SOURCE_FILES = f"SELECT ?g ?files WHERE {{ GRAPH ?g {{ ?g <{NKG}sourceFiles> ?files }} }}"
@@ -407,6 +435,8 @@ class KnowledgeStore:
         """Add facts to the ontology graph ``name`` (not a shipped file) and refresh the
         hierarchy; used for taxon lineages found at harvest time."""
         self.add(ONTOLOGY_GRAPH + name, triples)
+        graph = ox.NamedNode(ONTOLOGY_GRAPH + name)
+        self._db.add(ox.Quad(graph, _ADDED_ONTOLOGY, ox.Literal("true"), ox.NamedNode(_META_GRAPH)))
         self.refresh_closure()
 
     def labelled_terms(self) -> set[str]:
@@ -421,11 +451,7 @@ class KnowledgeStore:
 
     def ontology_graphs(self) -> list[ox.NamedNode]:
         """The named graphs holding ontologies (slims, vocabulary, added lineages)."""
-        return [
-            g
-            for g in self._db.named_graphs()
-            if isinstance(g, ox.NamedNode) and g.value.startswith(ONTOLOGY_GRAPH)
-        ]
+        return ontology_graph_names(self._db)
 
     def refresh_closure(self) -> int:
         """Rewrite the ``nkg:subClassOfOrSelf`` graph: every class of the ontology graphs with
@@ -487,7 +513,7 @@ class KnowledgeStore:
 
     def ontology_index(self, taxonomy: Any = None) -> OntologyIndex:
         """The ontology terms of the store (the shipped files where it has none)."""
-        return OntologyIndex.from_store(self._db, taxonomy)
+        return OntologyIndex.from_store(self._db, taxonomy, self.ontology_graphs())
 
     def dataset_detail(self, iri: str) -> DatasetDetail | None:
         """The triples and repairs of the dataset ``iri`` by direct index lookups (a dataset

@@ -387,8 +387,10 @@ def _ontology(store: ox.Store) -> Any:
     if index is None:
         from ngff_kg.ontology.index import OntologyIndex
         from ngff_kg.ontology.taxonomy import load_taxonomy
+        from ngff_kg.store.knowledge import ontology_graph_names
 
-        index = _ONTOLOGIES[id(store)] = OntologyIndex.from_store(store, load_taxonomy())
+        graphs = ontology_graph_names(store)
+        index = _ONTOLOGIES[id(store)] = OntologyIndex.from_store(store, load_taxonomy(), graphs)
     return index
 
 
