@@ -22,6 +22,7 @@ catalogue facts (a shared graph given such facts marks the index for a rebuild).
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import sqlite3
 import threading
@@ -220,17 +221,21 @@ def _axis_order(row: list[Any]) -> tuple[int, Any]:
 
 
 # ---------------------------------------------------------------------------- records
+_MULTI = {"organism": "organisms", "modality": "modalities", "license": "licenses"}
+
+
 def new_record(url: str) -> dict[str, Any]:
-    """An empty record: what :class:`~ngff_kg.views.records.DatasetRecord` holds."""
+    """An empty record, for :func:`set_field` and :func:`set_axes`, then :func:`finish`:
+    what :class:`~ngff_kg.views.records.DatasetRecord` holds."""
     return {
         "url": url,
         "name": None,
         "description": None,
         "kind": None,
         "version": None,
-        "organisms": [],
-        "modalities": [],
-        "licenses": [],
+        "organisms": set(),
+        "modalities": set(),
+        "licenses": set(),
         "axes": [],
         "axes_text": None,
         "shape": None,
@@ -242,12 +247,10 @@ def new_record(url: str) -> dict[str, Any]:
 def set_field(record: dict[str, Any], name: str, iri: bool, value: str) -> None:
     """Fold one ``dataset-fields`` row into ``record``: several values of a single-valued
     field resolve the same way whatever order the rows come in."""
-    if name in ("organism", "modality", "license"):
+    multi = _MULTI.get(name)
+    if multi is not None:
         if iri or name == "license":
-            key = {"organism": "organisms", "modality": "modalities", "license": "licenses"}[name]
-            if value not in record[key]:
-                record[key].append(value)
-                record[key].sort()
+            record[multi].add(value)
     elif name == "bytes":
         try:
             size = int(float(value))
@@ -285,6 +288,13 @@ def set_axes(record: dict[str, Any], rows: Sequence[Mapping[str, Any]]) -> None:
         ]
         for index, row in enumerate(rows)
     ]
+
+
+def finish(record: dict[str, Any]) -> dict[str, Any]:
+    """The record once every row is folded in: its organisms, methods and licenses sorted."""
+    for key in _MULTI.values():
+        record[key] = sorted(record[key])
+    return record
 
 
 def host(url: str) -> str:
@@ -330,7 +340,7 @@ def fold(url: str, parts: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
             set_field(record, "shape", False, shape)
         keys = ("index", "name", "type", "unit", "scale")
         set_axes(record, [dict(zip(keys, row, strict=True)) for row in axes])
-    return record
+    return finish(record)
 
 
 def group_key(record: Mapping[str, Any]) -> str:
@@ -347,13 +357,7 @@ def group_key(record: Mapping[str, Any]) -> str:
 
 
 def pixels(record: Mapping[str, Any]) -> int | None:
-    shape = record["shape"]
-    if not shape:
-        return None
-    total = 1
-    for n in shape:
-        total *= n
-    return total
+    return math.prod(record["shape"]) if record["shape"] else None
 
 
 # ---------------------------------------------------------------------------- the index
@@ -733,6 +737,7 @@ __all__ = [
     "CatalogueIndex",
     "being_written",
     "described_text",
+    "finish",
     "fold",
     "graph_rows",
     "group_key",

@@ -175,7 +175,7 @@ def read_records(source: QuerySource) -> list[DatasetRecord]:
     for url, rows in axes.items():
         if url in records:
             catalogue.set_axes(records[url], rows)
-    return [DatasetRecord.from_json(records[url]) for url in sorted(records)]
+    return [DatasetRecord.from_json(catalogue.finish(records[url])) for url in sorted(records)]
 
 
 def indexed_records(index: catalogue.CatalogueIndex) -> Iterator[DatasetRecord]:
