@@ -163,3 +163,20 @@ def test_hierarchies_from_the_index_terms(name: str, request: pytest.FixtureRequ
     assert used["organism"] or name == "tree_catalog"
     found = term_hierarchies(catalog.store, used)
     assert _terms(found) == _terms(read_hierarchies(catalog))
+
+
+def test_many_groups_go_to_sqlite_as_one_array(examples_engines, monkeypatch) -> None:
+    """More groups than a statement takes parameters are passed as one JSON array."""
+    from ngff_kg.views import facets
+
+    monkeypatch.setattr(facets, "_PARAMETERS", 1)
+    memory, indexed = examples_engines
+    every = memory.search({})
+    kinds = [v.value for v in every.facets["kind"]]
+    for question in (
+        {"selected": {"kind": kinds[:2]}},
+        {"text": "mouse"},
+        {"text": "zarr", "sort": "-organism"},
+        {"selected": {"host": [v.value for v in every.facets["host"]]}, "sort": "size"},
+    ):
+        assert _shown(indexed.search(**question)) == _shown(memory.search(**question))
