@@ -58,6 +58,7 @@ from typing import IO, Any, Protocol
 
 import pyoxigraph as ox
 
+from ngff_kg import rdf
 from ngff_kg._resources import resource_dir
 from ngff_kg.errors import QueryError, QueryNotFoundError, TermError
 from ngff_kg.normalize.terms import canonical_iri, ontology_of
@@ -376,17 +377,7 @@ def to_python(term: Any) -> Any:
     if term is None:
         return None
     if isinstance(term, ox.Literal):
-        datatype = term.datatype.value
-        try:
-            if datatype in (XSD + "integer", XSD + "long", XSD + "int", XSD + "nonNegativeInteger"):
-                return int(term.value)
-            if datatype in (XSD + "double", XSD + "decimal", XSD + "float"):
-                return float(term.value)
-            if datatype == XSD + "boolean":
-                return term.value == "true"
-        except ValueError:
-            return term.value
-        return term.value
+        return rdf.typed_value(term.value, term.datatype.value)
     return term.value
 
 

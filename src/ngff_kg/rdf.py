@@ -17,7 +17,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from ngff_kg.errors import ExtractionError
-from ngff_kg.vocab import XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING
+from ngff_kg.vocab import XSD, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_STRING
 
 Triple = tuple[str, str, str]
 
@@ -319,13 +319,58 @@ def unwrap_literal(term: str) -> str | None:
     """The lexical form of a literal term (escapes undone), or ``None`` for IRIs and blank nodes."""
     if not term.startswith('"'):
         return None
+    return literal_parts(term)[0]
+
+
+def literal_parts(term: str) -> tuple[str, str | None]:
+    """A literal term's lexical form (every N-Triples escape undone, in one pass) and datatype
+    IRI (``xsd:string`` when it has none; ``None`` for a language-tagged string).
+
+    >>> literal_parts('"a\\\\nb"')
+    ('a\\nb', 'http://www.w3.org/2001/XMLSchema#string')
+    >>> literal_parts('"4"^^<http://www.w3.org/2001/XMLSchema#integer>')[1][-7:]
+    'integer'
+    """
     end = term.rfind('"')
     body = term[1:end]
     if "\\" in body:
-        body = (
-            body.replace("\\n", "\n").replace("\\r", "\r").replace('\\"', '"').replace("\\\\", "\\")
-        )
-    return body
+        body = _ESCAPE.sub(_unescape, body)
+    rest = term[end + 1 :]
+    if rest.startswith("^^<"):
+        return body, rest[3:-1]
+    if rest.startswith("@"):
+        return body, None
+    return body, XSD_STRING
+
+
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2)
+    if code:
+        return chr(int(code, 16))
+    return _ECHAR.get(match.group(3), match.group(0))
+
+
+_INTEGERS = frozenset(XSD + n for n in ("integer", "long", "int", "nonNegativeInteger"))
+_DECIMALS = frozenset(XSD + n for n in ("double", "decimal", "float"))
+
+
+def typed_value(lexical: str, datatype: str | None) -> object:
+    """A literal as Python reads it in query results: a number for the numeric datatypes, a
+    boolean for ``xsd:boolean``, else the text (also when the text is not a valid number)."""
+    try:
+        if datatype in _INTEGERS:
+            return int(lexical)
+        if datatype in _DECIMALS:
+            return float(lexical)
+    except ValueError:
+        return lexical
+    if datatype == XSD_BOOLEAN:
+        return lexical == "true"
+    return lexical
 
 
 def nquads(triples: Iterable[Triple], graph: str) -> str:

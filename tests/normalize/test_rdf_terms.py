@@ -163,3 +163,12 @@ def test_integers_of_any_size(value: int) -> None:
         f"{_S} {_P} {rdf.integer(value)} .\n".encode(), format=ox.RdfFormat.N_TRIPLES
     )
     assert int(triple.object.value) == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+def test_unwrap_literal_undoes_what_literal_escapes(text: str) -> None:
+    """Every escape undone once, in one pass: a backslash before an ``n`` in the text stays a
+    backslash and an ``n`` (the former chain of replacements made it a line feed)."""
+    assert rdf.unwrap_literal(rdf.literal(text)) == text
+    assert rdf.unwrap_literal(rdf.literal("C:\\new\\table")) == "C:\\new\\table"

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -87,20 +86,9 @@ _STRUCTURE = frozenset(
         _NUMERIC_VALUE,
     }
 )
-_INTEGERS = frozenset(XSD + n for n in ("integer", "long", "int", "nonNegativeInteger"))
-_DECIMALS = frozenset(XSD + n for n in ("double", "decimal", "float"))
-_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
-_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
 # ---------------------------------------------------------------------------- terms
-def _unescape(match: re.Match[str]) -> str:
-    code = match.group(1) or match.group(2)
-    if code:
-        return chr(int(code, 16))
-    return _ECHAR.get(match.group(3), match.group(0))
-
-
 def term_value(term: str) -> tuple[str, str, str | None]:
     """An N-Triples term as (kind, value, datatype): kind ``i`` (IRI), ``b`` (blank node)
     or ``l`` (literal, escapes undone; datatype ``None`` for a language-tagged string).
@@ -112,34 +100,14 @@ def term_value(term: str) -> tuple[str, str, str | None]:
         return "i", term[1:-1], None
     if term.startswith("_:"):
         return "b", term[2:], None
-    end = term.rfind('"')
-    body = term[1:end]
-    if "\\" in body:
-        body = _ESCAPE.sub(_unescape, body)
-    rest = term[end + 1 :]
-    if rest.startswith("^^<"):
-        return "l", body, rest[3:-1]
-    if rest.startswith("@"):
-        return "l", body, None
-    return "l", body, XSD + "string"
+    lexical, datatype = rdf.literal_parts(term)
+    return "l", lexical, datatype
 
 
 def python_value(term: str) -> Any:
-    """What a query result gives for ``term`` in Python (:func:`ngff_kg.queries.to_python`):
-    numbers for numeric literals, booleans, else the value as text."""
+    """What a query result gives for ``term`` in Python (:func:`ngff_kg.queries.to_python`)."""
     kind, value, datatype = term_value(term)
-    if kind != "l" or datatype is None:
-        return value
-    try:
-        if datatype in _INTEGERS:
-            return int(value)
-        if datatype in _DECIMALS:
-            return float(value)
-    except ValueError:
-        return value
-    if datatype == XSD + "boolean":
-        return value == "true"
-    return value
+    return rdf.typed_value(value, datatype) if kind == "l" else value
 
 
 # ---------------------------------------------------------------------------- rows of a graph
