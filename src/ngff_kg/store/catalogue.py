@@ -14,13 +14,15 @@ Consistency: the index is written by the one process that has the store open for
 flushed; a reader that finds the index missing, of another format, or not ``clean`` (a
 harvest running, or one that stopped midway) builds it from the store itself
 (:meth:`CatalogueIndex.rebuild`, in memory for a reader), and the next writer rebuilds the
-file. Only named graphs written through :class:`~ngff_kg.store.knowledge.KnowledgeStore`
-count: the facts of ontology graphs, and of triples added to shared graphs, are not
-catalogue facts (a shared graph given such facts marks the index for a rebuild).
+file. Every named graph written through :class:`~ngff_kg.store.knowledge.KnowledgeStore`
+counts but the ontology graphs; graphs loaded by other means (N-Quads shards) need
+:meth:`~ngff_kg.store.knowledge.KnowledgeStore.rebuild_catalogue`. Of a dataset's own graph
+only what it says about that dataset is kept (:func:`kept`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import sqlite3
@@ -438,6 +440,19 @@ class CatalogueIndex:
         self._writing = False
 
     # -------------------------------------------------------------- writing
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction on this thread's connection (the whole of it or nothing)."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
     def replace(
         self, graphs: Sequence[tuple[str, dict[str, dict[str, Any]]]], *, new: bool = False
     ) -> None:
@@ -447,48 +462,30 @@ class CatalogueIndex:
         if not graphs:
             return
         self.begin_writing()
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN")
-            try:
-                graphs = [(iri, kept(iri, rows)) for iri, rows in graphs]
-                touched = {} if new else self._forget([iri for iri, _ in graphs])
-                for _iri, rows in graphs:
-                    touched.update(dict.fromkeys(rows))
-                db.executemany(  # a graph describing only itself needs no row
-                    "INSERT INTO graphs VALUES (?, ?)",
-                    [
-                        (iri, orjson.dumps(list(rows)))
-                        for iri, rows in graphs
-                        if list(rows) != [iri]
-                    ],
-                )
-                db.executemany(
-                    "INSERT INTO parts VALUES (?, ?, ?)",
-                    [
-                        (subject, iri, orjson.dumps(part))
-                        for iri, rows in graphs
-                        for subject, part in rows.items()
-                    ],
-                )
-                self._refold(touched, dict(graphs))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        graphs = [(iri, kept(iri, rows)) for iri, rows in graphs]
+        with self._transaction() as db:
+            touched = {} if new else self._forget([iri for iri, _ in graphs])
+            for _iri, rows in graphs:
+                touched.update(dict.fromkeys(rows))
+            db.executemany(  # a graph describing only itself needs no row
+                "INSERT INTO graphs VALUES (?, ?)",
+                [(iri, orjson.dumps(list(rows))) for iri, rows in graphs if list(rows) != [iri]],
+            )
+            db.executemany(
+                "INSERT INTO parts VALUES (?, ?, ?)",
+                [
+                    (subject, iri, orjson.dumps(part))
+                    for iri, rows in graphs
+                    for subject, part in rows.items()
+                ],
+            )
+            self._refold(touched, dict(graphs))
 
     def remove(self, iris: Iterable[str]) -> None:
         """Forget these graphs and refold the records of the subjects they described."""
         self.begin_writing()
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN")
-            try:
-                self._refold(self._forget(list(iris)), {})
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._refold(self._forget(list(iris)), {})
 
     def _forget(self, iris: Sequence[str]) -> dict[str, None]:
         """The subjects that the graphs ``iris`` described (ordered; a graph without a row in
@@ -532,15 +529,7 @@ class CatalogueIndex:
             chunk = [s for s in chunk if s in typed or s in recorded]
             if not chunk:
                 continue
-            marks = ",".join("?" * len(chunk))
-            parts: dict[str, list[Any]] = {}
-            for subject, graph, blob in db.execute(
-                f"SELECT subject, graph, rows FROM parts WHERE subject IN ({marks})",
-                chunk,
-            ):
-                given = fresh.get(graph)
-                part = given[subject] if given is not None else orjson.loads(blob)
-                parts.setdefault(subject, []).append(part)
+            parts = self._parts(chunk, fresh)
             for subject in chunk:
                 record = fold(subject, parts.get(subject, ()))
                 if record is None:
@@ -572,6 +561,21 @@ class CatalogueIndex:
             [(*row[:2], ids[row[2]], *row[3:]) for row in upserts],
         )
 
+    def _parts(
+        self, subjects: Sequence[str], fresh: Mapping[str, Mapping[str, dict[str, Any]]]
+    ) -> dict[str, list[Any]]:
+        """What each graph gives each of these subjects (at most :func:`_chunks` of them);
+        ``fresh``: graphs just written, whose rows are not decoded again."""
+        parts: dict[str, list[Any]] = {}
+        marks = ",".join("?" * len(subjects))
+        for subject, graph, blob in self._db.execute(
+            f"SELECT subject, graph, rows FROM parts WHERE subject IN ({marks})", subjects
+        ):
+            given = fresh.get(graph)
+            part = given[subject] if given is not None else orjson.loads(blob)
+            parts.setdefault(subject, []).append(part)
+        return parts
+
     def _text_ids(self, texts: Iterable[str]) -> dict[str, int]:
         """The row of each text in ``texts`` (added when new)."""
         db = self._db
@@ -594,17 +598,10 @@ class CatalogueIndex:
 
     def rebuild(self, scan: GraphScan, *, batch: int = 2000) -> None:
         """Build the index anew from every named graph of the store (``scan``)."""
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN")
-            try:
-                self._set_meta("state", "writing")
-                for table in ("graphs", "parts", "records", "texts"):
-                    db.execute(f"DELETE FROM {table}")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            self._set_meta("state", "writing")
+            for table in ("graphs", "parts", "records", "texts"):
+                db.execute(f"DELETE FROM {table}")
         self._writing = True
         pending: list[tuple[str, dict[str, Any]]] = []
         for iri, triples in scan():
@@ -615,13 +612,17 @@ class CatalogueIndex:
                 self.replace(pending, new=True)
                 pending = []
         self.replace(pending, new=True)
-        self._writing = True
         self.mark_clean()
 
     # -------------------------------------------------------------- reading
+    def _reading(self) -> contextlib.AbstractContextManager[Any]:
+        """What a read holds: the lock of an index in memory (one connection for every
+        thread); nothing for a file, which each thread reads through its own connection."""
+        return self._lock if self._shared is not None else contextlib.nullcontext()
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows of a read-only statement on the index (for the catalogue views)."""
-        with self._lock:
+        with self._reading():
             return self._db.execute(sql, params).fetchall()
 
     def count(self) -> int:
@@ -636,12 +637,8 @@ class CatalogueIndex:
         folded again from their parts, which is cheaper than keeping each record twice."""
         out = []
         for chunk in _chunks(urls):
-            marks = ",".join("?" * len(chunk))
-            parts: dict[str, list[Any]] = {}
-            for subject, blob in self.execute(
-                f"SELECT subject, rows FROM parts WHERE subject IN ({marks})", chunk
-            ):
-                parts.setdefault(subject, []).append(orjson.loads(blob))
+            with self._reading():
+                parts = self._parts(chunk, {})
             for url in chunk:
                 record = fold(url, parts.get(url, ()))
                 if record is not None:

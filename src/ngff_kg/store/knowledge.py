@@ -206,7 +206,7 @@ class KnowledgeStore:
                         return index
                     index.close()
             index = CatalogueIndex(None)
-            index.rebuild(self._catalogue_graphs)
+            self._rebuild(index)
             return index
         try:
             index = CatalogueIndex(file)
@@ -220,11 +220,23 @@ class KnowledgeStore:
                 index = CatalogueIndex(None)
         if not index.usable():
             try:
-                index.rebuild(self._catalogue_graphs)
+                self._rebuild(index)
             except sqlite3.Error:  # a full disk: left for the next writer to rebuild
                 with contextlib.suppress(sqlite3.Error):
                     index.invalidate()
         return index
+
+    def _rebuild(self, index: CatalogueIndex) -> None:
+        """Build ``index`` from the store, saying so when the store has graphs to read (the
+        first open of a store made by a version without the index: minutes at 1M)."""
+        if self.path is not None and next(iter(self._db.named_graphs()), None) is not None:
+            where = "in memory" if index.path is None else "in its directory"
+            print(
+                f"ngff-kg: building the catalogue index of the store at {self.path} {where}, "
+                "from its graphs",
+                file=sys.stderr,
+            )
+        index.rebuild(self._catalogue_graphs)
 
     def rebuild_catalogue(self) -> None:
         """Build the catalogue index again from every graph of the store (after loading

@@ -238,6 +238,38 @@ class _Facets:
             shared = self._shared[terms] = " ".join(parts)
         return shared
 
+    def search(
+        self,
+        selected: Mapping[str, Iterable[str]] | None = None,
+        text: str = "",
+        offset: int = 0,
+        limit: int = 50,
+        sort: str = "",
+        *,
+        bounded: bool = True,
+    ) -> SearchResult:
+        """Datasets matching the chosen facet values and text, one page of them, and counts.
+
+        :param selected: facet name → chosen values (IRIs for organism, modality and license).
+        :param bounded: whether ``limit`` is at most :data:`MAX_LIMIT` (not for exports).
+        :param sort: one of :data:`SORTS`, ``-`` in front for descending; empty: by URL.
+        :raises UsageError: an unknown facet or sort key, or a bad offset or limit.
+        """
+        chosen, key, descending = self._check(selected, offset, limit, sort, bounded)
+        return self._search(chosen, text.lower().split(), key, descending, offset, limit)
+
+    def _search(
+        self,
+        chosen: dict[str, set[str]],
+        words: list[str],
+        key: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> SearchResult:
+        """:meth:`search` once its arguments are checked: each engine's own way."""
+        raise NotImplementedError
+
     @staticmethod
     def _check(
         selected: Mapping[str, Iterable[str]] | None,
@@ -429,26 +461,16 @@ class FacetIndex(_Facets):
             {f: set().union(*(v[p] for v in self._values)) for f, p in positions.items()},
         )
 
-    def search(
+    def _search(
         self,
-        selected: Mapping[str, Iterable[str]] | None = None,
-        text: str = "",
-        offset: int = 0,
-        limit: int = 50,
-        sort: str = "",
-        *,
-        bounded: bool = True,
+        chosen: dict[str, set[str]],
+        words: list[str],
+        key: str,
+        descending: bool,
+        offset: int,
+        limit: int,
     ) -> SearchResult:
-        """Datasets matching the chosen facet values and text, one page of them, and counts.
-
-        :param selected: facet name → chosen values (IRIs for organism, modality and license).
-        :param bounded: whether ``limit`` is at most :data:`MAX_LIMIT` (not for exports).
-        :param sort: one of :data:`SORTS`, ``-`` in front for descending; empty: by URL.
-        :raises UsageError: an unknown facet or sort key, or a bad offset or limit.
-        """
-        chosen, key, descending = self._check(selected, offset, limit, sort, bounded)
         wanted = [chosen.get(f) for f in FACETS]
-        words = text.lower().split()
         groups: Counter[tuple[frozenset[str], ...]] = Counter()
         matching: list[int] = []
         for index, values in enumerate(self._values):
@@ -534,20 +556,16 @@ class CatalogueFacets(_Facets):
     def __len__(self) -> int:
         return self.total
 
-    def search(
+    def _search(
         self,
-        selected: Mapping[str, Iterable[str]] | None = None,
-        text: str = "",
-        offset: int = 0,
-        limit: int = 50,
-        sort: str = "",
-        *,
-        bounded: bool = True,
+        chosen: dict[str, set[str]],
+        words: list[str],
+        key: str,
+        descending: bool,
+        offset: int,
+        limit: int,
     ) -> SearchResult:
-        """As :meth:`FacetIndex.search`."""
-        chosen, key, descending = self._check(selected, offset, limit, sort, bounded)
         wanted = [chosen.get(f) for f in FACETS]
-        words = text.lower().split()
         # per group, the words its terms' names lack: each dataset's own text must hold them
         needs: dict[tuple[str, ...], list[int]] = {}
         for g, shared in enumerate(self._shared_texts):
