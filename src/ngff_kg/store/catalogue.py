@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -35,12 +36,12 @@ from urllib.parse import unquote
 import orjson
 
 from ngff_kg import rdf
-from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD
+from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD, XSD_INTEGER, XSD_STRING
 
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
 FILE_NAME = "catalogue.sqlite"
 #: Changes when what the index holds changes: an index of another format is rebuilt.
-FORMAT = "2"
+FORMAT = "3"
 
 _DCTERMS = "http://purl.org/dc/terms/"
 _QUDT = "http://qudt.org/schema/qudt/"
@@ -126,11 +127,14 @@ def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
         name = FIELD_PREDICATES.get(p)
         if name is not None:
             if s.startswith("<"):
-                kind, value, _ = term_value(o)
+                kind, value, datatype = term_value(o)
                 part = out.get(s[1:-1])
                 if part is None:
                     part = out[s[1:-1]] = {"f": []}
-                part["f"].append([name, kind, value])
+                if kind == "l" and datatype != XSD_STRING:
+                    part["f"].append([name, kind, value, o])
+                else:
+                    part["f"].append([name, kind, value])
         elif p == _TYPE:
             if o == _DATASET and s.startswith("<"):
                 out.setdefault(s[1:-1], {"f": []})["t"] = 1
@@ -301,8 +305,8 @@ def fold(url: str, parts: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
         return None
     record = new_record(url)
     for part in parts:
-        for name, kind, value in part["f"]:
-            set_field(record, name, kind == "i", value)
+        for row in part["f"]:
+            set_field(record, row[0], row[1] == "i", row[2])
     images = [part["i"] for part in parts if "i" in part]
     if images:
         _image, shapes, axes = min(images, key=lambda found: found[0])
@@ -324,6 +328,81 @@ def group_key(record: Mapping[str, Any]) -> str:
         record["kind"],
     ]
     return orjson.dumps(values).decode()
+
+
+#: Unicode White_Space: what ``REGEX(?text, "\\S")`` of SPARQL (Rust's regex) does not
+#: match (Python's ``\\s`` also takes U+001C-U+001F)
+_VISIBLE = re.compile("[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+#: the fields whose values the summary groups datasets by
+_TALLIED = ("organism", "modality", "license", "kind", "version")
+_INT64 = 2**63
+
+
+def tally(url: str, parts: Sequence[Mapping[str, Any]]) -> tuple[str, int, int] | None:
+    """What the catalogue summary (:mod:`ngff_kg.store.summary`) counts of the dataset
+    ``url`` from what each graph gives it, as the count queries read the graph: ``(key,
+    typings, listed bytes)``, ``None`` when no graph types it. ``key``: its organisms,
+    methods, licenses, kinds and versions (each an N-Triples term, so that the summary holds
+    the very terms), its source (``datasets-by-source``), whether it has a name with a
+    visible character, whether its listed sizes are all integers. ``typings``: how many
+    graphs type it (the rows it gives a join with its type). ``listed bytes``: its largest
+    listed size, times ``typings``."""
+    typings = sum(1 for part in parts if "t" in part)
+    if not typings:
+        return None
+    terms: dict[str, set[str]] = {field: set() for field in _TALLIED}
+    named = False
+    exact = True
+    largest = 0
+    for part in parts:
+        for row in part["f"]:
+            field, kind = row[0], row[1]
+            values = terms.get(field)
+            if values is not None:
+                values.add(_term(row))
+            elif field == "name":
+                named = named or kind == "i" or (kind == "l" and bool(_VISIBLE.search(row[2])))
+            elif field == "bytes":
+                size = _listed_integer(row)
+                if size is None:
+                    exact = False
+                else:
+                    largest = max(largest, size)
+    key: list[Any] = [sorted(terms[field]) for field in _TALLIED]
+    key += [source(url), named, exact]
+    return orjson.dumps(key).decode(), typings, typings * largest if exact else 0
+
+
+def _term(row: Sequence[str]) -> str:
+    """The N-Triples term of a field row."""
+    if len(row) > 3:
+        return row[3]
+    if row[1] == "i":
+        return f"<{row[2]}>"
+    if row[1] == "b":
+        return f"_:{row[2]}"
+    return rdf.literal(row[2])
+
+
+def _listed_integer(row: Sequence[str]) -> int | None:
+    """A listed size that SPARQL reads as the same integer as Python (``None``: another)."""
+    if row[1] != "l" or len(row) < 4 or not row[3].endswith(f"^^<{XSD_INTEGER}>"):
+        return None
+    try:
+        size = int(row[2])
+    except ValueError:
+        return None
+    return size if 0 <= size < _INT64 else None
+
+
+def source(url: str) -> str:
+    """The source of a dataset as ``datasets-by-source`` writes it: the host of its URL, the
+    empty string when no ``/`` follows the host, ``(local files)`` for ``file:`` IRIs."""
+    if url.startswith("file:"):
+        return "(local files)"
+    after = url.partition("://")[2]
+    host, slash, _ = after.partition("/")
+    return host if slash else ""
 
 
 def pixels(record: Mapping[str, Any]) -> int | None:
@@ -348,7 +427,10 @@ CREATE TABLE IF NOT EXISTS records (
     bytes INTEGER,
     pixels INTEGER,
     kind TEXT,
-    version TEXT
+    version TEXT,
+    tally TEXT NOT NULL,
+    typings INTEGER NOT NULL,
+    listed_bytes INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_grp ON records (grp, url);
 CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
@@ -416,6 +498,14 @@ class CatalogueIndex:
     def usable(self) -> bool:
         """Whether the index is complete and of this format (else it needs :meth:`rebuild`)."""
         return self.meta("format") == FORMAT and self.meta("state") == "clean"
+
+    def follows_store(self) -> bool:
+        """Whether the index holds what the store does, as far as its writer knows: of this
+        format, and clean or being written by this process (not marked stale)."""
+        if self.meta("format") != FORMAT:
+            return False
+        state = self.meta("state")
+        return state == "clean" or (state == "writing" and self._writing)
 
     def begin_writing(self) -> None:
         """Mark the index as being changed (before the store is): a crash leaves it so."""
@@ -531,8 +621,10 @@ class CatalogueIndex:
                 continue
             parts = self._parts(chunk, fresh)
             for subject in chunk:
-                record = fold(subject, parts.get(subject, ()))
-                if record is None:
+                found = parts.get(subject, ())
+                record = fold(subject, found)
+                counted = tally(subject, found)
+                if record is None or counted is None:
                     gone.append((subject,))
                     continue
                 upserts.append(
@@ -546,6 +638,7 @@ class CatalogueIndex:
                         _sql_number(pixels(record)),
                         record["kind"].lower() if record["kind"] else None,
                         record["version"].lower() if record["version"] else None,
+                        *counted,
                     )
                 )
         if gone:
@@ -553,11 +646,13 @@ class CatalogueIndex:
         ids = self._text_ids({row[2] for row in upserts})
         db.executemany(
             "INSERT INTO records (url, grp, text_id, url_text, name, bytes, pixels, kind, "
-            "version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+            "version, tally, typings, listed_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET "
             "grp = excluded.grp, text_id = excluded.text_id, url_text = excluded.url_text, "
             "name = excluded.name, "
             "bytes = excluded.bytes, pixels = excluded.pixels, kind = excluded.kind, "
-            "version = excluded.version",
+            "version = excluded.version, tally = excluded.tally, typings = excluded.typings, "
+            "listed_bytes = excluded.listed_bytes",
             [(*row[:2], ids[row[2]], *row[3:]) for row in upserts],
         )
 
@@ -600,8 +695,11 @@ class CatalogueIndex:
         """Build the index anew from every named graph of the store (``scan``)."""
         with self._transaction() as db:
             self._set_meta("state", "writing")
-            for table in ("graphs", "parts", "records", "texts"):
-                db.execute(f"DELETE FROM {table}")
+            for table in ("graphs", "parts", "records", "texts"):  # of any earlier format
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
         self._writing = True
         pending: list[tuple[str, dict[str, Any]]] = []
         for iri, triples in scan():
@@ -627,6 +725,26 @@ class CatalogueIndex:
 
     def count(self) -> int:
         return int(self.execute("SELECT count(*) FROM records")[0][0])
+
+    def tallies(self) -> list[tuple[str, int, int, int]]:
+        """The datasets grouped by what the summary counts them by (:func:`tally`): ``(key,
+        datasets, typings, listed bytes)`` per group."""
+        try:
+            rows = self.execute(
+                "SELECT tally, count(*), sum(typings), sum(listed_bytes) FROM records "
+                "GROUP BY tally"
+            )
+        except sqlite3.OperationalError:  # a sum beyond 64 bits: added up in Python
+            sums: dict[str, list[int]] = {}
+            for key, typings, listed in self.execute(
+                "SELECT tally, typings, listed_bytes FROM records"
+            ):
+                found = sums.setdefault(key, [0, 0, 0])
+                found[0] += 1
+                found[1] += typings
+                found[2] += listed
+            return [(key, *found) for key, found in sums.items()]  # type: ignore[misc]
+        return [(key, members, typings, listed) for key, members, typings, listed in rows]
 
     def record(self, url: str) -> dict[str, Any] | None:
         """The record of the dataset ``url`` (``None``: no such dataset)."""
@@ -711,5 +829,7 @@ __all__ = [
     "python_value",
     "set_axes",
     "set_field",
+    "source",
+    "tally",
     "term_value",
 ]

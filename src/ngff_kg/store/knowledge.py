@@ -30,6 +30,7 @@ from ngff_kg.errors import StoreError, UsageError
 from ngff_kg.ontology.index import OntologyIndex, closure
 from ngff_kg.processes import pid_alive
 from ngff_kg.store.catalogue import FILE_NAME, CatalogueIndex, graph_rows
+from ngff_kg.store.summary import SUMMARY_GRAPH, summary_nquads
 from ngff_kg.vocab import CLOSURE_GRAPH, NKG, NKG_GRAPH, ONTOLOGY_GRAPH, OWL, RDF_TYPE, RDFS
 
 _META_GRAPH = NKG_GRAPH + "meta"
@@ -180,8 +181,13 @@ class KnowledgeStore:
             raise StoreError(f"cannot open store at {path}: {message}") from exc
         self.read_only = read_only
         self._catalogue: CatalogueIndex | None = None
+        #: the summary graph is to be written at the next flush / was removed this session
+        self._summary_due = False
+        self._summary_dropped = False
         if not read_only:
             self._catalogue = self._open_catalogue()
+            if not self._db.contains_named_graph(ox.NamedNode(SUMMARY_GRAPH)):
+                self._summary_due = True
 
     # ------------------------------------------------------------------ catalogue index
     @property
@@ -237,17 +243,44 @@ class KnowledgeStore:
                 file=sys.stderr,
             )
         index.rebuild(self._catalogue_graphs)
+        self._summary_due = True
 
     def rebuild_catalogue(self) -> None:
         """Build the catalogue index again from every graph of the store (after loading
-        graphs by other means than :meth:`write`)."""
+        graphs by other means than :meth:`write`); the summary follows at the flush (one the
+        loaded graphs brought along, from a dump, goes)."""
+        self._begin_change()
+        self._db.remove_graph(ox.NamedNode(SUMMARY_GRAPH))
         self._index_update(lambda index: index.rebuild(self._catalogue_graphs))
+
+    def _begin_change(self) -> None:
+        """Before the first change of a session: the index says it is being written, and the
+        summary, which would no longer hold, goes (written again at the flush)."""
+        self._index_update(CatalogueIndex.begin_writing)
+        if not self._summary_dropped:
+            self._db.remove_graph(ox.NamedNode(SUMMARY_GRAPH))
+            self._summary_dropped = True
+        self._summary_due = True
+
+    def _write_summary(self) -> None:
+        """Write the summary graph anew from the catalogue index, when the index follows the
+        store (else the store is left without one: the queries count the slow way)."""
+        node = ox.NamedNode(SUMMARY_GRAPH)
+        self._db.remove_graph(node)
+        index = self.catalogue
+        if not index.follows_store():
+            return
+        try:
+            text = summary_nquads(index.tallies())
+        except Exception:  # an index that cannot be read: no summary rather than a wrong one
+            return
+        self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
 
     def _catalogue_graphs(self) -> Iterator[tuple[str, list[rdf.Triple]]]:
         """Every named graph that may hold catalogue facts (not the ontologies)."""
         for graph in self._db.named_graphs():
             if isinstance(graph, ox.NamedNode) and not graph.value.startswith(
-                (ONTOLOGY_GRAPH, CLOSURE_GRAPH)
+                (ONTOLOGY_GRAPH, CLOSURE_GRAPH, SUMMARY_GRAPH)
             ):
                 yield graph.value, self.graph_triples(graph.value)
 
@@ -283,7 +316,7 @@ class KnowledgeStore:
             for graph in graphs:  # ValueError: a graph name the store cannot hold
                 target = existing if self.has_graph(graph.iri) else new
                 target.append(graph)
-            self._index_update(CatalogueIndex.begin_writing)
+            self._begin_change()
             if new:
                 text = "".join(g.trig for g in new)
                 self._db.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.TRIG)
@@ -311,7 +344,7 @@ class KnowledgeStore:
             with contextlib.suppress(Exception):  # else the index reads the whole graph
                 catalogued = bool(graph_rows(triples))
         if catalogued:
-            self._index_update(CatalogueIndex.begin_writing)
+            self._begin_change()
         self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
         if catalogued:  # what the whole graph gives, now that it holds these triples too
             self._index_update(
@@ -329,7 +362,7 @@ class KnowledgeStore:
             self._drop(node)
 
     def _drop(self, node: ox.NamedNode) -> None:
-        self._index_update(CatalogueIndex.begin_writing)
+        self._begin_change()
         self._db.remove_graph(node)
         self._index_update(lambda index: index.remove([node.value]))
 
@@ -391,6 +424,10 @@ class KnowledgeStore:
     def flush(self) -> None:
         """Flush the store; the catalogue index then says it matches the store."""
         if not self.read_only and self._store is not None:
+            if self._summary_due:
+                self._write_summary()
+                self._summary_due = False
+                self._summary_dropped = False
             if self.path is not None:
                 self._db.flush()
             if self._catalogue is not None:
