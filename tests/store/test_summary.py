@@ -47,6 +47,10 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("datasets-by-source", {}),
     ("kinds", {}),
     ("missing-metadata", {}),
+    ("converters", {}),
+    ("axes-units", {}),
+    ("repairs", {}),
+    ("repairs", {"kind": "TermIdentifierRepair"}),
 ]
 SUMMARIZED = {name for name, _ in CASES}
 
@@ -297,8 +301,12 @@ _PREDICATES = st.sampled_from(
         f"<{SCHEMA}license>",
         f"<{NKG}kind>",
         f"<{NKG}ngffVersion>",
+        f"<{NKG}converterName>",
+        f"<{NKG}converterVersion>",
     ]
 )
+_AXIS_VALUES = st.sampled_from([rdf.literal("x"), rdf.literal("space"), rdf.literal("um"), "<a:u>"])
+_AXIS_PREDICATES = st.sampled_from([f"<{NKG}axisName>", f"<{NKG}axisType>", f"<{NKG}axisUnit>"])
 _NAMES = st.one_of(
     st.text(alphabet=" \t\n\x1c\x1f\u3000\xa0a", max_size=3).map(rdf.literal),
     st.just("<https://names.example.org/n>"),
@@ -316,12 +324,26 @@ def stores(draw: st.DrawFn) -> list[GraphData]:
         url = f"{draw(_URLS)}{number}"
         facts = draw(st.lists(st.tuples(_PREDICATES, _TERMS), max_size=5))
         facts += draw(st.lists(_NAMES.map(lambda n: (f"<{SCHEMA}name>", n)), max_size=2))
-        graphs.append(dataset(url, *facts))
+        graph = dataset(url, *facts)
+        axes = []
+        for axis in range(draw(st.integers(0, 2))):
+            node = f"<{url}#axis-{axis}>"
+            axes.append((f"<{url}>", f"<{NKG}axis>", node))
+            for predicate, value in draw(st.lists(st.tuples(_AXIS_PREDICATES, _AXIS_VALUES))):
+                axes.append((node, predicate, value))
+        if axes:
+            graph = GraphData.from_triples(url, [*rdf_triples(graph), *axes])
+        graphs.append(graph)
         sizes = draw(st.lists(st.integers(0, 2**40), max_size=2))
         listed += [(f"<{url}>", DCAT_BYTES, rdf.integer(size)) for size in sizes]
     if listed:
         graphs.append(GraphData.from_triples("https://lists.example.org/l", listed))
     return graphs
+
+
+def rdf_triples(graph: GraphData) -> list[tuple[str, str, str]]:
+    quads = ox.parse(graph.trig.encode(), format=ox.RdfFormat.TRIG)
+    return [(str(q.subject), str(q.predicate), str(q.object)) for q in quads]
 
 
 @pytest.fixture(scope="module")

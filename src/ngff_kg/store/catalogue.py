@@ -41,7 +41,7 @@ from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD, XSD_INTEGER, XSD_STR
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
 FILE_NAME = "catalogue.sqlite"
 #: Changes when what the index holds changes: an index of another format is rebuilt.
-FORMAT = "3"
+FORMAT = "5"
 
 _DCTERMS = "http://purl.org/dc/terms/"
 _QUDT = "http://qudt.org/schema/qudt/"
@@ -57,6 +57,12 @@ FIELD_PREDICATES = {
     f"<{NKG}axes>": "axes",
     f"<{DCAT}byteSize>": "bytes",
     f"<{_DCTERMS}source>": "origin",
+}
+#: what only the summary counts (converters, repairs): predicate term → name of the row
+COUNTED_PREDICATES = {
+    f"<{NKG}converterName>": "converter",
+    f"<{NKG}converterVersion>": "converterVersion",
+    f"<{NKG}repairSet>": "repairSet",
 }
 _TYPE = f"<{RDF_TYPE}>"
 _DATASET = f"<{NKG}OmeZarrDataset>"
@@ -119,7 +125,12 @@ def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
     (an IRI; blank nodes are left out): ``f`` the field rows ``[field, kind, value]``; ``t``
     (1) when the graph types it ``nkg:OmeZarrDataset``; ``i`` when it has images, ``[first
     image, level-0 shapes, axis rows]``: the first image by IRI among those typed
-    ``nkg:Image`` in this graph, an axis row being ``[index, name, type, unit, scale]``."""
+    ``nkg:Image`` in this graph, an axis row being ``[index, name, type, unit, scale]``.
+    A field row of a typed or language-tagged literal ends with the term itself, which the
+    summary counts by (:func:`tally`); what only the summary counts is in ``c``: rows
+    ``[name, term]`` of :data:`COUNTED_PREDICATES`, and ``["axis", [name, type, unit]]`` for
+    each combination of the subject's own axes (N-Triples terms; ``None`` for no type or
+    unit), as ``axes-units`` joins them."""
     out: dict[str, dict[str, Any]] = {}
     image_classed: set[str] = set()
     structure: dict[str, dict[str, list[str]]] = {}
@@ -135,6 +146,10 @@ def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
                     part["f"].append([name, kind, value, o])
                 else:
                     part["f"].append([name, kind, value])
+        elif p in COUNTED_PREDICATES:
+            if s.startswith("<"):
+                part = out.setdefault(s[1:-1], {"f": []})
+                part.setdefault("c", []).append([COUNTED_PREDICATES[p], _canonical(o)])
         elif p == _TYPE:
             if o == _DATASET and s.startswith("<"):
                 out.setdefault(s[1:-1], {"f": []})["t"] = 1
@@ -142,6 +157,12 @@ def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
                 image_classed.add(s)
         elif p in _STRUCTURE:
             structure.setdefault(p, {}).setdefault(s, []).append(o)
+    axes = structure.get(_AXIS)
+    if axes:
+        for subject, part in out.items():
+            own = axes.get(f"<{subject}>")
+            if own:
+                part.setdefault("c", []).extend(_axis_combinations(own, structure))
     images = structure.get(_IMAGE)
     if images:
         for subject, candidates in images.items():
@@ -151,6 +172,31 @@ def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
                 part = out.setdefault(subject[1:-1], {"f": []})
                 part["i"] = [image[1:-1], *_image_rows(image, structure)]
     return out
+
+
+def _canonical(term: str) -> str:
+    """``term`` as Oxigraph gives it back: a literal typed ``xsd:string`` written plain."""
+    if term.startswith('"') and term.endswith(f"^^<{XSD_STRING}>"):
+        return term[: -len(XSD_STRING) - 4]
+    return term
+
+
+def _axis_combinations(
+    nodes: list[str], structure: dict[str, dict[str, list[str]]]
+) -> list[list[Any]]:
+    """``["axis", [name, type, unit]]`` for each axis node of a subject and each name, type
+    (or none) and unit (or none) it has."""
+
+    def objects(predicate: str, node: str) -> list[str]:
+        return [_canonical(o) for o in structure.get(predicate, {}).get(node, [])]
+
+    found: list[list[Any]] = []
+    for node in nodes:
+        types: list[str | None] = [*objects(_AXIS_TYPE, node)] or [None]
+        units: list[str | None] = [*objects(_AXIS_UNIT, node)] or [None]
+        for name, kind, unit in itertools.product(objects(_AXIS_NAME, node), types, units):
+            found.append(["axis", [name, kind, unit]])
+    return found
 
 
 def _image_rows(image: str, structure: dict[str, dict[str, list[str]]]) -> list[Any]:
@@ -335,6 +381,7 @@ def group_key(record: Mapping[str, Any]) -> str:
 _VISIBLE = re.compile("[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 #: the fields whose values the summary groups datasets by
 _TALLIED = ("organism", "modality", "license", "kind", "version")
+_COUNTED = ("converter", "converterVersion", "repairSet", "axis")
 _INT64 = 2**63
 
 
@@ -346,11 +393,13 @@ def tally(url: str, parts: Sequence[Mapping[str, Any]]) -> tuple[str, int, int] 
     the very terms), its source (``datasets-by-source``), whether it has a name with a
     visible character, whether its listed sizes are all integers. ``typings``: how many
     graphs type it (the rows it gives a join with its type). ``listed bytes``: its largest
-    listed size, times ``typings``."""
+    listed size, times ``typings``. The key ends with its converter names and versions,
+    repair sets and axis combinations (:func:`graph_rows`)."""
     typings = sum(1 for part in parts if "t" in part)
     if not typings:
         return None
     terms: dict[str, set[str]] = {field: set() for field in _TALLIED}
+    counted: dict[str, set[Any]] = {field: set() for field in _COUNTED}
     named = False
     exact = True
     largest = 0
@@ -368,8 +417,11 @@ def tally(url: str, parts: Sequence[Mapping[str, Any]]) -> tuple[str, int, int] 
                     exact = False
                 else:
                     largest = max(largest, size)
+        for field, value in part.get("c", ()):
+            counted[field].add(value if isinstance(value, str) else tuple(value))
     key: list[Any] = [sorted(terms[field]) for field in _TALLIED]
     key += [source(url), named, exact]
+    key += [sorted(counted[field], key=repr) for field in _COUNTED]
     return orjson.dumps(key).decode(), typings, typings * largest if exact else 0
 
 
@@ -428,12 +480,13 @@ CREATE TABLE IF NOT EXISTS records (
     pixels INTEGER,
     kind TEXT,
     version TEXT,
-    tally TEXT NOT NULL,
+    tally_id INTEGER NOT NULL,
     typings INTEGER NOT NULL,
     listed_bytes INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_grp ON records (grp, url);
 CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS tallies (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 """
 
 #: Called with the triples of every named graph of a store, for :meth:`CatalogueIndex.rebuild`.
@@ -644,16 +697,17 @@ class CatalogueIndex:
         if gone:
             db.executemany("DELETE FROM records WHERE url = ?", gone)
         ids = self._text_ids({row[2] for row in upserts})
+        tally_ids = self._text_ids({row[9] for row in upserts}, "tallies")
         db.executemany(
             "INSERT INTO records (url, grp, text_id, url_text, name, bytes, pixels, kind, "
-            "version, tally, typings, listed_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "version, tally_id, typings, listed_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET "
             "grp = excluded.grp, text_id = excluded.text_id, url_text = excluded.url_text, "
             "name = excluded.name, "
             "bytes = excluded.bytes, pixels = excluded.pixels, kind = excluded.kind, "
-            "version = excluded.version, tally = excluded.tally, typings = excluded.typings, "
+            "version = excluded.version, tally_id = excluded.tally_id, typings = excluded.typings, "
             "listed_bytes = excluded.listed_bytes",
-            [(*row[:2], ids[row[2]], *row[3:]) for row in upserts],
+            [(*row[:2], ids[row[2]], *row[3:9], tally_ids[row[9]], *row[10:]) for row in upserts],
         )
 
     def _parts(
@@ -671,8 +725,9 @@ class CatalogueIndex:
             parts.setdefault(subject, []).append(part)
         return parts
 
-    def _text_ids(self, texts: Iterable[str]) -> dict[str, int]:
-        """The row of each text in ``texts`` (added when new)."""
+    def _text_ids(self, texts: Iterable[str], table: str = "texts") -> dict[str, int]:
+        """The row of each text in ``texts`` (added when new) of the table ``texts`` (names
+        and descriptions) or ``tallies`` (the keys of :func:`tally`)."""
         db = self._db
         wanted = list(texts)
         ids: dict[str, int] = {}
@@ -682,20 +737,20 @@ class CatalogueIndex:
                 ids.update(
                     (text, id_)
                     for id_, text in db.execute(
-                        f"SELECT id, text FROM texts WHERE text IN ({marks})", chunk
+                        f"SELECT id, text FROM {table} WHERE text IN ({marks})", chunk
                     )
                 )
             missing = [(t,) for t in wanted if t not in ids]
             if not missing:
                 break
-            db.executemany("INSERT INTO texts (text) VALUES (?)", missing)
+            db.executemany(f"INSERT INTO {table} (text) VALUES (?)", missing)
         return ids
 
     def rebuild(self, scan: GraphScan, *, batch: int = 2000) -> None:
         """Build the index anew from every named graph of the store (``scan``)."""
         with self._transaction() as db:
             self._set_meta("state", "writing")
-            for table in ("graphs", "parts", "records", "texts"):  # of any earlier format
+            for table in ("graphs", "parts", "records", "texts", "tallies"):  # any format
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -731,13 +786,15 @@ class CatalogueIndex:
         datasets, typings, listed bytes)`` per group."""
         try:
             rows = self.execute(
-                "SELECT tally, count(*), sum(typings), sum(listed_bytes) FROM records "
-                "GROUP BY tally"
+                "SELECT tallies.text, members, typings, listed FROM tallies JOIN ("
+                "SELECT tally_id, count(*) AS members, sum(typings) AS typings, "
+                "sum(listed_bytes) AS listed FROM records GROUP BY tally_id) ON id = tally_id"
             )
         except sqlite3.OperationalError:  # a sum beyond 64 bits: added up in Python
             sums: dict[str, list[int]] = {}
             for key, typings, listed in self.execute(
-                "SELECT tally, typings, listed_bytes FROM records"
+                "SELECT tallies.text, typings, listed_bytes FROM records "
+                "JOIN tallies ON tallies.id = tally_id"
             ):
                 found = sums.setdefault(key, [0, 0, 0])
                 found[0] += 1

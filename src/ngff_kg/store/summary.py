@@ -39,7 +39,15 @@ from ngff_kg.vocab import NKG, NKG_GRAPH, RDF_TYPE
 
 #: The graph of the summary (its own subject is the summary).
 SUMMARY_GRAPH = NKG_GRAPH + "summary"
-_FIELDS = ("groupOrganism", "groupModality", "groupLicense", "groupKind", "groupVersion")
+_FIELDS = (
+    "groupOrganism",
+    "groupModality",
+    "groupLicense",
+    "groupKind",
+    "groupVersion",
+    "groupConverter",
+    "groupConverterVersion",
+)
 #: The ``missing-metadata`` field a group lacks when the list of its values is empty.
 _LACKS = {0: "organism", 1: "modality", 2: "license"}
 
@@ -55,9 +63,20 @@ def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
     total = 0
     exact = True
     for number, (key, members, typings, listed) in enumerate(groups):
-        organisms, modalities, licenses, kinds, versions, source, named, exact_bytes = orjson.loads(
-            key
-        )
+        (
+            organisms,
+            modalities,
+            licenses,
+            kinds,
+            versions,
+            source,
+            named,
+            exact_bytes,
+            converters,
+            converter_versions,
+            repair_sets,
+            axes,
+        ) = orjson.loads(key)
         node = f"_:g{number}"
         total += members
         lines.append(f"{node} <{RDF_TYPE}> <{NKG}DatasetGroup> {graph} .\n")
@@ -68,10 +87,22 @@ def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
         else:
             exact = False
         for predicate, values in zip(
-            _FIELDS, (organisms, modalities, licenses, kinds, versions), strict=True
+            _FIELDS,
+            (organisms, modalities, licenses, kinds, versions, converters, converter_versions),
+            strict=True,
         ):
             for value in values:
                 add(node, predicate, value)
+        for repair_set in repair_sets:
+            add(node, "groupRepairSet", repair_set)
+        for position, (name, kind, unit) in enumerate(axes):
+            axis = f"{node}a{position}"
+            add(node, "groupAxis", axis)
+            add(axis, "groupAxisName", name)
+            if kind is not None:
+                add(axis, "groupAxisType", kind)
+            if unit is not None:
+                add(axis, "groupAxisUnit", unit)
         add(node, "groupSource", rdf.literal(source))
         for position, values in enumerate((organisms, modalities, licenses)):
             if not values:
