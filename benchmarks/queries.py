@@ -37,30 +37,38 @@ DEFAULT_CORPUS = (
 TARGET = 0.050
 
 
-def timed(catalog: Catalog, name: str, params: dict[str, str], repeat: int) -> tuple[float, Any]:
-    """Median seconds of ``repeat`` runs, rows read, and the rows (as text) of the last."""
+def timed(catalog: Catalog, name: str, params: dict[str, str], repeat: int) -> tuple[float, int]:
+    """Median seconds of ``repeat`` runs, every row read (as ``ngff-kg query`` would), and
+    the number of rows."""
     times = []
-    found: list[tuple[str | None, ...]] = []
+    rows = 0
     for _ in range(repeat):
         started = time.perf_counter()
-        found = [
-            tuple(None if t is None else str(t) for t in row)
-            for row in catalog.raw_query(resolve_query(name), params)
-        ]
+        rows = sum(1 for _ in catalog.raw_query(resolve_query(name), params))
         times.append(time.perf_counter() - started)
-    return statistics.median(times), found
+    return statistics.median(times), rows
+
+
+def text_rows(catalog: Catalog, name: str, params: dict[str, str]) -> list[Any]:
+    """The rows of a query as text, sorted (to compare two ways of answering)."""
+    found = [
+        tuple(None if t is None else str(t) for t in row)
+        for row in catalog.raw_query(resolve_query(name), params)
+    ]
+    return sorted(found, key=repr)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--store", type=Path, help="a store harvested earlier")
+    parser.add_argument(
+        "--store", type=Path, help="a store harvested earlier (harvested now when missing)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        store = args.store
-        if store is None:
-            store = Path(scratch) / "store"
+        store = args.store or Path(scratch) / "store"
+        if not store.exists():
             started = time.perf_counter()
             with Catalog(store) as catalog:
                 catalog.harvest([args.corpus], base_url="https://")
@@ -89,17 +97,20 @@ def run(catalog: Catalog, repeat: int) -> None:
         verdict = "met" if median <= TARGET else "NOT met"
         over += median > TARGET
         line = (
-            f"{name}{' ' + shown if shown else ''}: {median * 1000:.1f} ms, {len(found):,} rows "
+            f"{name}{' ' + shown if shown else ''}: {median * 1000:.1f} ms, {found:,} rows "
             f"(target {TARGET * 1000:.0f} ms: {median / TARGET:.2f}x, {verdict})"
         )
-        if "nkg:CatalogueSummary" in resolve_query(name).text:
+        text = resolve_query(name).text
+        if "nkg:CatalogueSummary" in text or "nkg:exactBytes" in text:
+            rows = text_rows(catalog, name, values)
             saved = list(db.quads_for_pattern(None, None, None, summary))
             db.remove_graph(summary)
             try:
-                reference, counted = timed(catalog, name, values, repeat)
+                reference, _ = timed(catalog, name, values, repeat)
+                counted = text_rows(catalog, name, values)
             finally:
                 db.extend(saved)
-            same = "same" if sorted(found, key=repr) == sorted(counted, key=repr) else "DIFFER"
+            same = "same" if rows == counted else "DIFFER"
             line += (
                 f"; counted over the datasets: {reference * 1000:.1f} ms "
                 f"({reference / median:.1f}x the summary's time; rows {same})"
