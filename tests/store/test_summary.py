@@ -49,6 +49,7 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("missing-metadata", {}),
     ("converters", {}),
     ("axes-units", {}),
+    ("channels", {}),
     ("repairs", {}),
     ("repairs", {"kind": "TermIdentifierRepair"}),
     # a listing that skips the fields the summary says no dataset lacks

@@ -41,7 +41,7 @@ from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD, XSD_INTEGER, XSD_STR
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
 FILE_NAME = "catalogue.sqlite"
 #: Changes when what the index holds changes: an index of another format is rebuilt.
-FORMAT = "5"
+FORMAT = "6"
 
 _DCTERMS = "http://purl.org/dc/terms/"
 _QUDT = "http://qudt.org/schema/qudt/"
@@ -78,6 +78,8 @@ _AXIS_TYPE = f"<{NKG}axisType>"
 _AXIS_UNIT = f"<{NKG}axisUnit>"
 _PIXEL_SIZE = f"<{NKG}pixelSize>"
 _NUMERIC_VALUE = f"<{_QUDT}numericValue>"
+_CHANNEL = f"<{NKG}channel>"
+_NAME = f"<{SCHEMA}name>"
 _ZERO = f'"0"^^<{XSD}integer>'
 #: the predicates of the first image's structure (dataset-fields' shape, dataset-axes)
 _STRUCTURE = frozenset(
@@ -93,6 +95,7 @@ _STRUCTURE = frozenset(
         _AXIS_UNIT,
         _PIXEL_SIZE,
         _NUMERIC_VALUE,
+        _CHANNEL,
     }
 )
 
@@ -128,15 +131,18 @@ def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
     ``nkg:Image`` in this graph, an axis row being ``[index, name, type, unit, scale]``.
     A field row of a typed or language-tagged literal ends with the term itself, which the
     summary counts by (:func:`tally`); what only the summary counts is in ``c``: rows
-    ``[name, term]`` of :data:`COUNTED_PREDICATES`, and ``["axis", [name, type, unit]]`` for
+    ``[name, term]`` of :data:`COUNTED_PREDICATES`, ``["axis", [name, type, unit]]`` for
     each combination of the subject's own axes (N-Triples terms; ``None`` for no type or
-    unit), as ``axes-units`` joins them."""
+    unit), as ``axes-units`` joins them, and ``["channel", name]`` for each name of each of
+    its channels."""
     out: dict[str, dict[str, Any]] = {}
     image_classed: set[str] = set()
     structure: dict[str, dict[str, list[str]]] = {}
     for s, p, o in triples:
         name = FIELD_PREDICATES.get(p)
         if name is not None:
+            if p == _NAME:  # also of channels (channels counts their names)
+                structure.setdefault(p, {}).setdefault(s, []).append(o)
             if s.startswith("<"):
                 kind, value, datatype = term_value(o)
                 part = out.get(s[1:-1])
@@ -158,11 +164,17 @@ def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
         elif p in _STRUCTURE:
             structure.setdefault(p, {}).setdefault(s, []).append(o)
     axes = structure.get(_AXIS)
-    if axes:
+    channels = structure.get(_CHANNEL)
+    if axes or channels:
+        names = structure.get(_NAME, {})
         for subject, part in out.items():
-            own = axes.get(f"<{subject}>")
+            own = axes.get(f"<{subject}>") if axes else None
             if own:
                 part.setdefault("c", []).extend(_axis_combinations(own, structure))
+            for channel in channels.get(f"<{subject}>", ()) if channels else ():
+                part.setdefault("c", []).extend(
+                    ["channel", _canonical(label)] for label in names.get(channel, ())
+                )
     images = structure.get(_IMAGE)
     if images:
         for subject, candidates in images.items():
@@ -381,7 +393,7 @@ def group_key(record: Mapping[str, Any]) -> str:
 _VISIBLE = re.compile("[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 #: the fields whose values the summary groups datasets by
 _TALLIED = ("organism", "modality", "license", "kind", "version")
-_COUNTED = ("converter", "converterVersion", "repairSet", "axis")
+_COUNTED = ("converter", "converterVersion", "repairSet", "axis", "channel")
 _INT64 = 2**63
 
 
@@ -394,7 +406,7 @@ def tally(url: str, parts: Sequence[Mapping[str, Any]]) -> tuple[str, int, int] 
     visible character, whether its listed sizes are all integers. ``typings``: how many
     graphs type it (the rows it gives a join with its type). ``listed bytes``: its largest
     listed size, times ``typings``. The key ends with its converter names and versions,
-    repair sets and axis combinations (:func:`graph_rows`)."""
+    repair sets, axis combinations and channel names (:func:`graph_rows`)."""
     typings = sum(1 for part in parts if "t" in part)
     if not typings:
         return None
@@ -467,7 +479,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS graphs (
     graph TEXT PRIMARY KEY, subjects BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS parts (
-    subject TEXT NOT NULL, graph TEXT NOT NULL, rows BLOB NOT NULL,
+    subject TEXT NOT NULL, graph TEXT NOT NULL, rows BLOB NOT NULL, counted INTEGER,
     PRIMARY KEY (subject, graph)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY,
@@ -487,6 +499,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_grp ON records (grp, url);
 CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS tallies (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS counted (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 """
 
 #: Called with the triples of every named graph of a store, for :meth:`CatalogueIndex.rebuild`.
@@ -614,13 +627,22 @@ class CatalogueIndex:
                 "INSERT INTO graphs VALUES (?, ?)",
                 [(iri, orjson.dumps(list(rows))) for iri, rows in graphs if list(rows) != [iri]],
             )
+            # what only the summary counts (``c``) is much the same from dataset to dataset:
+            # kept once, in the table ``counted``
+            stored: list[tuple[str, str, bytes, str | None]] = []
+            for iri, rows in graphs:
+                for subject, part in rows.items():
+                    counted = part.get("c")
+                    if counted is None:
+                        stored.append((subject, iri, orjson.dumps(part), None))
+                    else:
+                        rest = {k: v for k, v in part.items() if k != "c"}
+                        text = orjson.dumps(counted).decode()
+                        stored.append((subject, iri, orjson.dumps(rest), text))
+            ids = self._text_ids({row[3] for row in stored if row[3] is not None}, "counted")
             db.executemany(
-                "INSERT INTO parts VALUES (?, ?, ?)",
-                [
-                    (subject, iri, orjson.dumps(part))
-                    for iri, rows in graphs
-                    for subject, part in rows.items()
-                ],
+                "INSERT INTO parts VALUES (?, ?, ?, ?)",
+                [(*row[:3], None if row[3] is None else ids[row[3]]) for row in stored],
             )
             self._refold(touched, dict(graphs))
 
@@ -711,17 +733,35 @@ class CatalogueIndex:
         )
 
     def _parts(
-        self, subjects: Sequence[str], fresh: Mapping[str, Mapping[str, dict[str, Any]]]
+        self,
+        subjects: Sequence[str],
+        fresh: Mapping[str, Mapping[str, dict[str, Any]]],
+        *,
+        counted: bool = True,
     ) -> dict[str, list[Any]]:
         """What each graph gives each of these subjects (at most :func:`_chunks` of them);
-        ``fresh``: graphs just written, whose rows are not decoded again."""
+        ``fresh``: graphs just written, whose rows are not decoded again; ``counted``: with
+        what only the summary counts (``c``)."""
         parts: dict[str, list[Any]] = {}
         marks = ",".join("?" * len(subjects))
-        for subject, graph, blob in self._db.execute(
-            f"SELECT subject, graph, rows FROM parts WHERE subject IN ({marks})", subjects
-        ):
+        if counted:
+            sql = (
+                "SELECT subject, graph, rows, counted.text FROM parts LEFT JOIN counted ON "
+                f"counted.id = parts.counted WHERE subject IN ({marks})"
+            )
+        else:
+            sql = f"SELECT subject, graph, rows, NULL FROM parts WHERE subject IN ({marks})"
+        decoded: dict[str, Any] = {}
+        for subject, graph, blob, text in self._db.execute(sql, subjects):
             given = fresh.get(graph)
-            part = given[subject] if given is not None else orjson.loads(blob)
+            if given is not None:
+                part = given[subject]
+            else:
+                part = orjson.loads(blob)
+                if text is not None:
+                    if text not in decoded:
+                        decoded[text] = orjson.loads(text)
+                    part["c"] = decoded[text]
             parts.setdefault(subject, []).append(part)
         return parts
 
@@ -750,7 +790,7 @@ class CatalogueIndex:
         """Build the index anew from every named graph of the store (``scan``)."""
         with self._transaction() as db:
             self._set_meta("state", "writing")
-            for table in ("graphs", "parts", "records", "texts", "tallies"):  # any format
+            for table in ("graphs", "parts", "records", "texts", "tallies", "counted"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -813,7 +853,7 @@ class CatalogueIndex:
         out = []
         for chunk in _chunks(urls):
             with self._reading():
-                parts = self._parts(chunk, {})
+                parts = self._parts(chunk, {}, counted=False)
             for url in chunk:
                 record = fold(url, parts.get(url, ()))
                 if record is not None:

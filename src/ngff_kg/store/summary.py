@@ -76,6 +76,7 @@ def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
             converter_versions,
             repair_sets,
             axes,
+            channels,
         ) = orjson.loads(key)
         node = f"_:g{number}"
         total += members
@@ -95,6 +96,8 @@ def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
                 add(node, predicate, value)
         for repair_set in repair_sets:
             add(node, "groupRepairSet", repair_set)
+        for label in channels:
+            add(node, "groupChannel", label)
         for position, (name, kind, unit) in enumerate(axes):
             axis = f"{node}a{position}"
             add(node, "groupAxis", axis)
