@@ -41,7 +41,7 @@ from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD, XSD_INTEGER, XSD_STR
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
 FILE_NAME = "catalogue.sqlite"
 #: Changes when what the index holds changes: an index of another format is rebuilt.
-FORMAT = "7"
+FORMAT = "6"
 
 _DCTERMS = "http://purl.org/dc/terms/"
 _QUDT = "http://qudt.org/schema/qudt/"
@@ -484,7 +484,7 @@ CREATE TABLE IF NOT EXISTS parts (
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY,
     url TEXT NOT NULL UNIQUE,
-    grp_id INTEGER NOT NULL,
+    grp TEXT NOT NULL,
     text_id INTEGER NOT NULL,
     url_text TEXT NOT NULL,
     name TEXT,
@@ -496,10 +496,9 @@ CREATE TABLE IF NOT EXISTS records (
     typings INTEGER NOT NULL,
     listed_bytes INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS records_grp ON records (grp_id, url);
+CREATE INDEX IF NOT EXISTS records_grp ON records (grp, url);
 CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS tallies (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS counted (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 """
 
@@ -721,20 +720,16 @@ class CatalogueIndex:
             db.executemany("DELETE FROM records WHERE url = ?", gone)
         ids = self._text_ids({row[2] for row in upserts})
         tally_ids = self._text_ids({row[9] for row in upserts}, "tallies")
-        group_ids = self._text_ids({row[1] for row in upserts}, "groups")
         db.executemany(
-            "INSERT INTO records (url, grp_id, text_id, url_text, name, bytes, pixels, kind, "
+            "INSERT INTO records (url, grp, text_id, url_text, name, bytes, pixels, kind, "
             "version, tally_id, typings, listed_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET "
-            "grp_id = excluded.grp_id, text_id = excluded.text_id, url_text = excluded.url_text, "
+            "grp = excluded.grp, text_id = excluded.text_id, url_text = excluded.url_text, "
             "name = excluded.name, "
             "bytes = excluded.bytes, pixels = excluded.pixels, kind = excluded.kind, "
             "version = excluded.version, tally_id = excluded.tally_id, typings = excluded.typings, "
             "listed_bytes = excluded.listed_bytes",
-            [
-                (row[0], group_ids[row[1]], ids[row[2]], *row[3:9], tally_ids[row[9]], *row[10:])
-                for row in upserts
-            ],
+            [(*row[:2], ids[row[2]], *row[3:9], tally_ids[row[9]], *row[10:]) for row in upserts],
         )
 
     def _parts(
@@ -772,8 +767,7 @@ class CatalogueIndex:
 
     def _text_ids(self, texts: Iterable[str], table: str = "texts") -> dict[str, int]:
         """The row of each text in ``texts`` (added when new) of the table ``texts`` (names
-        and descriptions), ``tallies`` (the keys of :func:`tally`) or ``groups`` (those of
-        :func:`group_key`: records keep the id, which makes them narrow to scan)."""
+        and descriptions) or ``tallies`` (the keys of :func:`tally`)."""
         db = self._db
         wanted = list(texts)
         ids: dict[str, int] = {}
@@ -796,7 +790,7 @@ class CatalogueIndex:
         """Build the index anew from every named graph of the store (``scan``)."""
         with self._transaction() as db:
             self._set_meta("state", "writing")
-            for table in ("graphs", "parts", "records", "texts", "tallies", "counted", "groups"):
+            for table in ("graphs", "parts", "records", "texts", "tallies", "counted"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
