@@ -265,6 +265,20 @@ def test_a_stale_index_leaves_no_summary_and_counts_stay_right(
         assert {name: rows(catalog, name, params) for name, params in CASES} == changed
 
 
+def test_a_summary_that_cannot_be_written_does_not_stop_the_flush(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, examples_catalog: Catalog
+) -> None:
+    from ngff_kg.store import knowledge
+
+    monkeypatch.setattr(knowledge, "summary_nquads", lambda groups: "not N-Quads .\n")
+    with Catalog(tmp_path / "store") as catalog:
+        assert catalog.harvest([EXAMPLES], base_url="https://").ok
+        assert not has_summary(catalog)
+        for name, params in CASES:  # counted over the datasets: the rows of a summary
+            expected = sorted(rows(examples_catalog, name, params), key=repr)
+            assert sorted(rows(catalog, name, params), key=repr) == expected, name
+
+
 def test_shards_loaded_into_a_store_get_one_summary(tmp_path: Path) -> None:
     from ngff_kg.store.shards import load_shards
 

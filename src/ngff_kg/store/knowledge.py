@@ -272,9 +272,10 @@ class KnowledgeStore:
             return
         try:
             text = summary_nquads(index.tallies())
-        except Exception:  # an index that cannot be read: no summary rather than a wrong one
-            return
-        self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+            self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        except Exception:  # no summary rather than a wrong one, and the flush goes on
+            with contextlib.suppress(Exception):
+                self._db.remove_graph(node)
 
     def _catalogue_graphs(self) -> Iterator[tuple[str, list[rdf.Triple]]]:
         """Every named graph that may hold catalogue facts (not the ontologies)."""

@@ -78,7 +78,9 @@ def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
             axes,
             channels,
         ) = orjson.loads(key)
-        node = f"_:g{number}"
+        # a label no store term has (those of ngff-kg and of Oxigraph have no hyphen): a
+        # blank node among the values, written with its label, stays that node
+        node = f"_:summary-g{number}"
         total += members
         lines.append(f"{node} <{RDF_TYPE}> <{NKG}DatasetGroup> {graph} .\n")
         add(node, "members", rdf.integer(members))
