@@ -180,3 +180,40 @@ def test_many_groups_go_to_sqlite_as_one_array(examples_engines, monkeypatch) ->
         {"selected": {"host": [v.value for v in every.facets["host"]]}, "sort": "size"},
     ):
         assert _shown(indexed.search(**question)) == _shown(memory.search(**question))
+
+
+@pytest.mark.parametrize(("scanned", "sorted_"), [(0.0, 10**9), (0.0, 0), (2.0, 10**9)])
+def test_same_answers_whichever_way_text_is_read(
+    examples_engines, monkeypatch, scanned: float, sorted_: int
+) -> None:
+    """Datasets that must match text are read through the index of groups or by a scan of
+    the table, as their share says: the answers are the same either way, and each way is
+    taken."""
+    from ngff_kg.views import facets
+
+    monkeypatch.setattr(facets, "_SCANNED", scanned)
+    monkeypatch.setattr(facets, "_SORTED", sorted_)
+    memory, indexed = examples_engines
+    statements: list[str] = []
+    execute = indexed.catalogue.execute
+
+    def spied(sql: str, params: Any = ()) -> list[Any]:
+        statements.append(sql)
+        return execute(sql, params)
+
+    monkeypatch.setattr(indexed.catalogue, "execute", spied)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_question(memory))
+    def check(question: dict[str, Any]) -> None:
+        assert _shown(indexed.search(**question)) == _shown(memory.search(**question))
+
+    check()
+    for question in ({"text": "brain"}, {"text": "zarr", "sort": "-organism"}):
+        assert _shown(indexed.search(**question)) == _shown(memory.search(**question))
+    scans = [s for s in statements if "FROM records NOT INDEXED" in s]
+    if scanned > 1:
+        assert not scans
+    else:  # every statement with text: counts, pages by group, pages in URL order unless sorted
+        assert any("GROUP BY grp" in s for s in scans)
+        assert any("ORDER BY url LIMIT" in s for s in scans) == (sorted_ > 0)
