@@ -255,3 +255,36 @@ def test_a_crate_with_an_unknown_context_keeps_the_dataset(tmp_path: Path) -> No
 )
 def test_source_files_are_written_as_the_standard_library_writes_them(files: list) -> None:
     assert _files_json(files) == json.dumps(files, separators=(",", ":"))
+
+
+def test_full_collections_are_rare_during_a_harvest_only(monkeypatch, tmp_path: Path) -> None:
+    """The collector's third threshold is raised while datasets are read and written, and
+    given back afterwards, also when the run ends in an error."""
+    import gc
+
+    from ngff_kg.harvest import jobs, run
+
+    seen: list[tuple[int, int, int]] = []
+    add = jobs.Extraction.add
+
+    def spied(self, found, iri):  # type: ignore[no-untyped-def]
+        seen.append(gc.get_threshold())
+        return add(self, found, iri)
+
+    monkeypatch.setattr(jobs.Extraction, "add", spied)
+    before = gc.get_threshold()
+    gc.set_threshold(before[0], before[1], 7)
+    try:
+        Catalog(None).harvest([TREE / "lab-b"], base_url="https://tree.example.org/")
+        assert seen and all(t == (before[0], before[1], run.FULL_COLLECTION_EVERY) for t in seen)
+        assert gc.get_threshold() == (before[0], before[1], 7)
+
+        def failing(self, found, iri):  # type: ignore[no-untyped-def]
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(jobs.Extraction, "add", failing)
+        with pytest.raises(KeyboardInterrupt):
+            Catalog(tmp_path / "store").harvest([TREE / "lab-b"])
+        assert gc.get_threshold() == (before[0], before[1], 7)
+    finally:
+        gc.set_threshold(*before)
