@@ -182,15 +182,19 @@ def test_many_groups_go_to_sqlite_as_one_array(examples_engines, monkeypatch) ->
         assert _shown(indexed.search(**question)) == _shown(memory.search(**question))
 
 
-@pytest.mark.parametrize(("scanned", "sorted_"), [(0.0, 10**9), (0.0, 0), (2.0, 10**9)])
+@pytest.mark.parametrize(
+    ("listed", "scanned", "sorted_"),
+    [(0, 0.0, 10**9), (0, 0.0, 0), (0, 2.0, 10**9), (10**9, 0.0, 10**9)],
+)
 def test_same_answers_whichever_way_text_is_read(
-    examples_engines, monkeypatch, scanned: float, sorted_: int
+    examples_engines, monkeypatch, listed: int, scanned: float, sorted_: int
 ) -> None:
-    """Datasets that must match text are read through the index of groups or by a scan of
-    the table, as their share says: the answers are the same either way, and each way is
-    taken."""
+    """Datasets that must match text are listed by id when few, else read through the index
+    of groups or by a scan of the table, as their share says: the answers are the same
+    whichever way, and each way is taken."""
     from ngff_kg.views import facets
 
+    monkeypatch.setattr(facets, "_LISTED", listed)
     monkeypatch.setattr(facets, "_SCANNED", scanned)
     monkeypatch.setattr(facets, "_SORTED", sorted_)
     memory, indexed = examples_engines
@@ -209,10 +213,19 @@ def test_same_answers_whichever_way_text_is_read(
         assert _shown(indexed.search(**question)) == _shown(memory.search(**question))
 
     check()
-    for question in ({"text": "brain"}, {"text": "zarr", "sort": "-organism"}):
+    for question in (
+        {"text": "brain"},
+        {"text": "zarr", "sort": "-organism"},
+        {"text": "zarr idr", "selected": {"kind": ["image"]}},
+    ):
         assert _shown(indexed.search(**question)) == _shown(memory.search(**question))
     scans = [s for s in statements if "FROM records NOT INDEXED" in s]
-    if scanned > 1:
+    by_id = [s for s in statements if "id IN (SELECT value FROM json_each(?))" in s]
+    if listed:  # every text is held by few datasets here: they are listed
+        assert by_id and not scans
+        assert any("GROUP BY grp" in s for s in by_id)
+        assert any("ORDER BY" in s for s in by_id)
+    elif scanned > 1:  # (a text that no dataset holds is listed, even here: by no id)
         assert not scans
     else:  # every statement with text: counts, pages by group, pages in URL order unless sorted
         assert any("GROUP BY grp" in s for s in scans)

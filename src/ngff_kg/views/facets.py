@@ -571,10 +571,19 @@ class CatalogueFacets(_Facets):
         for g, shared in enumerate(self._shared_texts):
             needs.setdefault(tuple(w for w in words if w not in shared), []).append(g)
         counts = list(self._counts)
+        # the datasets that hold the words, when few: counted and paged by their ids (unless
+        # the groups that need the words are few enough to be read through their index)
+        listed = {
+            need: ids
+            for need, groups in needs.items()
+            if need
+            and sum(self._counts[g] for g in groups) >= _SCANNED * self.total
+            and (ids := self._listed(need)) is not None
+        }
         for need, groups in needs.items():
             if need:
                 found = dict.fromkeys(groups, 0)
-                for grp, n in self._text_counts(groups, need):
+                for grp, n in self._text_counts(groups, need, listed):
                     found[self._group[grp]] = n
                 for g, n in found.items():
                     counts[g] = n
@@ -583,16 +592,41 @@ class CatalogueFacets(_Facets):
         total = sum(counts[g] for g in matching)
         need_of = {g: need for need, groups in needs.items() for g in groups}
         if key in _GROUP_SORTS:
-            urls = self._page_by_group(matching, counts, need_of, key, descending, offset, limit)
+            urls = self._page_by_group(
+                matching, counts, need_of, listed, key, descending, offset, limit
+            )
         else:
-            urls = self._page(matching, need_of, key, descending, offset, limit, total)
+            urls = self._page(matching, need_of, listed, key, descending, offset, limit, total)
         records = [DatasetRecord.from_json(r) for r in self.catalogue.folded(urls)]
         return SearchResult(total, records, facets)
 
+    def _listed(self, need: tuple[str, ...]) -> str | None:
+        """The ids of the datasets whose own text holds every word of ``need``, as a JSON
+        array, or ``None`` when there are more than :data:`_LISTED`.
+
+        They are read from the index ``records_text`` (URL and text id of each dataset): a
+        third of the table's width, so the scan takes 166 ms instead of 233 ms for a word
+        that 261 of 1M datasets hold; a word that many hold ends the scan early."""
+        clauses = " AND ".join(
+            "(instr(url_text, ?) > 0 OR text_id IN (SELECT id FROM texts WHERE instr(text, ?) > 0))"
+            for _ in need
+        )
+        rows = self.catalogue.execute(
+            f"SELECT id FROM records WHERE {clauses} LIMIT ?",
+            [*(w for word in need for w in (word, word)), _LISTED + 1],
+        )
+        if len(rows) > _LISTED:
+            return None
+        return orjson.dumps([id_ for (id_,) in rows]).decode()
+
     def _condition(
-        self, groups: Iterable[int], need_of: Mapping[int, tuple[str, ...]]
+        self,
+        groups: Iterable[int],
+        need_of: Mapping[int, tuple[str, ...]],
+        listed: Mapping[tuple[str, ...], str],
     ) -> tuple[str, list[Any]]:
-        """SQL selecting the datasets of these groups whose own text holds what they need."""
+        """SQL selecting the datasets of these groups whose own text holds what they need
+        (``listed``: the ids of those that hold it, for some needs)."""
         by_need: dict[tuple[str, ...], list[str]] = {}
         for g in groups:
             by_need.setdefault(need_of.get(g, ()), []).append(self._keys[g])
@@ -607,6 +641,10 @@ class CatalogueFacets(_Facets):
             else:  # more groups than an SQLite statement takes parameters: one JSON array
                 clause = "grp IN (SELECT value FROM json_each(?))"
                 params.append(orjson.dumps(keys).decode())
+            if need in listed:
+                clause += " AND id IN (SELECT value FROM json_each(?))"
+                params.append(listed[need])
+                need = ()
             for word in need:
                 clause += (
                     " AND (text_id IN (SELECT id FROM texts WHERE instr(text, ?) > 0)"
@@ -616,9 +654,11 @@ class CatalogueFacets(_Facets):
             clauses.append(f"({clause})")
         return " OR ".join(clauses) or "0", params
 
-    def _text_counts(self, groups: list[int], need: tuple[str, ...]) -> list[Any]:
-        where, params = self._condition(groups, dict.fromkeys(groups, need))
-        table = self._scanned(groups)
+    def _text_counts(
+        self, groups: list[int], need: tuple[str, ...], listed: Mapping[tuple[str, ...], str]
+    ) -> list[Any]:
+        where, params = self._condition(groups, dict.fromkeys(groups, need), listed)
+        table = "records" if need in listed else self._scanned(groups)
         return self.catalogue.execute(
             f"SELECT grp, count(*) FROM {table} WHERE {where} GROUP BY grp", params
         )
@@ -640,6 +680,7 @@ class CatalogueFacets(_Facets):
         self,
         matching: list[int],
         need_of: Mapping[int, tuple[str, ...]],
+        listed: Mapping[tuple[str, ...], str],
         key: str,
         descending: bool,
         offset: int,
@@ -647,10 +688,11 @@ class CatalogueFacets(_Facets):
         total: int,
     ) -> list[str]:
         every = len(matching) == len(self._keys) and not any(need_of.values())
-        where, params = ("1", []) if every else self._condition(matching, need_of)
+        where, params = ("1", []) if every else self._condition(matching, need_of, listed)
         column = _COLUMNS.get(key)
         table = "records"
-        if any(need_of.get(g) for g in matching):  # in another order, every match is sorted
+        if any(need_of.get(g, ()) not in listed for g in matching if need_of.get(g)):
+            # in another order than by URL, every match is sorted
             table = self._scanned(matching, total if column is None else 0)
         if column is None:  # by URL
             order = "url DESC" if descending else "url"
@@ -667,6 +709,7 @@ class CatalogueFacets(_Facets):
         matching: list[int],
         counts: list[int],
         need_of: Mapping[int, tuple[str, ...]],
+        listed: Mapping[tuple[str, ...], str],
         key: str,
         descending: bool,
         offset: int,
@@ -687,9 +730,9 @@ class CatalogueFacets(_Facets):
             if offset >= size:
                 offset -= size
                 continue
-            where, params = self._condition(groups, need_of)
+            where, params = self._condition(groups, need_of, listed)
             table = "records"
-            if any(need_of.get(g) for g in groups):
+            if any(need_of.get(g, ()) not in listed for g in groups if need_of.get(g)):
                 table = self._scanned(groups, sum(counts[g] for g in groups))
             rows = self.catalogue.execute(
                 f"SELECT url FROM {table} WHERE {where} ORDER BY url LIMIT ? OFFSET ?",
@@ -733,6 +776,9 @@ _SCANNED = 0.15
 #: ... unless a page in URL order is chosen among more datasets than this: they would all be
 #: sorted.
 _SORTED = 10_000
+#: Datasets that hold the words of a text (beyond their terms' names) are listed by id when
+#: there are at most this many (each is then read by its id), else matched by a scan.
+_LISTED = 20_000
 #: sort keys that the index has a column for (lowercased text, numbers)
 _COLUMNS = {
     "name": "name",
