@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -266,3 +267,31 @@ def test_a_graph_the_index_cannot_read_stops_nothing(tmp_path: Path, monkeypatch
     monkeypatch.undo()
     with Catalog(store) as catalog:
         assert len(same_records(catalog)) == report.datasets_harvested
+
+
+def test_an_index_write_that_fails_once_leaves_the_index_stale(tmp_path: Path, monkeypatch) -> None:
+    """After one failed change, later changes that succeed do not make the index say it
+    is whole again (it missed the first): it stays stale until the next open rebuilds it."""
+    store = tmp_path / "store"
+    replace = CatalogueIndex.replace
+    calls = [0]
+
+    def fail_once(self: CatalogueIndex, graphs: Any, **kwargs: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise sqlite3.OperationalError("database or disk is full")
+        replace(self, graphs, **kwargs)
+
+    monkeypatch.setattr(CatalogueIndex, "replace", fail_once)
+    with Catalog(store) as catalog:
+        catalog.harvest([EXAMPLES], base_url="https://")
+        catalog.harvest([TREE], base_url="https://tree.example.org/")
+        assert calls[0] > 2
+        assert catalog.store.catalogue.meta("state") == "stale"
+        assert not catalog.store.catalogue.has_sources()
+    assert _state(store) == "stale"
+    monkeypatch.undo()
+    with Catalog(store) as catalog:
+        assert _state(store) == "clean"
+        assert same_records(catalog)
+        assert catalog.store.catalogue.has_sources()

@@ -23,6 +23,7 @@ only what it says about that dataset is kept (:func:`kept`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import math
 import re
@@ -35,7 +36,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from ngff_kg import rdf
+from ngff_kg import jsonio, rdf
 from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD, XSD_INTEGER, XSD_STRING
 
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
@@ -123,6 +124,20 @@ def python_value(term: str) -> Any:
 
 
 # ---------------------------------------------------------------------------- rows of a graph
+#: The predicate of a graph's record of the files its harvest read (``<graph> nkg:sourceFiles``).
+SOURCE_FILES = f"<{NKG}sourceFiles>"
+
+
+def graph_files(iri: str, triples: Iterable[rdf.Triple]) -> str | None:
+    """What the graph ``iri`` records of the files its harvest read: the lexical form of its
+    ``<iri> nkg:sourceFiles`` literal (the first one), or ``None``."""
+    subject = f"<{iri}>"
+    for s, p, o in triples:
+        if p == SOURCE_FILES and s == subject and o.startswith('"'):
+            return term_value(o)[1]
+    return None
+
+
 def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
     """What one graph gives ``dataset-fields`` and ``dataset-axes``, per subject it describes
     (an IRI; blank nodes are left out): ``f`` the field rows ``[field, kind, value]``; ``t``
@@ -501,6 +516,7 @@ CREATE INDEX IF NOT EXISTS records_text ON records (url_text, text_id);
 CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS tallies (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS counted (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS sources (graph TEXT PRIMARY KEY, files TEXT NOT NULL) WITHOUT ROWID;
 """
 
 #: Called with the triples of every named graph of a store, for :meth:`CatalogueIndex.rebuild`.
@@ -524,6 +540,9 @@ class CatalogueIndex:
         if path is None:
             self._shared = self._connect(":memory:")
         self._writing = False
+        #: marked stale by this process: nothing it writes makes the index whole again
+        #: before a :meth:`rebuild`
+        self._stale = False
         if not read_only:
             with self._lock:
                 self._db.executescript(_SCHEMA)
@@ -576,7 +595,7 @@ class CatalogueIndex:
 
     def begin_writing(self) -> None:
         """Mark the index as being changed (before the store is): a crash leaves it so."""
-        if not self._writing:
+        if not self._writing and not self._stale:
             with self._lock:
                 self._set_meta("state", "writing")
             self._writing = True
@@ -592,6 +611,7 @@ class CatalogueIndex:
 
     def invalidate(self) -> None:
         """Something the index cannot follow changed the store: rebuild it before use."""
+        self._stale = True
         with self._lock:
             self._set_meta("state", "stale")
         self._writing = False
@@ -616,7 +636,7 @@ class CatalogueIndex:
         """Record what these graphs give (each replacing what it gave before) and refold the
         records of every subject they describe, now or before; ``new``: the graphs were not
         in the store (nothing to forget)."""
-        if not graphs:
+        if not graphs or self._stale:
             return
         self.begin_writing()
         graphs = [(iri, kept(iri, rows)) for iri, rows in graphs]
@@ -649,6 +669,8 @@ class CatalogueIndex:
 
     def remove(self, iris: Iterable[str]) -> None:
         """Forget these graphs and refold the records of the subjects they described."""
+        if self._stale:
+            return
         self.begin_writing()
         with self._transaction():
             self._refold(self._forget(list(iris)), {})
@@ -673,6 +695,7 @@ class CatalogueIndex:
             if described:
                 db.executemany("DELETE FROM graphs WHERE graph = ?", [(g,) for g in described])
             db.executemany("DELETE FROM parts WHERE subject = ? AND graph = ?", stale)
+            db.executemany("DELETE FROM sources WHERE graph = ?", [(g,) for g in chunk])
         return touched
 
     def _refold(
@@ -791,22 +814,74 @@ class CatalogueIndex:
         """Build the index anew from every named graph of the store (``scan``)."""
         with self._transaction() as db:
             self._set_meta("state", "writing")
-            for table in ("graphs", "parts", "records", "texts", "tallies", "counted"):
+            tables = ("graphs", "parts", "records", "texts", "tallies", "counted", "sources")
+            for table in tables:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
         self._writing = True
+        self._stale = False
         pending: list[tuple[str, dict[str, Any]]] = []
+        files: list[tuple[str, str | None]] = []
         for iri, triples in scan():
             rows = graph_rows(triples)
             if rows:
                 pending.append((iri, rows))
-            if len(pending) >= batch:
+            recorded = graph_files(iri, triples)
+            if recorded is not None:
+                files.append((iri, recorded))
+            if len(pending) >= batch or len(files) >= batch:
                 self.replace(pending, new=True)
-                pending = []
+                self.set_sources(files)
+                pending, files = [], []
         self.replace(pending, new=True)
+        self.set_sources(files, complete=True)
         self.mark_clean()
+
+    def set_sources(
+        self, graphs: Sequence[tuple[str, str | None]], *, complete: bool = False
+    ) -> None:
+        """Record what these graphs record of the files their harvest read (``None``:
+        nothing); ``complete``: the table now holds the record of every graph of the store
+        (it is read instead of the store from then on, :meth:`sources`)."""
+        if (not graphs and not complete) or self._stale:
+            return
+        self.begin_writing()
+        with self._transaction() as db:
+            db.executemany(
+                "DELETE FROM sources WHERE graph = ?", [(g,) for g, f in graphs if f is None]
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?)",
+                [(g, f) for g, f in graphs if f is not None],
+            )
+            if complete:
+                self._set_meta("sources", "complete")
+
+    def has_sources(self) -> bool:
+        """Whether :meth:`sources` says what the store does (an index of an earlier version
+        made no record of them until :meth:`set_sources` completes it)."""
+        return self.meta("sources") == "complete" and self.follows_store()
+
+    def sources(self) -> dict[str, list[list[object]]]:
+        """Per graph, the files its harvest read (what :meth:`set_sources` recorded, parsed;
+        an unreadable record is left out, so that its dataset is read again)."""
+        found: dict[str, list[list[object]]] = {}
+        with self._reading():
+            rows = self._db.execute("SELECT graph, files FROM sources")
+            enabled = gc.isenabled()
+            gc.disable()  # not walking the growing dict again and again
+            try:
+                for graph, files in rows:
+                    try:
+                        found[graph] = jsonio.loads(files)
+                    except ValueError:
+                        continue
+            finally:
+                if enabled:
+                    gc.enable()
+        return found
 
     # -------------------------------------------------------------- reading
     def _reading(self) -> contextlib.AbstractContextManager[Any]:
