@@ -4,6 +4,7 @@ harvests: what is unchanged), and pruning what is gone."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +76,7 @@ class RunState:
     organisms: set[str] = field(default_factory=set)
     done: int = 0
     #: per dataset or list IRI, the files its last harvest read (empty with ``force``)
-    known: dict[str, list[list[object]]] = field(default_factory=dict)
+    known: Mapping[str, list[list[object]]] = field(default_factory=dict)
     list_iris: set[str] = field(default_factory=set)
     listed_before: set[str] = field(default_factory=set)
     failed_iris: set[str] = field(default_factory=set)

@@ -23,7 +23,6 @@ only what it says about that dataset is kept (:func:`kept`).
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
 import math
 import re
@@ -121,6 +120,44 @@ def python_value(term: str) -> Any:
     """What a query result gives for ``term`` in Python (:func:`ngff_kg.queries.to_python`)."""
     kind, value, datatype = term_value(term)
     return rdf.typed_value(value, datatype) if kind == "l" else value
+
+
+# ---------------------------------------------------------------------------- source records
+class SourceRecords(Mapping[str, list[list[object]]]):
+    """Per graph, what it records of the files its harvest read: ``[path, size, mtime ns or
+    validator]`` lists. The records are kept as their JSON text and parsed when looked up: 1M
+    parsed records held about 1 GB, their texts a third of that. A record that is not such a
+    list is not there for a lookup (its dataset is read again), but its graph is a key."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self._texts = texts
+
+    def __getitem__(self, graph: str) -> list[list[object]]:
+        try:
+            value = jsonio.loads(self._texts[graph])
+        except ValueError:
+            raise KeyError(graph) from None
+        if not isinstance(value, list) or not all(
+            isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) for r in value
+        ):
+            raise KeyError(graph)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def readable(self) -> dict[str, list[list[object]]]:
+        """Every record that can be read, parsed."""
+        found = {}
+        for graph in self._texts:
+            with contextlib.suppress(KeyError):
+                found[graph] = self[graph]
+        return found
 
 
 # ---------------------------------------------------------------------------- rows of a graph
@@ -864,24 +901,10 @@ class CatalogueIndex:
         made no record of them until :meth:`set_sources` completes it)."""
         return self.meta("sources") == "complete" and self.follows_store()
 
-    def sources(self) -> dict[str, list[list[object]]]:
-        """Per graph, the files its harvest read (what :meth:`set_sources` recorded, parsed;
-        an unreadable record is left out, so that its dataset is read again)."""
-        found: dict[str, list[list[object]]] = {}
+    def sources(self) -> SourceRecords:
+        """Per graph, the files its harvest read (what :meth:`set_sources` recorded)."""
         with self._reading():
-            rows = self._db.execute("SELECT graph, files FROM sources")
-            enabled = gc.isenabled()
-            gc.disable()  # not walking the growing dict again and again
-            try:
-                for graph, files in rows:
-                    try:
-                        found[graph] = jsonio.loads(files)
-                    except ValueError:
-                        continue
-            finally:
-                if enabled:
-                    gc.enable()
-        return found
+            return SourceRecords(dict(self._db.execute("SELECT graph, files FROM sources")))
 
     # -------------------------------------------------------------- reading
     def _reading(self) -> contextlib.AbstractContextManager[Any]:
