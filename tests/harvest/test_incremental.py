@@ -168,3 +168,17 @@ def test_documents_recorded_missing_are_checked_against_the_root_listing(
     report = catalog.harvest([tree], base_url=BASE)
     assert report.datasets_harvested == 1 and report.datasets_unchanged == 4
     assert ["OME/METADATA.ome.xml", -1, 0] not in catalog.store.source_files()[PLATE]
+
+
+def test_a_zarr_json_beside_a_recorded_zattrs_is_noticed(tmp_path: Path) -> None:
+    """A Zarr v2 root that gains a zarr.json is read again (zarr.json is read first)."""
+    tree = copy_examples(tmp_path)
+    catalog = Catalog(tmp_path / "store")
+    catalog.harvest([tree], base_url=BASE)
+    yeast = tree / "s3.example.net/ngff-public/v0.4/yeast-cells.zarr"
+    assert catalog.store.source_files()[YEAST][0][0] == ".zattrs"
+    mouse = tree / "data.example.org/Example Lab/images/mouse-brain.ome.zarr"
+    shutil.copy(mouse / "zarr.json", yeast / "zarr.json")
+    report = catalog.harvest([tree], base_url=BASE)
+    assert report.datasets_harvested == 1 and report.datasets_unchanged == 4
+    assert catalog.store.source_files()[YEAST][0][0] == "zarr.json"

@@ -205,7 +205,8 @@ class SampleLists:
                     return
                 if state.new_dataset(iri, found.path):
                     files = state.known.get(iri)
-                    if files is not None and unchanged(found.path, files):
+                    metadata = found.metadata_file
+                    if files is not None and unchanged(found.path, files, metadata=metadata):
                         extraction.done(Unchanged(found.path))
                     else:
                         extraction.add(found, iri)

@@ -208,7 +208,7 @@ class Harvester:
                 if not state.new_dataset(iri, found.path):
                     continue
                 files = state.known.get(iri)
-                if files is not None and unchanged(found.path, files):
+                if files is not None and unchanged(found.path, files, metadata=found.metadata_file):
                     extraction.done(Unchanged(found.path))
                     continue
                 extraction.add(found, iri)

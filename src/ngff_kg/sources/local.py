@@ -133,13 +133,19 @@ def unchanged(
     root: str,
     files: list[list[object]] | list[tuple[str, int, int]],
     names: Collection[str] | None = None,
+    metadata: str | None = None,
 ) -> bool:
     """Whether every file recorded by a harvest still has its size and modification time
     (and every file missing then is still missing), checked with ``stat`` only.
 
     ``names`` (the entries of ``root``, when the caller listed it) answers for a file
     recorded missing below an entry that is not there, as :meth:`LocalSource.might_have`
-    does when the file is read: no ``stat`` that fails (most roots have no ``OME/``)."""
+    does when the file is read: no ``stat`` that fails (most roots have no ``OME/``).
+    ``metadata``: the root metadata document the root has now (``zarr.json`` or
+    ``.zattrs``); the record must be of it (a Zarr v2 root that gained a ``zarr.json`` is
+    read again, though its ``.zattrs`` did not change)."""
+    if metadata is not None and (not files or files[0][0] != metadata):
+        return False
     for path, size, mtime in files:
         if size == -1 and names is not None and isinstance(path, str):
             first = path.split("/", 1)[0]
