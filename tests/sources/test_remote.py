@@ -209,6 +209,24 @@ def test_reharvest_of_unchanged_datasets_makes_only_conditional_requests(
     catalog.close()
 
 
+def test_a_zarr_json_beside_a_recorded_zattrs_is_noticed_remotely(
+    tmp_path: Path, tree: Path, server: FixtureHttpServer
+) -> None:
+    """A Zarr v2 root named by its URL that gains a zarr.json is read again, although its
+    recorded documents answer 304 Not Modified."""
+    catalog = Catalog(tmp_path / "store")
+    assert catalog.harvest(urls(server), remote=FAST).datasets_harvested == len(ROOTS)
+    yeast = server.url + quoted(ROOTS[3]) + "/"
+    assert catalog.store.source_files()[yeast][0][0] == ".zattrs"
+    again = catalog.harvest(urls(server), remote=FAST)
+    assert again.datasets_unchanged == len(ROOTS)
+    shutil.copy(tree / ROOTS[1] / "zarr.json", tree / ROOTS[3] / "zarr.json")
+    third = catalog.harvest(urls(server), remote=FAST)
+    assert third.datasets_harvested == 1 and third.datasets_unchanged == len(ROOTS) - 1
+    assert catalog.store.source_files()[yeast][0][0] == "zarr.json"
+    catalog.close()
+
+
 def test_transient_failures_are_retried(
     tmp_path: Path, tree: Path, server: FixtureHttpServer
 ) -> None:

@@ -541,7 +541,10 @@ async def aroot(fetcher: Fetcher, url: str, records: Any = None) -> FoundRoot | 
     :raises ExtractionError: there is no OME-Zarr root at the URL.
     """
     if records and await fetcher.aunchanged(url, records):
-        return Unchanged(url)
+        # unless a Zarr v2 root, recorded by its .zattrs, has a zarr.json now (read instead)
+        gained = str(records[0][0]) == ZATTRS and await fetcher.aexists(join_url(url, ZARR_JSON))
+        if not gained:
+            return Unchanged(url)
     for name in (ZARR_JSON, ZATTRS):
         fetched = await fetcher.aget(join_url(url, name))
         if fetched.data is None:
