@@ -288,3 +288,21 @@ def test_full_collections_are_rare_during_a_harvest_only(monkeypatch, tmp_path: 
         assert gc.get_threshold() == (before[0], before[1], 7)
     finally:
         gc.set_threshold(*before)
+
+
+def test_overlapping_harvests_give_the_thresholds_back_once_both_end() -> None:
+    """Harvests in two threads overlap: the thresholds stay raised until the last ends,
+    then are those of before the first, whichever ends first."""
+    import gc
+
+    from ngff_kg.harvest.run import FULL_COLLECTION_EVERY, fewer_full_collections
+
+    before = gc.get_threshold()
+    raised = (before[0], before[1], max(before[2], FULL_COLLECTION_EVERY))
+    first, second = fewer_full_collections(), fewer_full_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == raised
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import gc
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -41,6 +42,10 @@ from ngff_kg.vocab import NCBITAXON, NKG, PROV, RDFS, REPAIRS_GRAPH, RUNS_GRAPH,
 
 #: The third garbage-collection threshold during a harvest (:func:`fewer_full_collections`).
 FULL_COLLECTION_EVERY = 1000
+#: the thresholds before the first of the harvests running, and one entry per harvest
+_collections_lock = threading.Lock()
+_collections_saved: list[int] = []
+_collections_raised: list[None] = []
 
 
 @contextlib.contextmanager
@@ -54,12 +59,19 @@ def fewer_full_collections() -> Iterator[None]:
     collected as usual; what a dataset's reference cycles hold waits for the next full
     collection.
     """
-    thresholds = gc.get_threshold()
-    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_COLLECTION_EVERY))
+    with _collections_lock:
+        if not _collections_raised:
+            _collections_saved[:] = gc.get_threshold()
+            young, middle, full = _collections_saved
+            gc.set_threshold(young, middle, max(full, FULL_COLLECTION_EVERY))
+        _collections_raised.append(None)
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
+        with _collections_lock:  # the last of harvests that overlap (threads) gives them back
+            _collections_raised.pop()
+            if not _collections_raised:
+                gc.set_threshold(*_collections_saved)
 
 
 class Harvester:
