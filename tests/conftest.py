@@ -113,6 +113,16 @@ def tree_catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
+def ontology_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty store with the ontologies, to copy for each generated example (loading them
+    takes seconds)."""
+    path = tmp_path_factory.mktemp("ontologies") / "store"
+    with Catalog(path) as catalog:
+        catalog.store.ensure_ontologies()
+    return path
+
+
+@pytest.fixture(scope="session")
 def examples_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The examples harvested into a store on disk (for servers and exports)."""
     path = tmp_path_factory.mktemp("examples-store") / "store"

@@ -38,6 +38,7 @@ from ngff_kg.sources.pixels import MAX_BYTES
 from ngff_kg.sources.remote import RemoteOptions
 from ngff_kg.store.knowledge import KnowledgeStore, RdfFormat
 from ngff_kg.suggest import did_you_mean
+from ngff_kg.views.answers import answer
 from ngff_kg.views.check import CheckReport, check_store
 from ngff_kg.views.export import ExportFormat
 from ngff_kg.views.export import export as write_export
@@ -284,9 +285,19 @@ class Catalog:
         """
         return self.query(query, params, **kwargs).to_dataframe()
 
-    def raw_query(self, query: NamedQuery, params: Mapping[str, Any]) -> Any:
-        """The pyoxigraph result object (solutions, boolean or triples) of a query."""
+    def raw_query(
+        self, query: NamedQuery, params: Mapping[str, Any], *, indexed: bool = True
+    ) -> Any:
+        """The pyoxigraph result object (solutions, boolean or triples) of a query.
+
+        :param indexed: a listing the catalogue index can give (:mod:`ngff_kg.views.answers`)
+            is read from it; ``False``: always from the graph.
+        """
         bindings = bindings_for(query, params, lambda: self.ontology)
+        if indexed:
+            found = answer(self.store, query, bindings.written, bindings.substitutions)
+            if found is not None:
+                return found
         try:
             return self.store.query(
                 bindings.text,

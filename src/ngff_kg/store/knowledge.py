@@ -215,6 +215,25 @@ class KnowledgeStore:
             self._catalogue = self._open_catalogue()
         return self._catalogue
 
+    def following_catalogue(self) -> CatalogueIndex | None:
+        """The catalogue index when it holds what the store does (:meth:`CatalogueIndex.
+        follows_store`), opening the file of a store opened read-only when it is complete;
+        ``None`` rather than building one (which takes minutes at 1M datasets)."""
+        index = self._catalogue
+        if index is None and self.path is not None:
+            file = self.path / FILE_NAME
+            if not file.is_file():
+                return None
+            try:
+                index = CatalogueIndex(file, read_only=True)
+            except sqlite3.Error:
+                return None
+            if not index.usable():
+                index.close()
+                return None
+            self._catalogue = index
+        return index if index is not None and index.follows_store() else None
+
     def _open_catalogue(self) -> CatalogueIndex:
         file = self.path / FILE_NAME if self.path is not None else None
         if self.read_only:

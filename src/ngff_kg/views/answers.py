@@ -1,0 +1,173 @@
+"""Named queries answered from the catalogue index.
+
+A listing of close to every dataset cannot come quickly out of Oxigraph at a million datasets:
+the simplest, ``SELECT ?d WHERE { ?d a nkg:OmeZarrDataset }`` over the union graph, takes
+some 3 s to evaluate on our 2-CPU machine, whatever the query around it. The catalogue index
+(:mod:`ngff_kg.store.catalogue`) holds one row per dataset, with the groups of terms it is
+counted by (:func:`~ngff_kg.store.catalogue.tally`): the same answers are a scan of an
+SQLite table.
+
+So when ngff-kg itself runs one of the queries of :data:`ANSWERS`, in the text it ships
+(not a file of the same name that says something else), on a store whose index follows it
+(:meth:`~ngff_kg.store.knowledge.KnowledgeStore.following_catalogue`), the rows come from
+the index. They are written as SPARQL TSV results and parsed back by pyoxigraph as they are
+read (:func:`pyoxigraph.parse_query_results`), so the caller gets the same kind of object
+as from Oxigraph (``QuerySolutions``: the rows stream, serialize the same). The query text
+stays the definition: the same ``.rq`` file gives the same rows in any SPARQL engine, and
+the tests compare both ways on the examples, the test tree, the corpus and generated
+stores (``tests/views/test_answers.py``).
+
+What the index holds is what the summary counts by: datasets with an IRI (a blank node
+typed ``nkg:OmeZarrDataset``, which no harvest writes, is not in it), and of a dataset's
+own graph what it says of the dataset itself (:func:`~ngff_kg.store.catalogue.kept`).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import orjson
+import pyoxigraph as ox
+
+from ngff_kg.queries import NamedQuery, library
+from ngff_kg.store.catalogue import CatalogueIndex
+from ngff_kg.store.knowledge import KnowledgeStore
+from ngff_kg.vocab import NKG
+
+#: rows read from the index at a time (each page its own statement: other threads may use
+#: an index in memory meanwhile)
+PAGE = 5000
+_DESCENDANTS = f"SELECT ?term WHERE {{{{ ?term <{NKG}subClassOfOrSelf> {{}} }}}}"
+
+#: a query's TSV lines from the index, given the store, the index and the written
+#: parameter values (by variable name); ``None``: this case is left to SPARQL
+Answer = Callable[
+    [KnowledgeStore, CatalogueIndex, Mapping[str, ox.NamedNode | ox.Literal]],
+    Iterator[bytes] | None,
+]
+
+
+def answer(
+    store: KnowledgeStore,
+    query: NamedQuery,
+    written: Mapping[str, ox.NamedNode | ox.Literal],
+    substitutions: Mapping[ox.Variable, Any],
+) -> ox.QuerySolutions | None:
+    """The solutions of ``query`` read from the catalogue index, or ``None`` when it cannot
+    give them (another query or text, a variable given a value, an index that does not
+    follow the store)."""
+    make = ANSWERS.get(query.name)
+    if make is None or substitutions:
+        return None
+    shipped = library().get(query.name)
+    if shipped is None or shipped.text != query.text:
+        return None
+    index = store.following_catalogue()
+    if index is None:
+        return None
+    try:
+        lines = make(store, index, written)
+    except sqlite3.Error:  # an index that cannot be read now: the graph answers
+        return None
+    if lines is None:
+        return None
+    stream = io.BufferedReader(_Lines(lines), buffer_size=1 << 16)
+    solutions = ox.parse_query_results(stream, ox.QueryResultsFormat.TSV)
+    assert isinstance(solutions, ox.QuerySolutions)  # TSV holds no boolean here
+    return solutions
+
+
+class _Lines(io.RawIOBase):
+    """A binary stream of the lines an iterator gives, read as the parser asks."""
+
+    def __init__(self, lines: Iterator[bytes]) -> None:
+        self._lines = lines
+        self._buffer = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            line = next(self._lines, None)
+            if line is None:
+                return 0
+            self._buffer = memoryview(line)
+        taken = min(len(target), len(self._buffer))
+        target[:taken] = self._buffer[:taken]
+        self._buffer = self._buffer[taken:]
+        return taken
+
+
+def _terms(store: KnowledgeStore, term: ox.NamedNode | ox.Literal) -> set[str] | None:
+    """The N-Triples terms of ``term`` and its descendants (``nkg:subClassOfOrSelf``), as the
+    index writes a dataset's terms; ``None`` when the hierarchy names a node that is no IRI."""
+    if not isinstance(term, ox.NamedNode):
+        return None
+    found = {str(term)}
+    for solution in store.query(_DESCENDANTS.format(term)):
+        node = solution["term"]
+        if not isinstance(node, ox.NamedNode):
+            return None
+        found.add(str(node))
+    return found
+
+
+def _url_pages(index: CatalogueIndex, tally_ids: list[int] | None) -> Iterator[list[str]]:
+    """The URL of every dataset of the index (of these groups only, when given), in pages
+    of rows."""
+    where = ""
+    if tally_ids is not None:
+        if not tally_ids:
+            return
+        where = f"AND tally_id IN ({','.join(str(int(i)) for i in tally_ids)})"
+    last = -1
+    while True:
+        rows = index.execute(
+            f"SELECT id, url FROM records WHERE id > ? {where} ORDER BY id LIMIT {PAGE}",
+            (last,),
+        )
+        if not rows:
+            return
+        yield [url for _id, url in rows]
+        last = rows[-1][0]
+
+
+def _iri_lines(pages: Iterator[list[str]]) -> Iterator[bytes]:
+    """Each page of IRIs as TSV lines of one column."""
+    for page in pages:
+        yield ("<" + ">\n<".join(page) + ">\n").encode()
+
+
+def _find_datasets(
+    store: KnowledgeStore,
+    index: CatalogueIndex,
+    written: Mapping[str, ox.NamedNode | ox.Literal],
+) -> Iterator[bytes] | None:
+    """``find-datasets``: the datasets whose organisms and methods (groups 0 and 1 of the
+    summary's key) hold the given term or one of its descendants."""
+    wanted: list[tuple[int, set[str]]] = []
+    for position, variable in ((0, "param_organism"), (1, "param_modality")):
+        term = written.get(variable)
+        if term is not None:
+            terms = _terms(store, term)
+            if terms is None:
+                return None
+            wanted.append((position, terms))
+    tally_ids: list[int] | None = None
+    if wanted:
+        tally_ids = []
+        for tally_id, text in index.execute("SELECT id, text FROM tallies"):
+            key = orjson.loads(text)
+            if all(not terms.isdisjoint(key[position]) for position, terms in wanted):
+                tally_ids.append(tally_id)
+
+    return itertools.chain([b"?dataset\n"], _iri_lines(_url_pages(index, tally_ids)))
+
+
+#: the named queries the index answers, by name
+ANSWERS: dict[str, Answer] = {"find-datasets": _find_datasets}

@@ -1,0 +1,223 @@
+"""Named queries answered from the catalogue index give the rows SPARQL gives.
+
+The reference of every check is the same query on the same store run by Oxigraph
+(``raw_query(..., indexed=False)``); each check also asserts that the index did answer,
+so that a silent fall-back to SPARQL cannot pass for agreement. The stores are the
+examples, the test tree, the corpus, adversarial datasets, hand-made edge cases and
+Hypothesis-generated graphs.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from conftest import EXAMPLES
+from generated_stores import NKG, RDF_TYPE, SCHEMA, dataset, stores
+from hypothesis import HealthCheck, given, settings
+
+from ngff_kg import Catalog, rdf
+from ngff_kg.queries import bindings_for, parse_query, resolve_query
+from ngff_kg.store.catalogue import FILE_NAME, CatalogueIndex
+from ngff_kg.store.knowledge import GraphData
+from ngff_kg.views.answers import ANSWERS, answer
+
+MOUSE = "http://purl.obolibrary.org/obo/NCBITaxon_10090"
+HUMAN = "http://purl.obolibrary.org/obo/NCBITaxon_9606"
+FLY = "http://purl.obolibrary.org/obo/NCBITaxon_7227"
+CONFOCAL = "http://purl.obolibrary.org/obo/FBbi_00000251"
+#: every case of every query the index answers
+CASES: list[tuple[str, dict[str, str]]] = [
+    ("find-datasets", {}),
+    ("find-datasets", {"organism": "Mammalia"}),
+    ("find-datasets", {"organism": "NCBITaxon:10090"}),
+    ("find-datasets", {"organism": "Drosophila melanogaster"}),
+    ("find-datasets", {"organism": "Homo sapiens", "modality": "fluorescence microscopy"}),
+    ("find-datasets", {"modality": "FBbi:00000246"}),
+    ("find-datasets", {"modality": "confocal microscopy"}),
+    # a term outside the ontologies matches itself
+    ("find-datasets", {"modality": "http://example.org/methods/m"}),
+]
+
+
+def test_the_cases_cover_every_answered_query() -> None:
+    assert {name for name, _ in CASES} == set(ANSWERS)
+
+
+def rows(catalog: Catalog, name: str, params: dict[str, str], *, indexed: bool) -> list[Any]:
+    found = catalog.raw_query(resolve_query(name), params, indexed=indexed)
+    return sorted(tuple(None if t is None else str(t) for t in row) for row in found)
+
+
+def answered(catalog: Catalog, name: str, params: dict[str, str]) -> bool:
+    query = resolve_query(name)
+    bindings = bindings_for(query, params, lambda: catalog.ontology)
+    return answer(catalog.store, query, bindings.written, bindings.substitutions) is not None
+
+
+def same_answers(catalog: Catalog) -> None:
+    """Each case gives, from the index, the rows (as many of each) SPARQL gives."""
+    for name, params in CASES:
+        assert answered(catalog, name, params), (name, params)
+        assert rows(catalog, name, params, indexed=True) == rows(
+            catalog, name, params, indexed=False
+        ), (name, params)
+
+
+def test_examples(examples_catalog: Catalog) -> None:
+    same_answers(examples_catalog)
+    assert rows(examples_catalog, "find-datasets", {"organism": "Mammalia"}, indexed=True)
+
+
+def test_the_test_tree(tree_catalog: Catalog) -> None:
+    same_answers(tree_catalog)
+
+
+def test_the_corpus(corpus_catalog: Catalog) -> None:
+    same_answers(corpus_catalog)
+    everything = rows(corpus_catalog, "find-datasets", {}, indexed=True)
+    assert len(everything) == 15_241  # the roots of the corpus (CORPUS.md)
+
+
+def test_adversarial_datasets(tmp_path: Path) -> None:
+    from adversarial import generate
+
+    generate(tmp_path / "tree", seed=7)
+    with Catalog(tmp_path / "store") as catalog:
+        catalog.harvest([tmp_path / "tree"], base_url="https://hostile.example.org/")
+        same_answers(catalog)
+
+
+def test_edge_cases(ontology_store: Path, tmp_path: Path) -> None:
+    organism = f"<{SCHEMA}taxonomicRange>"
+    method = f"<{SCHEMA}measurementTechnique>"
+    graphs = [
+        dataset("https://a.example.org/1", (organism, f"<{MOUSE}>"), (organism, f"<{FLY}>")),
+        dataset("https://a.example.org/2", (organism, rdf.literal("mouse", language="en"))),
+        dataset("https://a.example.org/3", (method, f"<{CONFOCAL}>")),
+        dataset("https://a.example.org/4", (method, "<http://example.org/methods/m>")),
+        dataset("urn:x:5"),
+        # named by a graph that does not type it: no dataset
+        GraphData.from_triples(
+            "https://a.example.org/6", [("<https://a.example.org/6>", organism, f"<{MOUSE}>")]
+        ),
+    ]
+    listing = GraphData.from_triples(
+        "https://lists.example.org/l.csv",
+        [
+            # what a sample list says counts: 3 becomes a human dataset
+            ("<https://a.example.org/3>", organism, f"<{HUMAN}>"),
+            # typed in a second graph: listed once
+            ("<https://a.example.org/1>", f"<{RDF_TYPE}>", f"<{NKG}OmeZarrDataset>"),
+        ],
+    )
+    store = tmp_path / "store"
+    shutil.copytree(ontology_store, store)
+    with Catalog(store) as catalog:
+        catalog.store.write([*graphs, listing])
+        catalog.store.flush()
+        same_answers(catalog)
+        mammals = rows(catalog, "find-datasets", {"organism": "Mammalia"}, indexed=True)
+        assert mammals == [("<https://a.example.org/1>",), ("<https://a.example.org/3>",)]
+        both = {"organism": "Homo sapiens", "modality": "fluorescence microscopy"}
+        assert rows(catalog, "find-datasets", both, indexed=True) == [
+            ("<https://a.example.org/3>",)
+        ]
+        assert len(rows(catalog, "find-datasets", {}, indexed=True)) == 5
+        # after a change and a removal
+        catalog.store.discard_graph("https://lists.example.org/l.csv")
+        catalog.store.write([dataset("https://a.example.org/2", (organism, f"<{HUMAN}>"))])
+        catalog.store.flush()
+        same_answers(catalog)
+        assert rows(catalog, "find-datasets", {"organism": "Mammalia"}, indexed=True) == [
+            ("<https://a.example.org/1>",),
+            ("<https://a.example.org/2>",),
+        ]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(graphs=stores())
+def test_generated_stores(graphs: list[GraphData], ontology_store: Path, tmp_path: Path) -> None:
+    store = tmp_path / f"s{id(graphs)}"
+    shutil.copytree(ontology_store, store)
+    try:
+        with Catalog(store) as catalog:
+            catalog.store.write(graphs)
+            catalog.store.flush()
+            same_answers(catalog)
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- when not
+def test_a_query_of_the_same_name_with_another_text_runs_in_sparql(
+    examples_catalog: Catalog,
+) -> None:
+    shipped = resolve_query("find-datasets")
+    other = parse_query(shipped.text.replace("SELECT DISTINCT", "SELECT"), "find-datasets")
+    bindings = bindings_for(other, {}, lambda: examples_catalog.ontology)
+    assert answer(examples_catalog.store, other, bindings.written, {}) is None
+    # the same name, the same text: answered
+    assert answer(examples_catalog.store, shipped, {}, {}) is not None
+
+
+def test_a_store_opened_read_only_reads_its_index_file_and_never_builds_one(
+    examples_store: Path, tmp_path: Path
+) -> None:
+    with Catalog(examples_store, read_only=True) as catalog:
+        assert answered(catalog, "find-datasets", {})
+        same_answers(catalog)
+    copy = tmp_path / "store"
+    shutil.copytree(examples_store, copy)
+    index = CatalogueIndex(copy / FILE_NAME)
+    index.begin_writing()  # as a harvest running elsewhere leaves it
+    index.close()
+    with Catalog(copy, read_only=True) as catalog:
+        assert not answered(catalog, "find-datasets", {})
+        assert catalog.store._catalogue is None  # no index built in memory for it
+        assert len(rows(catalog, "find-datasets", {}, indexed=True)) == len(
+            rows(catalog, "find-datasets", {}, indexed=False)
+        )
+
+
+def test_a_stale_index_is_not_read(examples_catalog: Catalog, tmp_path: Path) -> None:
+    with Catalog(tmp_path / "store") as catalog:
+        catalog.harvest([EXAMPLES], base_url="https://")
+        assert answered(catalog, "find-datasets", {})
+        catalog.store.catalogue.invalidate()
+        assert not answered(catalog, "find-datasets", {})
+        assert rows(catalog, "find-datasets", {}, indexed=True) == rows(
+            examples_catalog, "find-datasets", {}, indexed=False
+        )
+
+
+def test_the_answer_is_pyoxigraph_solutions_and_writes_the_same_results(
+    examples_catalog: Catalog,
+) -> None:
+    query = resolve_query("find-datasets")
+    found = examples_catalog.raw_query(query, {"organism": "Mammalia"})
+    assert isinstance(found, ox.QuerySolutions)
+    assert [v.value for v in found.variables] == ["dataset"]
+    for fmt in ("csv", "tsv", "json"):
+        written = {}
+        for indexed in (True, False):
+            out = io.BytesIO()
+            results = examples_catalog.raw_query(query, {"organism": "Mammalia"}, indexed=indexed)
+            out.write(results.serialize(format=ox.QueryResultsFormat.from_extension(fmt)))
+            written[indexed] = out.getvalue()
+        if fmt == "json":
+            import json
+
+            def bindings(text: bytes) -> list[str]:
+                return sorted(map(str, json.loads(text)["results"]["bindings"]))
+
+            assert bindings(written[True]) == bindings(written[False])
+        else:
+            assert sorted(written[True].splitlines()) == sorted(written[False].splitlines())
+    result = examples_catalog.query("find-datasets", organism="Mammalia")
+    assert result.columns == ["dataset"] and result.rows
