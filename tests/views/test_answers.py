@@ -17,6 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 from conftest import EXAMPLES
 from generated_stores import NKG, RDF_TYPE, SCHEMA, dataset, stores
+from generated_stores import name as named
 from hypothesis import HealthCheck, given, settings
 
 from ngff_kg import Catalog, rdf
@@ -40,6 +41,11 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("find-datasets", {"modality": "confocal microscopy"}),
     # a term outside the ontologies matches itself
     ("find-datasets", {"modality": "http://example.org/methods/m"}),
+    ("datasets-missing-metadata", {}),
+    ("datasets-missing-metadata", {"field": "organism"}),
+    ("datasets-missing-metadata", {"field": "name"}),
+    ("datasets-missing-metadata", {"field": "license"}),
+    ("datasets-missing-metadata", {"field": "no such field"}),
 ]
 
 
@@ -100,6 +106,10 @@ def test_edge_cases(ontology_store: Path, tmp_path: Path) -> None:
         dataset("https://a.example.org/3", (method, f"<{CONFOCAL}>")),
         dataset("https://a.example.org/4", (method, "<http://example.org/methods/m>")),
         dataset("urn:x:5"),
+        # names: U+001C is no White_Space for SPARQL's REGEX; an IRI is a name
+        dataset("https://b.example.org/7", named("\x1c")),
+        dataset("https://b.example.org/8", named(" \u3000\t")),
+        dataset("https://b.example.org/9", (f"<{SCHEMA}name>", "<https://names.example.org/x>")),
         # named by a graph that does not type it: no dataset
         GraphData.from_triples(
             "https://a.example.org/6", [("<https://a.example.org/6>", organism, f"<{MOUSE}>")]
@@ -126,7 +136,17 @@ def test_edge_cases(ontology_store: Path, tmp_path: Path) -> None:
         assert rows(catalog, "find-datasets", both, indexed=True) == [
             ("<https://a.example.org/3>",)
         ]
-        assert len(rows(catalog, "find-datasets", {}, indexed=True)) == 5
+        assert len(rows(catalog, "find-datasets", {}, indexed=True)) == 8
+        unnamed = rows(catalog, "datasets-missing-metadata", {"field": "name"}, indexed=True)
+        assert [url for url, _ in unnamed] == [
+            "<https://a.example.org/1>",  # once for each graph that types it
+            "<https://a.example.org/1>",
+            "<https://a.example.org/2>",
+            "<https://a.example.org/3>",
+            "<https://a.example.org/4>",
+            "<https://b.example.org/8>",
+            "<urn:x:5>",
+        ]
         # after a change and a removal
         catalog.store.discard_graph("https://lists.example.org/l.csv")
         catalog.store.write([dataset("https://a.example.org/2", (organism, f"<{HUMAN}>"))])

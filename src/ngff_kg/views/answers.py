@@ -25,9 +25,8 @@ own graph what it says of the dataset itself (:func:`~ngff_kg.store.catalogue.ke
 from __future__ import annotations
 
 import io
-import itertools
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -36,11 +35,12 @@ import pyoxigraph as ox
 from ngff_kg.queries import NamedQuery, library
 from ngff_kg.store.catalogue import CatalogueIndex
 from ngff_kg.store.knowledge import KnowledgeStore
-from ngff_kg.vocab import NKG
+from ngff_kg.vocab import NKG, XSD_STRING
 
 #: rows read from the index at a time (each page its own statement: other threads may use
 #: an index in memory meanwhile)
 PAGE = 5000
+_STRING = ox.NamedNode(XSD_STRING)
 _DESCENDANTS = f"SELECT ?term WHERE {{{{ ?term <{NKG}subClassOfOrSelf> {{}} }}}}"
 
 #: a query's TSV lines from the index, given the store, the index and the written
@@ -117,30 +117,34 @@ def _terms(store: KnowledgeStore, term: ox.NamedNode | ox.Literal) -> set[str] |
     return found
 
 
-def _url_pages(index: CatalogueIndex, tally_ids: list[int] | None) -> Iterator[list[str]]:
-    """The URL of every dataset of the index (of these groups only, when given), in pages
-    of rows."""
+def _record_pages(
+    index: CatalogueIndex, tally_ids: Iterable[int] | None, columns: str
+) -> Iterator[list[Any]]:
+    """``columns`` of every dataset of the index (of these groups only, when given), in
+    pages of rows (each row starting with its id)."""
     where = ""
     if tally_ids is not None:
-        if not tally_ids:
+        listed = ",".join(str(int(i)) for i in tally_ids)
+        if not listed:
             return
-        where = f"AND tally_id IN ({','.join(str(int(i)) for i in tally_ids)})"
+        where = f"AND tally_id IN ({listed})"
     last = -1
     while True:
         rows = index.execute(
-            f"SELECT id, url FROM records WHERE id > ? {where} ORDER BY id LIMIT {PAGE}",
+            f"SELECT id, {columns} FROM records WHERE id > ? {where} ORDER BY id LIMIT {PAGE}",
             (last,),
         )
         if not rows:
             return
-        yield [url for _id, url in rows]
+        yield rows
         last = rows[-1][0]
 
 
-def _iri_lines(pages: Iterator[list[str]]) -> Iterator[bytes]:
-    """Each page of IRIs as TSV lines of one column."""
-    for page in pages:
-        yield ("<" + ">\n<".join(page) + ">\n").encode()
+def _tallies(index: CatalogueIndex) -> Iterator[tuple[int, list[Any]]]:
+    """Each group of the summary (:func:`~ngff_kg.store.catalogue.tally`) by id: its key
+    (organisms, methods, licenses, kinds, versions as N-Triples terms, source, named, ...)."""
+    for tally_id, text in index.execute("SELECT id, text FROM tallies"):
+        yield tally_id, orjson.loads(text)
 
 
 def _find_datasets(
@@ -161,13 +165,64 @@ def _find_datasets(
     tally_ids: list[int] | None = None
     if wanted:
         tally_ids = []
-        for tally_id, text in index.execute("SELECT id, text FROM tallies"):
-            key = orjson.loads(text)
+        for tally_id, key in _tallies(index):
             if all(not terms.isdisjoint(key[position]) for position, terms in wanted):
                 tally_ids.append(tally_id)
 
-    return itertools.chain([b"?dataset\n"], _iri_lines(_url_pages(index, tally_ids)))
+    def lines() -> Iterator[bytes]:
+        yield b"?dataset\n"
+        for page in _record_pages(index, tally_ids, "url"):
+            yield ("<" + ">\n<".join(row[1] for row in page) + ">\n").encode()
+
+    return lines()
+
+
+#: what ``datasets-missing-metadata`` lists, in its order: the field, and where the key of
+#: a group (:func:`_tallies`) says whether its datasets have it
+_FIELDS = (("organism", 0), ("modality", 1), ("license", 2), ("name", 6))
+
+
+def _datasets_missing_metadata(
+    store: KnowledgeStore,
+    index: CatalogueIndex,
+    written: Mapping[str, ox.NamedNode | ox.Literal],
+) -> Iterator[bytes] | None:
+    """``datasets-missing-metadata``: each dataset with each field its group lacks (no
+    value at all; for the name, none with a visible character), once per graph that types
+    it, as the query joins the type statements."""
+    fields = [field for field, _ in _FIELDS]
+    asked = written.get("param_field")
+    if asked is not None:
+        if not isinstance(asked, ox.Literal) or asked.datatype != _STRING or asked.language:
+            return None
+        fields = [field for field in fields if field == asked.value]
+    positions = [(field, position) for field, position in _FIELDS if field in fields]
+    lacking: dict[int, list[str]] = {}
+    for tally_id, key in _tallies(index):
+        missing = [field for field, position in positions if not key[position]]
+        if missing:
+            lacking[tally_id] = missing
+
+    # the rows of a dataset are its IRI joined by these pieces (by group and typings)
+    pieces: dict[tuple[int, int], list[str]] = {}
+
+    def lines() -> Iterator[bytes]:
+        yield b"?dataset\t?field\n"
+        for page in _record_pages(index, lacking, "'<' || url || '>', tally_id, typings"):
+            out = []
+            for _id, iri, tally_id, typings in page:
+                joints = pieces.get((tally_id, typings))
+                if joints is None:
+                    tails = [f'\t"{field}"\n' for field in lacking[tally_id]] * typings
+                    joints = pieces[tally_id, typings] = ["", *tails]
+                out.append(iri.join(joints))
+            yield "".join(out).encode()
+
+    return lines()
 
 
 #: the named queries the index answers, by name
-ANSWERS: dict[str, Answer] = {"find-datasets": _find_datasets}
+ANSWERS: dict[str, Answer] = {
+    "find-datasets": _find_datasets,
+    "datasets-missing-metadata": _datasets_missing_metadata,
+}
