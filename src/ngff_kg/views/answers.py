@@ -25,6 +25,7 @@ own graph what it says of the dataset itself (:func:`~ngff_kg.store.catalogue.ke
 from __future__ import annotations
 
 import io
+import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -117,11 +118,13 @@ def _terms(store: KnowledgeStore, term: ox.NamedNode | ox.Literal) -> set[str] |
     return found
 
 
-def _record_pages(
-    index: CatalogueIndex, tally_ids: Iterable[int] | None, columns: str
-) -> Iterator[list[Any]]:
-    """``columns`` of every dataset of the index (of these groups only, when given), in
-    pages of rows (each row starting with its id)."""
+def _text_pages(
+    index: CatalogueIndex, line: str, tally_ids: Iterable[int] | None
+) -> Iterator[bytes]:
+    """The TSV lines of every dataset of the index (of these groups only, when given), made
+    by SQLite from the SQL expression ``line`` of each row of ``records`` and joined a page
+    at a time (a million rows read into Python as tuples would take longer than the rest of
+    the answer)."""
     where = ""
     if tally_ids is not None:
         listed = ",".join(str(int(i)) for i in tally_ids)
@@ -130,14 +133,15 @@ def _record_pages(
         where = f"AND tally_id IN ({listed})"
     last = -1
     while True:
-        rows = index.execute(
-            f"SELECT id, {columns} FROM records WHERE id > ? {where} ORDER BY id LIMIT {PAGE}",
+        [(end, text)] = index.execute(
+            f"SELECT max(id), group_concat(line, '') FROM (SELECT id, {line} AS line "
+            f"FROM records WHERE id > ? {where} ORDER BY id LIMIT {PAGE})",
             (last,),
         )
-        if not rows:
+        if end is None:
             return
-        yield rows
-        last = rows[-1][0]
+        yield text.encode()
+        last = end
 
 
 def _tallies(index: CatalogueIndex) -> Iterator[tuple[int, list[Any]]]:
@@ -169,12 +173,8 @@ def _find_datasets(
             if all(not terms.isdisjoint(key[position]) for position, terms in wanted):
                 tally_ids.append(tally_id)
 
-    def lines() -> Iterator[bytes]:
-        yield b"?dataset\n"
-        for page in _record_pages(index, tally_ids, "url"):
-            yield ("<" + ">\n<".join(row[1] for row in page) + ">\n").encode()
-
-    return lines()
+    lines = _text_pages(index, "'<' || url || '>' || char(10)", tally_ids)
+    return itertools.chain([b"?dataset\n"], lines)
 
 
 #: what ``datasets-missing-metadata`` lists, in its order: the field, and where the key of
@@ -197,28 +197,29 @@ def _datasets_missing_metadata(
             return None
         fields = [field for field in fields if field == asked.value]
     positions = [(field, position) for field, position in _FIELDS if field in fields]
-    lacking: dict[int, list[str]] = {}
+    # the groups by the rows a dataset of theirs gives: the fields it lacks, each on a line
+    # that starts with the dataset ("|" stands for it: no field name holds one)
+    templates: dict[str, list[int]] = {}
     for tally_id, key in _tallies(index):
         missing = [field for field, position in positions if not key[position]]
         if missing:
-            lacking[tally_id] = missing
-
-    # the rows of a dataset are its IRI joined by these pieces (by group and typings)
-    pieces: dict[tuple[int, int], list[str]] = {}
-
-    def lines() -> Iterator[bytes]:
-        yield b"?dataset\t?field\n"
-        for page in _record_pages(index, lacking, "'<' || url || '>', tally_id, typings"):
-            out = []
-            for _id, iri, tally_id, typings in page:
-                joints = pieces.get((tally_id, typings))
-                if joints is None:
-                    tails = [f'\t"{field}"\n' for field in lacking[tally_id]] * typings
-                    joints = pieces[tally_id, typings] = ["", *tails]
-                out.append(iri.join(joints))
-            yield "".join(out).encode()
-
-    return lines()
+            template = "".join(f'|\t"{field}"\n' for field in missing)
+            templates.setdefault(template, []).append(tally_id)
+    if not templates:
+        return iter([b"?dataset\t?field\n"])
+    # as many rows per field as graphs type the dataset: hex(zeroblob(n)) is "00" n times,
+    # each replaced by the template
+    choice = " ".join(
+        f"WHEN tally_id IN ({','.join(map(str, ids))}) THEN '{template}'"
+        for template, ids in templates.items()
+    )
+    rows = (
+        f"CASE typings WHEN 1 THEN CASE {choice} END "
+        f"ELSE replace(hex(zeroblob(typings)), '00', CASE {choice} END) END"
+    )
+    line = f"replace({rows}, '|', '<' || url || '>')"
+    groups = [tally_id for ids in templates.values() for tally_id in ids]
+    return itertools.chain([b"?dataset\t?field\n"], _text_pages(index, line, groups))
 
 
 #: the named queries the index answers, by name
