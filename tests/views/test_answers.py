@@ -241,3 +241,25 @@ def test_the_answer_is_pyoxigraph_solutions_and_writes_the_same_results(
             assert sorted(written[True].splitlines()) == sorted(written[False].splitlines())
     result = examples_catalog.query("find-datasets", organism="Mammalia")
     assert result.columns == ["dataset"] and result.rows
+
+
+def test_graphs_loaded_behind_the_index_are_not_answered_from_it(tmp_path: Path) -> None:
+    """Graphs put into the Oxigraph store directly (not through its writer) leave the index
+    without them, and the summary they brought counts other datasets: the graph answers."""
+    dump = tmp_path / "examples.nq"
+    with Catalog(tmp_path / "store") as source:
+        source.harvest([EXAMPLES], base_url="https://")
+        with dump.open("wb") as out:
+            source.dump("nquads", out)
+        expected = rows(source, "find-datasets", {}, indexed=False)
+    catalog = Catalog(None)
+    catalog.store.oxigraph.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    assert catalog.store.following_catalogue() is not None  # it knows nothing of the load
+    assert not answered(catalog, "find-datasets", {})
+    assert rows(catalog, "find-datasets", {}, indexed=True) == expected
+    # and while a change is not flushed (the summary is gone until then)
+    catalog.store.rebuild_catalogue()
+    assert not answered(catalog, "find-datasets", {})
+    catalog.store.flush()
+    assert answered(catalog, "find-datasets", {})
+    assert rows(catalog, "find-datasets", {}, indexed=True) == expected

@@ -9,9 +9,10 @@ SQLite table.
 
 So when ngff-kg itself runs one of the queries of :data:`ANSWERS`, in the text it ships
 (not a file of the same name that says something else), on a store whose index follows it
-(:meth:`~ngff_kg.store.knowledge.KnowledgeStore.following_catalogue`), the rows come from
-the index. They are written as SPARQL TSV results and parsed back by pyoxigraph as they are
-read (:func:`pyoxigraph.parse_query_results`), so the caller gets the same kind of object
+(:meth:`~ngff_kg.store.knowledge.KnowledgeStore.following_catalogue`) and whose summary
+graph counts the datasets the index holds, the rows come from the index. They are written
+as SPARQL TSV results and parsed back by pyoxigraph as they are read
+(:func:`pyoxigraph.parse_query_results`), so the caller gets the same kind of object
 as from Oxigraph (``QuerySolutions``: the rows stream, serialize the same). The query text
 stays the definition: the same ``.rq`` file gives the same rows in any SPARQL engine, and
 the tests compare both ways on the examples, the test tree, the corpus and generated
@@ -36,6 +37,7 @@ import pyoxigraph as ox
 from ngff_kg.queries import NamedQuery, library
 from ngff_kg.store.catalogue import CatalogueIndex
 from ngff_kg.store.knowledge import KnowledgeStore
+from ngff_kg.store.summary import SUMMARY_GRAPH
 from ngff_kg.vocab import NKG, XSD_STRING
 
 #: rows read from the index at a time (each page its own statement: other threads may use
@@ -71,6 +73,8 @@ def answer(
     if index is None:
         return None
     try:
+        if not _summarized(store, index):
+            return None
         lines = make(store, index, written)
     except sqlite3.Error:  # an index that cannot be read now: the graph answers
         return None
@@ -80,6 +84,19 @@ def answer(
     solutions = ox.parse_query_results(stream, ox.QueryResultsFormat.TSV)
     assert isinstance(solutions, ox.QuerySolutions)  # TSV holds no boolean here
     return solutions
+
+
+def _summarized(store: KnowledgeStore, index: CatalogueIndex) -> bool:
+    """Whether the store's summary (written from the index at the last flush) counts as many
+    datasets as the index holds: not so when graphs reached the store by other means than
+    its writer (loaded into the Oxigraph store directly), or while a change is not flushed."""
+    counts = [
+        solution["n"].value
+        for solution in store.query(
+            f"SELECT ?n WHERE {{ GRAPH <{SUMMARY_GRAPH}> {{ ?s <{NKG}datasets> ?n }} }}"
+        )
+    ]
+    return counts == [str(index.count())]
 
 
 class _Lines(io.RawIOBase):
