@@ -50,6 +50,8 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("datasets-missing-metadata", {}),
     ("datasets-missing-metadata", {"field": "license"}),
     ("datasets-missing-metadata", {"field": "name"}),
+    # the terms in use: those of the summary's groups
+    ("term-hierarchy", {}),
 ]
 SUMMARIZED = {name for name, _ in CASES}
 
