@@ -28,8 +28,8 @@ import pyoxigraph as ox
 
 from ngff_kg import Catalog
 from ngff_kg.queries import resolve_query
+from ngff_kg.store.answers import ANSWERS
 from ngff_kg.store.summary import SUMMARY_GRAPH
-from ngff_kg.views.answers import ANSWERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import CASES, DATASET

@@ -23,7 +23,7 @@ harvest and re-harvest times scale with ``--datasets``): harvest at most 10 min 
 at most 1.5 GB; re-harvest with 1 % changed at most 60 s; serve answering within 5 s of its
 start; facet search at most 200 ms; dataset page at most 50 ms; each named query at most 2 s,
 its first row within 1 s. A query that the catalogue index answers
-(:mod:`ngff_kg.views.answers`) is also run by Oxigraph over the graph, and that time printed
+(:mod:`ngff_kg.store.answers`) is also run by Oxigraph over the graph, and that time printed
 as its reference. Nothing here is asserted; run by hand.
 """
 
@@ -161,7 +161,7 @@ def measure_queries(store: Path, only: list[str]) -> None:
     """Run every case of ``CASES`` (or of the queries in ``only``) and print its time."""
     from ngff_kg import Catalog
     from ngff_kg.queries import bindings_for, resolve_query
-    from ngff_kg.views.answers import answer
+    from ngff_kg.store.answers import answer
 
     catalog = Catalog(store, read_only=True)
     dataset = catalog.query(

@@ -36,9 +36,9 @@ from ngff_kg.sources.dask import dask_executor
 from ngff_kg.sources.hierarchy import MAX_NODES
 from ngff_kg.sources.pixels import MAX_BYTES
 from ngff_kg.sources.remote import RemoteOptions
+from ngff_kg.store.answers import answer
 from ngff_kg.store.knowledge import KnowledgeStore, RdfFormat
 from ngff_kg.suggest import did_you_mean
-from ngff_kg.views.answers import answer
 from ngff_kg.views.check import CheckReport, check_store
 from ngff_kg.views.export import ExportFormat
 from ngff_kg.views.export import export as write_export
@@ -290,7 +290,7 @@ class Catalog:
     ) -> Any:
         """The pyoxigraph result object (solutions, boolean or triples) of a query.
 
-        :param indexed: a listing the catalogue index can give (:mod:`ngff_kg.views.answers`)
+        :param indexed: a listing the catalogue index can give (:mod:`ngff_kg.store.answers`)
             is read from it; ``False``: always from the graph.
         """
         bindings = bindings_for(query, params, lambda: self.ontology)

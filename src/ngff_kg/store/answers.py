@@ -16,7 +16,7 @@ as SPARQL TSV results and parsed back by pyoxigraph as they are read
 as from Oxigraph (``QuerySolutions``: the rows stream, serialize the same). The query text
 stays the definition: the same ``.rq`` file gives the same rows in any SPARQL engine, and
 the tests compare both ways on the examples, the test tree, the corpus and generated
-stores (``tests/views/test_answers.py``).
+stores (``tests/store/test_answers.py``).
 
 What the index holds is what the summary counts by: datasets with an IRI (a blank node
 typed ``nkg:OmeZarrDataset``, which no harvest writes, is not in it), and of a dataset's

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 
 from ngff_kg import Catalog, rdf
 from ngff_kg.queries import bindings_for, parse_query, resolve_query
+from ngff_kg.store.answers import ANSWERS, answer
 from ngff_kg.store.catalogue import FILE_NAME, CatalogueIndex
 from ngff_kg.store.knowledge import GraphData
-from ngff_kg.views.answers import ANSWERS, answer
 
 MOUSE = "http://purl.obolibrary.org/obo/NCBITaxon_10090"
 HUMAN = "http://purl.obolibrary.org/obo/NCBITaxon_9606"
