@@ -16,9 +16,10 @@ from typing import Any
 
 import pyoxigraph as ox
 from conftest import EXAMPLES
-from generated_stores import NKG, RDF_TYPE, SCHEMA, dataset, stores
+from generated_stores import NKG, RDF_TYPE, SCHEMA, dataset, stores, written
 from generated_stores import name as named
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ngff_kg import Catalog, rdf
 from ngff_kg.queries import bindings_for, parse_query, resolve_query
@@ -64,9 +65,9 @@ def answered(catalog: Catalog, name: str, params: dict[str, str]) -> bool:
     return answer(catalog.store, query, bindings.written, bindings.substitutions) is not None
 
 
-def same_answers(catalog: Catalog) -> None:
+def same_answers(catalog: Catalog, cases: list[tuple[str, dict[str, str]]] = CASES) -> None:
     """Each case gives, from the index, the rows (as many of each) SPARQL gives."""
-    for name, params in CASES:
+    for name, params in cases:
         assert answered(catalog, name, params), (name, params)
         assert rows(catalog, name, params, indexed=True) == rows(
             catalog, name, params, indexed=False
@@ -161,17 +162,18 @@ def test_edge_cases(ontology_store: Path, tmp_path: Path) -> None:
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(graphs=stores())
-def test_generated_stores(graphs: list[GraphData], ontology_store: Path, tmp_path: Path) -> None:
-    store = tmp_path / f"s{id(graphs)}"
-    shutil.copytree(ontology_store, store)
-    try:
-        with Catalog(store) as catalog:
-            catalog.store.write(graphs)
-            catalog.store.flush()
-            same_answers(catalog)
-    finally:
-        shutil.rmtree(store, ignore_errors=True)
+@given(
+    graphs=stores(),
+    organism=st.sampled_from(["Mammalia", "Homo sapiens", "NCBITaxon:7227", "Eukaryota"]),
+    modality=st.sampled_from(["FBbi:00000246", "FBbi:00000332", "microscopy"]),
+)
+def test_generated_stores(
+    graphs: list[GraphData], organism: str, modality: str, ontology_store: Path, tmp_path: Path
+) -> None:
+    """Every case, and the two parameters of find-datasets drawn from the hierarchy."""
+    drawn = ("find-datasets", {"organism": organism, "modality": modality})
+    with written(graphs, ontology_store, tmp_path) as catalog:
+        same_answers(catalog, [*CASES, drawn])
 
 
 # ---------------------------------------------------------------------------- when not

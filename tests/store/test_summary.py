@@ -18,7 +18,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from conftest import EXAMPLES
-from generated_stores import DCAT_BYTES, NKG, RDF_TYPE, SCHEMA, XSD, dataset, name, stores
+from generated_stores import DCAT_BYTES, NKG, RDF_TYPE, SCHEMA, XSD, dataset, name, stores, written
 from hypothesis import HealthCheck, given, settings
 
 from ngff_kg import Catalog, rdf
@@ -290,12 +290,5 @@ def test_shards_loaded_into_a_store_get_one_summary(tmp_path: Path) -> None:
 )
 @given(graphs=stores())
 def test_generated_stores(graphs: list[GraphData], ontology_store: Path, tmp_path: Path) -> None:
-    store = tmp_path / f"s{id(graphs)}"
-    shutil.copytree(ontology_store, store)
-    try:
-        with Catalog(store) as catalog:
-            catalog.store.write(graphs)
-            catalog.store.flush()
-            same_counts(catalog)
-    finally:
-        shutil.rmtree(store, ignore_errors=True)
+    with written(graphs, ontology_store, tmp_path) as catalog:
+        same_counts(catalog)

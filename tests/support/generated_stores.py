@@ -3,10 +3,15 @@ that compare what the catalogue index gives with SPARQL over the graph."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pyoxigraph as ox
 from hypothesis import strategies as st
 
-from ngff_kg import rdf
+from ngff_kg import Catalog, rdf
 from ngff_kg.store.knowledge import GraphData
 
 NKG = "https://w3id.org/ngff-kg/vocab#"
@@ -95,3 +100,18 @@ def stores(draw: st.DrawFn) -> list[GraphData]:
 def rdf_triples(graph: GraphData) -> list[tuple[str, str, str]]:
     quads = ox.parse(graph.trig.encode(), format=ox.RdfFormat.TRIG)
     return [(str(q.subject), str(q.predicate), str(q.object)) for q in quads]
+
+
+@contextmanager
+def written(graphs: list[GraphData], ontologies: Path, scratch: Path) -> Iterator[Catalog]:
+    """A store holding the ontologies (a copy of ``ontologies``) and ``graphs``, written
+    through its writer and flushed; removed afterwards (Hypothesis runs many in one test)."""
+    store = scratch / f"s{id(graphs)}"
+    shutil.copytree(ontologies, store)
+    try:
+        with Catalog(store) as catalog:
+            catalog.store.write(graphs)
+            catalog.store.flush()
+            yield catalog
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
