@@ -115,6 +115,8 @@ def test_an_unreadable_record_is_left_out(tmp_path: Path) -> None:
 def test_a_record_of_another_shape_is_not_looked_up(text: str) -> None:
     records = SourceRecords({"https://a.example/": text, "https://b.example/": "[]"})
     assert records.get("https://a.example/") is None
+    assert records.get("https://a.example/", "unread") == "unread"
+    assert records.get("https://c.example/", "unread") == "unread"
     assert "https://a.example/" not in records
     assert records.get("https://b.example/") == []
     assert records.readable() == {"https://b.example/": []}

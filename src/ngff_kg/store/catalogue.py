@@ -135,14 +135,25 @@ class SourceRecords(Mapping[str, list[list[object]]]):
         self._texts = texts
 
     def __getitem__(self, graph: str) -> list[list[object]]:
+        value = self.get(graph)
+        if value is None:
+            raise KeyError(graph)
+        return value
+
+    def get(self, graph: str, default: Any = None) -> Any:
+        """The record of ``graph``, or ``default`` (without the exception ``Mapping.get``
+        catches: a re-harvest looks up every known root)."""
+        text = self._texts.get(graph)
+        if text is None:
+            return default
         try:
-            value = jsonio.loads(self._texts[graph])
+            value = jsonio.loads(text)
         except ValueError:
-            raise KeyError(graph) from None
+            return default
         if not isinstance(value, list) or not all(
             isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) for r in value
         ):
-            raise KeyError(graph)
+            return default
         return value
 
     def __iter__(self) -> Iterator[str]:
