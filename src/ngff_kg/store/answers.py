@@ -31,11 +31,10 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-import orjson
 import pyoxigraph as ox
 
 from ngff_kg.queries import NamedQuery, library
-from ngff_kg.store.catalogue import CatalogueIndex
+from ngff_kg.store.catalogue import LACKABLE, CatalogueIndex, TallyKey
 from ngff_kg.store.knowledge import KnowledgeStore
 from ngff_kg.store.summary import SUMMARY_GRAPH
 from ngff_kg.vocab import NKG, XSD_STRING
@@ -161,11 +160,10 @@ def _text_pages(
         last = end
 
 
-def _tallies(index: CatalogueIndex) -> Iterator[tuple[int, list[Any]]]:
-    """Each group of the summary (:func:`~ngff_kg.store.catalogue.tally`) by id: its key
-    (organisms, methods, licenses, kinds, versions as N-Triples terms, source, named, ...)."""
+def _tallies(index: CatalogueIndex) -> Iterator[tuple[int, TallyKey]]:
+    """Each group of datasets the summary counts alike, by id, with its key."""
     for tally_id, text in index.execute("SELECT id, text FROM tallies"):
-        yield tally_id, orjson.loads(text)
+        yield tally_id, TallyKey.parse(text)
 
 
 def _find_datasets(
@@ -173,30 +171,25 @@ def _find_datasets(
     index: CatalogueIndex,
     written: Mapping[str, ox.NamedNode | ox.Literal],
 ) -> Iterator[bytes] | None:
-    """``find-datasets``: the datasets whose organisms and methods (groups 0 and 1 of the
-    summary's key) hold the given term or one of its descendants."""
-    wanted: list[tuple[int, set[str]]] = []
-    for position, variable in ((0, "param_organism"), (1, "param_modality")):
+    """``find-datasets``: the datasets whose organisms and methods hold the given term or
+    one of its descendants."""
+    wanted: list[tuple[str, set[str]]] = []
+    for field, variable in (("organisms", "param_organism"), ("modalities", "param_modality")):
         term = written.get(variable)
         if term is not None:
             terms = _terms(store, term)
             if terms is None:
                 return None
-            wanted.append((position, terms))
+            wanted.append((field, terms))
     tally_ids: list[int] | None = None
     if wanted:
         tally_ids = []
         for tally_id, key in _tallies(index):
-            if all(not terms.isdisjoint(key[position]) for position, terms in wanted):
+            if all(not terms.isdisjoint(getattr(key, field)) for field, terms in wanted):
                 tally_ids.append(tally_id)
 
     lines = _text_pages(index, "'<' || url || '>' || char(10)", tally_ids)
     return itertools.chain([b"?dataset\n"], lines)
-
-
-#: what ``datasets-missing-metadata`` lists, in its order: the field, and where the key of
-#: a group (:func:`_tallies`) says whether its datasets have it
-_FIELDS = (("organism", 0), ("modality", 1), ("license", 2), ("name", 6))
 
 
 def _datasets_missing_metadata(
@@ -207,18 +200,17 @@ def _datasets_missing_metadata(
     """``datasets-missing-metadata``: each dataset with each field its group lacks (no
     value at all; for the name, none with a visible character), once per graph that types
     it, as the query joins the type statements."""
-    fields = [field for field, _ in _FIELDS]
+    fields = set(LACKABLE)
     asked = written.get("param_field")
     if asked is not None:
         if not isinstance(asked, ox.Literal) or asked.datatype != _STRING or asked.language:
             return None
-        fields = [field for field in fields if field == asked.value]
-    positions = [(field, position) for field, position in _FIELDS if field in fields]
+        fields &= {asked.value}
     # the groups by the rows a dataset of theirs gives: the fields it lacks, each on a line
     # that starts with the dataset ("|" stands for it: no field name holds one)
     templates: dict[str, list[int]] = {}
     for tally_id, key in _tallies(index):
-        missing = [field for field, position in positions if not key[position]]
+        missing = [field for field in key.lacks() if field in fields]
         if missing:
             template = "".join(f'|\t"{field}"\n' for field in missing)
             templates.setdefault(template, []).append(tally_id)

@@ -30,7 +30,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 import orjson
@@ -458,6 +458,38 @@ _VISIBLE = re.compile("[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\
 _TALLIED = ("organism", "modality", "license", "kind", "version")
 _COUNTED = ("converter", "converterVersion", "repairSet", "axis", "channel")
 _INT64 = 2**63
+
+
+class TallyKey(NamedTuple):
+    """The key of a group of datasets that the summary counts alike (:func:`tally`)."""
+
+    organisms: list[str]
+    modalities: list[str]
+    licenses: list[str]
+    kinds: list[str]
+    versions: list[str]
+    source: str
+    named: bool
+    exact_bytes: bool
+    converters: list[str]
+    converter_versions: list[str]
+    repair_sets: list[str]
+    axes: list[tuple[str, str | None, str | None]]  # name, type, unit (JSON lists)
+    channels: list[str]
+
+    @classmethod
+    def parse(cls, text: str) -> TallyKey:
+        return cls(*orjson.loads(text))
+
+    def lacks(self) -> list[str]:
+        """What the group's datasets lack, as ``missing-metadata`` counts it: no organism,
+        method or license at all; no name with a visible character."""
+        given = (self.organisms, self.modalities, self.licenses, self.named)
+        return [field for field, value in zip(LACKABLE, given, strict=True) if not value]
+
+
+#: the fields ``missing-metadata`` counts datasets without, in its order
+LACKABLE = ("organism", "modality", "license", "name")
 
 
 def tally(url: str, parts: Sequence[Mapping[str, Any]]) -> tuple[str, int, int] | None:

@@ -32,9 +32,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import orjson
-
 from ngff_kg import rdf
+from ngff_kg.store.catalogue import TallyKey
 from ngff_kg.vocab import NKG, NKG_GRAPH, RDF_TYPE
 
 #: The graph of the summary (its own subject is the summary).
@@ -48,8 +47,6 @@ _FIELDS = (
     "groupConverter",
     "groupConverterVersion",
 )
-#: The ``missing-metadata`` field a group lacks when the list of its values is empty.
-_LACKS = {0: "organism", 1: "modality", 2: "license"}
 
 
 def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
@@ -62,22 +59,8 @@ def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
 
     total = 0
     exact = True
-    for number, (key, members, typings, listed) in enumerate(groups):
-        (
-            organisms,
-            modalities,
-            licenses,
-            kinds,
-            versions,
-            source,
-            named,
-            exact_bytes,
-            converters,
-            converter_versions,
-            repair_sets,
-            axes,
-            channels,
-        ) = orjson.loads(key)
+    for number, (text, members, typings, listed) in enumerate(groups):
+        key = TallyKey.parse(text)
         # a label no store term has (those of ngff-kg and of Oxigraph have no hyphen): a
         # blank node among the values, written with its label, stays that node
         node = f"_:summary-g{number}"
@@ -85,22 +68,30 @@ def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
         lines.append(f"{node} <{RDF_TYPE}> <{NKG}DatasetGroup> {graph} .\n")
         add(node, "members", rdf.integer(members))
         add(node, "typings", rdf.integer(typings))
-        if exact_bytes:
+        if key.exact_bytes:
             add(node, "listedBytes", rdf.integer(listed))
         else:
             exact = False
         for predicate, values in zip(
             _FIELDS,
-            (organisms, modalities, licenses, kinds, versions, converters, converter_versions),
+            (
+                key.organisms,
+                key.modalities,
+                key.licenses,
+                key.kinds,
+                key.versions,
+                key.converters,
+                key.converter_versions,
+            ),
             strict=True,
         ):
             for value in values:
                 add(node, predicate, value)
-        for repair_set in repair_sets:
+        for repair_set in key.repair_sets:
             add(node, "groupRepairSet", repair_set)
-        for label in channels:
+        for label in key.channels:
             add(node, "groupChannel", label)
-        for position, (name, kind, unit) in enumerate(axes):
+        for position, (name, kind, unit) in enumerate(key.axes):
             axis = f"{node}a{position}"
             add(node, "groupAxis", axis)
             add(axis, "groupAxisName", name)
@@ -108,12 +99,9 @@ def summary_nquads(groups: Iterable[tuple[str, int, int, int]]) -> str:
                 add(axis, "groupAxisType", kind)
             if unit is not None:
                 add(axis, "groupAxisUnit", unit)
-        add(node, "groupSource", rdf.literal(source))
-        for position, values in enumerate((organisms, modalities, licenses)):
-            if not values:
-                add(node, "lacks", rdf.literal(_LACKS[position]))
-        if not named:
-            add(node, "lacks", rdf.literal("name"))
+        add(node, "groupSource", rdf.literal(key.source))
+        for field in key.lacks():
+            add(node, "lacks", rdf.literal(field))
     add(graph, "datasets", rdf.integer(total))
     if exact:
         add(graph, "exactBytes", rdf.boolean(True))
