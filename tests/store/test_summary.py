@@ -18,7 +18,19 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from conftest import EXAMPLES
-from generated_stores import DCAT_BYTES, NKG, RDF_TYPE, SCHEMA, XSD, dataset, name, stores, written
+from generated_stores import (
+    DCAT_BYTES,
+    NKG,
+    RDF_TYPE,
+    SCHEMA,
+    XSD,
+    dataset,
+    name,
+    rdf_triples,
+    speaks_of_datasets,
+    stores,
+    written,
+)
 from hypothesis import HealthCheck, given, settings
 
 from ngff_kg import Catalog, rdf
@@ -291,4 +303,104 @@ def test_shards_loaded_into_a_store_get_one_summary(tmp_path: Path) -> None:
 @given(graphs=stores())
 def test_generated_stores(graphs: list[GraphData], ontology_store: Path, tmp_path: Path) -> None:
     with written(graphs, ontology_store, tmp_path) as catalog:
+        if speaks_of_datasets(graphs):  # the index keeps less than the counts read
+            assert not has_summary(catalog)
+        else:
+            same_counts(catalog)
+
+
+# ---------------------------------------------------------------------------- what is left out
+SPEAKER = "https://a.example.org/speaker"
+OTHER = "https://a.example.org/other"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        # of another dataset: its organism
+        (
+            f"<{OTHER}>",
+            f"<{SCHEMA}taxonomicRange>",
+            "<http://purl.obolibrary.org/obo/NCBITaxon_9606>",
+        ),
+        # typing an IRI, or a blank node, a dataset
+        ("<https://a.example.org/third>", f"<{RDF_TYPE}>", f"<{NKG}OmeZarrDataset>"),
+        ("_:x", f"<{RDF_TYPE}>", f"<{NKG}OmeZarrDataset>"),
+    ],
+    ids=["another-dataset", "types-an-iri", "types-a-blank-node"],
+)
+def test_a_dataset_graph_that_speaks_of_other_datasets_leaves_no_summary(
+    said: tuple[str, str, str], tmp_path: Path
+) -> None:
+    """What a dataset's own graph says of other subjects is not in the catalogue index: when
+    that is of a dataset, the summary would count otherwise than SPARQL, so it is not
+    written; it is again once the graph says no more of it."""
+    mouse = "<http://purl.obolibrary.org/obo/NCBITaxon_10090>"
+    speaker = GraphData.from_triples(
+        SPEAKER, [*rdf_triples(dataset(SPEAKER, (f"<{SCHEMA}taxonomicRange>", mouse))), said]
+    )
+    with Catalog(tmp_path / "store") as catalog:
+        catalog.store.ensure_ontologies()
+        catalog.store.write([speaker, dataset(OTHER)])
+        catalog.store.flush()
+        assert not catalog.store.catalogue.faithful()
+        assert not has_summary(catalog)
+        counted = {
+            row["organism"]: row["datasets"]
+            for row in catalog.query("datasets-by-organism").values()
+        }
+        if said[0] == f"<{OTHER}>":
+            assert counted == {f"{mouse[1:-1]}": 1, said[2][1:-1]: 1}
+        kinds = catalog.query("missing-metadata").values()
+        assert {row["field"]: row["datasets"] for row in kinds}["name"] == (
+            3 if said[1] == f"<{RDF_TYPE}>" else 2
+        )
+        catalog.store.write([dataset(SPEAKER, (f"<{SCHEMA}taxonomicRange>", mouse))])
+        catalog.store.flush()
+        assert catalog.store.catalogue.faithful()
+        same_counts(catalog)
+
+
+def test_what_a_dataset_graph_says_of_subjects_that_are_no_datasets_keeps_the_summary(
+    tmp_path: Path,
+) -> None:
+    """Entities of a crate (a person at an IRI without fragment, the dataset's own nodes),
+    ontology terms: no dataset, nothing counted differs."""
+    speaker = GraphData.from_triples(
+        SPEAKER,
+        [
+            *rdf_triples(dataset(SPEAKER)),
+            ("<https://orcid.example.org/0000>", f"<{SCHEMA}name>", rdf.literal("A. Person")),
+            (f"<{SPEAKER}#channel-0>", f"<{SCHEMA}name>", rdf.literal("DAPI")),
+            (
+                "<http://purl.obolibrary.org/obo/NCBITaxon_9606>",
+                f"<{SCHEMA}name>",
+                rdf.literal("Homo sapiens"),
+            ),
+        ],
+    )
+    with Catalog(tmp_path / "store") as catalog:
+        catalog.store.ensure_ontologies()
+        catalog.store.write([speaker, dataset(OTHER)])
+        catalog.store.flush()
+        assert catalog.store.catalogue.faithful()
+        same_counts(catalog)
+        # a dataset at the IRI the graph spoke of: it speaks of a dataset now
+        catalog.store.write([dataset("https://orcid.example.org/0000")])
+        catalog.store.flush()
+        assert not catalog.store.catalogue.faithful()
+        assert not has_summary(catalog)
+
+
+def test_a_dataset_iri_with_a_fragment_leaves_no_summary(tmp_path: Path) -> None:
+    """The index does not note what a dataset graph says of subjects with a fragment (its
+    entities and channels, thousands of them): a dataset at such an IRI turns the summary off."""
+    with Catalog(tmp_path / "store") as catalog:
+        catalog.store.ensure_ontologies()
+        catalog.store.write([dataset(SPEAKER), dataset(f"{SPEAKER}#channel-0")])
+        catalog.store.flush()
+        assert not catalog.store.catalogue.faithful()
+        assert not has_summary(catalog)
+        catalog.store.discard_graph(f"{SPEAKER}#channel-0")
+        catalog.store.flush()
         same_counts(catalog)

@@ -69,6 +69,8 @@ _URLS = st.sampled_from(
 
 @st.composite
 def stores(draw: st.DrawFn) -> list[GraphData]:
+    """Dataset graphs and a sample list; a dataset graph may also speak of another subject
+    (:func:`speaks_of_datasets`)."""
     graphs = []
     listed = []
     for number in range(draw(st.integers(0, 6))):
@@ -92,9 +94,36 @@ def stores(draw: st.DrawFn) -> list[GraphData]:
             (f"<{url}>", p, o)
             for p, o in draw(st.lists(st.tuples(_PREDICATES, _TERMS), max_size=1))
         ]
+    if graphs and draw(st.integers(0, 3)) == 0:
+        # an RO-Crate can say anything of anything: of another dataset, of a blank node or
+        # an IRI it types a dataset, of an entity with no fragment
+        speaker = draw(st.integers(0, len(graphs) - 1))
+        others = [f"<{g.iri}>" for g in graphs]
+        subject = draw(st.sampled_from([*others, "_:x", "<https://orcid.example.org/p>"]))
+        fact = draw(st.one_of(st.tuples(_PREDICATES, _TERMS), st.just((_TYPE, _DATASET))))
+        said = graphs[speaker]
+        graphs[speaker] = GraphData.from_triples(said.iri, [*rdf_triples(said), (subject, *fact)])
     if listed:
         graphs.append(GraphData.from_triples("https://lists.example.org/l", listed))
     return graphs
+
+
+_TYPE = f"<{RDF_TYPE}>"
+_DATASET = f"<{NKG}OmeZarrDataset>"
+
+
+def speaks_of_datasets(graphs: list[GraphData]) -> bool:
+    """Whether a dataset graph says something of another dataset, or types another subject a
+    dataset: what the catalogue index keeps of a dataset graph is less than SPARQL reads."""
+    triples = {graph.iri: rdf_triples(graph) for graph in graphs}
+    datasets = {s for ts in triples.values() for s, p, o in ts if p == _TYPE and o == _DATASET}
+    for iri, found in triples.items():
+        if f"<{iri}>" not in datasets:
+            continue  # no dataset graph: kept whole
+        for s, p, o in found:
+            if s != f"<{iri}>" and (s in datasets or (p == _TYPE and o == _DATASET)):
+                return True
+    return False
 
 
 def rdf_triples(graph: GraphData) -> list[tuple[str, str, str]]:

@@ -18,9 +18,11 @@ stays the definition: the same ``.rq`` file gives the same rows in any SPARQL en
 the tests compare both ways on the examples, the test tree, the corpus and generated
 stores (``tests/store/test_answers.py``).
 
-What the index holds is what the summary counts by: datasets with an IRI (a blank node
-typed ``nkg:OmeZarrDataset``, which no harvest writes, is not in it), and of a dataset's
-own graph what it says of the dataset itself (:func:`~ngff_kg.store.catalogue.kept`).
+What the index holds is what the summary counts by: datasets with an IRI, and of a
+dataset's own graph what it says of the dataset itself (:func:`~ngff_kg.store.catalogue.kept`).
+When a graph says more than that of datasets (an RO-Crate can type another IRI, or a blank
+node, a dataset, or give another dataset an organism), the index is not
+:meth:`~ngff_kg.store.catalogue.CatalogueIndex.faithful` and answers nothing.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def answer(
     if index is None:
         return None
     try:
-        if not _summarized(store, index):
+        if not index.faithful() or not _summarized(store, index):
             return None
         lines = make(store, index, written)
     except sqlite3.Error:  # an index that cannot be read now: the graph answers

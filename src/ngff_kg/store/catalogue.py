@@ -17,7 +17,8 @@ harvest running, or one that stopped midway) builds it from the store itself
 file. Every named graph written through :class:`~ngff_kg.store.knowledge.KnowledgeStore`
 counts but the ontology graphs; graphs loaded by other means (N-Quads shards) need
 :meth:`~ngff_kg.store.knowledge.KnowledgeStore.rebuild_catalogue`. Of a dataset's own graph
-only what it says about that dataset is kept (:func:`kept`).
+only what it says about that dataset is kept (:func:`kept`); the index notes when a graph
+says more of datasets than it keeps (:meth:`CatalogueIndex.faithful`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD, XSD_INTEGER, XSD_STR
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
 FILE_NAME = "catalogue.sqlite"
 #: Changes when what the index holds changes: an index of another format is rebuilt.
-FORMAT = "6"
+FORMAT = "7"
 
 _DCTERMS = "http://purl.org/dc/terms/"
 _QUDT = "http://qudt.org/schema/qudt/"
@@ -188,7 +189,8 @@ def graph_files(iri: str, triples: Iterable[rdf.Triple]) -> str | None:
 
 def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
     """What one graph gives ``dataset-fields`` and ``dataset-axes``, per subject it describes
-    (an IRI; blank nodes are left out): ``f`` the field rows ``[field, kind, value]``; ``t``
+    (an IRI; of blank nodes only those typed ``nkg:OmeZarrDataset``, under their label
+    ``_:…``, which :func:`kept` leaves out): ``f`` the field rows ``[field, kind, value]``; ``t``
     (1) when the graph types it ``nkg:OmeZarrDataset``; ``i`` when it has images, ``[first
     image, level-0 shapes, axis rows]``: the first image by IRI among those typed
     ``nkg:Image`` in this graph, an axis row being ``[index, name, type, unit, scale]``.
@@ -220,8 +222,10 @@ def graph_rows(triples: Iterable[rdf.Triple]) -> dict[str, dict[str, Any]]:
                 part = out.setdefault(s[1:-1], {"f": []})
                 part.setdefault("c", []).append([COUNTED_PREDICATES[p], _canonical(o)])
         elif p == _TYPE:
-            if o == _DATASET and s.startswith("<"):
-                out.setdefault(s[1:-1], {"f": []})["t"] = 1
+            if o == _DATASET:
+                # a blank node under its label (no IRI starts with "_:"), for kept()
+                subject = s[1:-1] if s.startswith("<") else s
+                out.setdefault(subject, {"f": []})["t"] = 1
             elif o == _IMAGE_CLASS:
                 image_classed.add(s)
         elif p in _STRUCTURE:
@@ -406,16 +410,31 @@ def described_text(record: Mapping[str, Any]) -> str:
     return " ".join(p for p in (record["name"], record["description"]) if p).lower()
 
 
-def kept(graph: str, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """What the index keeps of a graph's rows: of a dataset's own graph (one that types its
-    own IRI ``nkg:OmeZarrDataset``), the dataset's part only, since the other subjects of a
-    dataset graph (its entities, the ontology terms it names) are no datasets, and a term
-    named by a million datasets would otherwise gather a million parts; of any other graph
-    (a sample list), everything."""
+def kept(
+    graph: str, rows: dict[str, dict[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], list[tuple[str, int]]]:
+    """What the index keeps of a graph's rows, and what it leaves out that could make a
+    dataset's record say less than the graph (``(subject, typed)``: see
+    :meth:`CatalogueIndex.faithful`).
+
+    Of a dataset's own graph (one that types its own IRI ``nkg:OmeZarrDataset``) the index
+    keeps the dataset's part only, since the other subjects of a dataset graph (its entities,
+    the ontology terms it names) are no datasets, and a term named by a million datasets
+    would otherwise gather a million parts; of any other graph (a sample list), everything.
+    A subject left out is noted when it is typed a dataset, or when its IRI has no fragment
+    (those of a dataset's entities and channels have one, and no dataset of the index does,
+    as :meth:`CatalogueIndex.faithful` checks). A blank node typed a dataset (the records
+    are of IRIs) is always noted."""
+    noted = [(s, 1) for s, part in rows.items() if s.startswith("_:") and "t" in part]
+    if noted:
+        rows = {s: part for s, part in rows.items() if not s.startswith("_:")}
     own = rows.get(graph)
     if own is not None and "t" in own and len(rows) > 1:
-        return {graph: own}
-    return rows
+        for subject, part in rows.items():
+            if subject != graph and ("t" in part or "#" not in subject):
+                noted.append((subject, 1 if "t" in part else 0))
+        return {graph: own}, noted
+    return rows, noted
 
 
 def fold(url: str, parts: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -597,6 +616,11 @@ CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNI
 CREATE TABLE IF NOT EXISTS tallies (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS counted (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS sources (graph TEXT PRIMARY KEY, files TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mentions (
+    subject TEXT NOT NULL, graph TEXT NOT NULL, typed INTEGER NOT NULL,
+    PRIMARY KEY (subject, graph)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mentions_graph ON mentions (graph);
+CREATE INDEX IF NOT EXISTS records_fragment ON records (url) WHERE instr(url, '#') > 0;
 """
 
 #: Called with the triples of every named graph of a store, for :meth:`CatalogueIndex.rebuild`.
@@ -719,9 +743,16 @@ class CatalogueIndex:
         if not graphs or self._stale:
             return
         self.begin_writing()
-        graphs = [(iri, kept(iri, rows)) for iri, rows in graphs]
+        noted: list[tuple[str, str, int]] = []
+        keeping = []
+        for iri, rows in graphs:
+            rows, left_out = kept(iri, rows)
+            keeping.append((iri, rows))
+            noted.extend((subject, iri, typed) for subject, typed in left_out)
+        graphs = keeping
         with self._transaction() as db:
             touched = {} if new else self._forget([iri for iri, _ in graphs])
+            db.executemany("INSERT OR REPLACE INTO mentions VALUES (?, ?, ?)", noted)
             for _iri, rows in graphs:
                 touched.update(dict.fromkeys(rows))
             db.executemany(  # a graph describing only itself needs no row
@@ -776,6 +807,7 @@ class CatalogueIndex:
                 db.executemany("DELETE FROM graphs WHERE graph = ?", [(g,) for g in described])
             db.executemany("DELETE FROM parts WHERE subject = ? AND graph = ?", stale)
             db.executemany("DELETE FROM sources WHERE graph = ?", [(g,) for g in chunk])
+            db.executemany("DELETE FROM mentions WHERE graph = ?", [(g,) for g in chunk])
         return touched
 
     def _refold(
@@ -894,7 +926,16 @@ class CatalogueIndex:
         """Build the index anew from every named graph of the store (``scan``)."""
         with self._transaction() as db:
             self._set_meta("state", "writing")
-            tables = ("graphs", "parts", "records", "texts", "tallies", "counted", "sources")
+            tables = (
+                "graphs",
+                "parts",
+                "records",
+                "texts",
+                "tallies",
+                "counted",
+                "sources",
+                "mentions",
+            )
             for table in tables:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in _SCHEMA.split(";"):
@@ -962,6 +1003,20 @@ class CatalogueIndex:
 
     def count(self) -> int:
         return int(self.execute("SELECT count(*) FROM records")[0][0])
+
+    def faithful(self) -> bool:
+        """Whether each record holds all the store says of its dataset, as the named queries
+        read the union of the graphs: no graph that the index keeps in part (a dataset's own
+        graph, :func:`kept`) types another subject a dataset, nor says anything of a dataset
+        of the index whose IRI has no fragment; and no dataset's IRI has one. Else the
+        summary is not written and the index answers no named query (both would differ from
+        what SPARQL gives): the store is counted and listed the slow way."""
+        [(unfaithful,)] = self.execute(
+            "SELECT EXISTS (SELECT 1 FROM mentions WHERE typed = 1 "
+            "OR subject IN (SELECT url FROM records)) "
+            "OR EXISTS (SELECT 1 FROM records WHERE instr(url, '#') > 0)"
+        )
+        return not unfaithful
 
     def tallies(self) -> list[tuple[str, int, int, int]]:
         """The datasets grouped by what the summary counts them by (:func:`tally`): ``(key,

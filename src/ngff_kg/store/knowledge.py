@@ -313,9 +313,9 @@ class KnowledgeStore:
         node = ox.NamedNode(SUMMARY_GRAPH)
         self._db.remove_graph(node)
         index = self.catalogue
-        if not index.follows_store():
-            return
         try:
+            if not index.follows_store() or not index.faithful():
+                return
             text = summary_nquads(index.tallies())
             self._db.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
         except Exception:  # no summary rather than a wrong one, and the flush goes on

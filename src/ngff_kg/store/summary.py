@@ -25,7 +25,9 @@ loaded elsewhere); Oxigraph does not evaluate the guarded branch when the summar
 Consistency: the first change to a store in a session removes the summary; the flush writes it
 again when the catalogue index follows the store (an index marked stale leaves the store
 without a summary, counted the slow way until the next writer rebuilds the index). A store
-left by an interrupted harvest thus has none.
+left by an interrupted harvest thus has none. Nor has a store where a dataset's graph says
+something of another dataset, which the index leaves out
+(:meth:`~ngff_kg.store.catalogue.CatalogueIndex.faithful`).
 """
 
 from __future__ import annotations
