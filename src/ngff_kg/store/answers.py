@@ -137,9 +137,10 @@ def _terms(store: KnowledgeStore, term: ox.NamedNode | ox.Literal) -> set[str] |
 
 
 def _text_pages(
-    index: CatalogueIndex, line: str, tally_ids: Iterable[int] | None
+    index: CatalogueIndex, line: str, tally_ids: Iterable[int] | None, condition: str = ""
 ) -> Iterator[bytes]:
-    """The TSV lines of every dataset of the index (of these groups only, when given), made
+    """The TSV lines of every dataset of the index (of these groups only, when given; only
+    those the SQL ``condition`` holds for, when given), made
     by SQLite from the SQL expression ``line`` of each row of ``records`` and joined a page
     at a time (a million rows read into Python as tuples would take longer than the rest of
     the answer)."""
@@ -149,6 +150,8 @@ def _text_pages(
         if not listed:
             return
         where = f"AND tally_id IN ({listed})"
+    if condition:
+        where += f" AND ({condition})"
     last = -1
     while True:
         [(end, text)] = index.execute(
@@ -233,8 +236,26 @@ def _datasets_missing_metadata(
     return itertools.chain([b"?dataset\t?field\n"], _text_pages(index, line, groups))
 
 
+def _dataset_descriptions(
+    store: KnowledgeStore,
+    index: CatalogueIndex,
+    written: Mapping[str, ox.NamedNode | ox.Literal],
+) -> Iterator[bytes] | None:
+    """``dataset-descriptions``: each dataset with a name or a description, with one of each
+    (the query samples them; the index keeps the least term of each)."""
+    line = (
+        "'<' || url || '>' || char(9) || coalesce(name_term, '') || char(9) "
+        "|| coalesce(description_term, '') || char(10)"
+    )
+    return itertools.chain(
+        [b"?dataset\t?name\t?description\n"],
+        _text_pages(index, line, None, "name_term IS NOT NULL OR description_term IS NOT NULL"),
+    )
+
+
 #: the named queries the index answers, by name
 ANSWERS: dict[str, Answer] = {
     "find-datasets": _find_datasets,
     "datasets-missing-metadata": _datasets_missing_metadata,
+    "dataset-descriptions": _dataset_descriptions,
 }

@@ -24,6 +24,7 @@ says more of datasets than it keeps (:meth:`CatalogueIndex.faithful`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import math
 import re
@@ -42,7 +43,7 @@ from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD, XSD_INTEGER, XSD_STR
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
 FILE_NAME = "catalogue.sqlite"
 #: Changes when what the index holds changes: an index of another format is rebuilt.
-FORMAT = "7"
+FORMAT = "8"
 
 _DCTERMS = "http://purl.org/dc/terms/"
 _QUDT = "http://qudt.org/schema/qudt/"
@@ -551,6 +552,33 @@ def tally(url: str, parts: Sequence[Mapping[str, Any]]) -> tuple[str, int, int] 
     return orjson.dumps(key).decode(), typings, typings * largest if exact else 0
 
 
+def tsv_term(subject: str, row: Sequence[str]) -> str:
+    """The value of a field row (:func:`graph_rows`) as a term of SPARQL TSV results: an
+    IRI, a literal (no raw tab), or a blank node labelled after the dataset and the field
+    (a label of the results, no node of the store)."""
+    kind, value = row[1], row[2]
+    if kind == "i":
+        return f"<{value}>"
+    if kind == "b":
+        return f"_:d{hashlib.sha1(subject.encode()).hexdigest()[:20]}{row[0]}"
+    term = row[3] if len(row) > 3 else rdf.quoted(value)
+    return term.replace("\t", "\\t")
+
+
+def described_terms(subject: str, parts: Sequence[Mapping[str, Any]]) -> tuple[str | None, ...]:
+    """A name and a description of the dataset ``subject`` as TSV terms (``None``: it has
+    none): of its names the least term, as of its descriptions, for ``dataset-descriptions``,
+    which samples one of each."""
+    found: dict[str, str] = {}
+    for part in parts:
+        for row in part["f"]:
+            if row[0] in ("name", "description"):
+                term = tsv_term(subject, row)
+                if row[0] not in found or term < found[row[0]]:
+                    found[row[0]] = term
+    return found.get("name"), found.get("description")
+
+
 def _term(row: Sequence[str]) -> str:
     """The N-Triples term of a field row."""
     if len(row) > 3:
@@ -608,7 +636,9 @@ CREATE TABLE IF NOT EXISTS records (
     version TEXT,
     tally_id INTEGER NOT NULL,
     typings INTEGER NOT NULL,
-    listed_bytes INTEGER NOT NULL
+    listed_bytes INTEGER NOT NULL,
+    name_term TEXT,
+    description_term TEXT
 );
 CREATE INDEX IF NOT EXISTS records_grp ON records (grp, url);
 CREATE INDEX IF NOT EXISTS records_text ON records (url_text, text_id);
@@ -816,7 +846,7 @@ class CatalogueIndex:
         """Fold the records of ``subjects`` again; ``fresh``: the rows of the graphs just
         written (not decoded again)."""
         db = self._db
-        upserts = []
+        upserts: list[tuple[Any, ...]] = []
         gone = []
         typed = {s for rows in fresh.values() for s, part in rows.items() if "t" in part}
         for chunk in _chunks(list(subjects)):
@@ -850,6 +880,7 @@ class CatalogueIndex:
                         record["kind"].lower() if record["kind"] else None,
                         record["version"].lower() if record["version"] else None,
                         *counted,
+                        *described_terms(subject, found),
                     )
                 )
         if gone:
@@ -858,13 +889,15 @@ class CatalogueIndex:
         tally_ids = self._text_ids({row[9] for row in upserts}, "tallies")
         db.executemany(
             "INSERT INTO records (url, grp, text_id, url_text, name, bytes, pixels, kind, "
-            "version, tally_id, typings, listed_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "version, tally_id, typings, listed_bytes, name_term, description_term) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET "
             "grp = excluded.grp, text_id = excluded.text_id, url_text = excluded.url_text, "
             "name = excluded.name, "
             "bytes = excluded.bytes, pixels = excluded.pixels, kind = excluded.kind, "
             "version = excluded.version, tally_id = excluded.tally_id, typings = excluded.typings, "
-            "listed_bytes = excluded.listed_bytes",
+            "listed_bytes = excluded.listed_bytes, name_term = excluded.name_term, "
+            "description_term = excluded.description_term",
             [(*row[:2], ids[row[2]], *row[3:9], tally_ids[row[9]], *row[10:]) for row in upserts],
         )
 
