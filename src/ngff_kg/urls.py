@@ -26,6 +26,8 @@ PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 _PLAIN_URL = re.compile(r"^[a-z][a-z0-9+.\-]*://[a-z0-9.\-:]+/[A-Za-z0-9/:@!$&'()*+,;=\-._~]*$")
 _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
+#: a path segment that is the same in a URL, and no dot segment nor hidden name
+_SEGMENT = re.compile(r"[A-Za-z0-9\-_~][A-Za-z0-9\-._~]*")
 
 
 def normalize_url(url: str, *, directory: bool) -> str:
@@ -66,6 +68,8 @@ class UrlMapper:
     root: Path
     base_url: str | None = None
     _prefix: str = field(init=False, repr=False, compare=False)  # the root, ending in os.sep
+    #: the URL of each directory whose subdirectories were mapped ("": not to be extended)
+    _parents: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -80,6 +84,40 @@ class UrlMapper:
         object.__setattr__(self, "_prefix", os.fspath(self.root).rstrip(os.sep) + os.sep)
 
     def url(self, path: str | Path, *, directory: bool) -> str:
+        """The URL of ``path`` (a directory's with one trailing ``/``)."""
+        if directory and isinstance(path, str):
+            # a directory named with unreserved characters only: its parent's URL and its
+            # name (a re-harvest maps a million roots, a few hundred parents)
+            parent, sep, name = path.rpartition(os.sep)
+            if sep and parent and _SEGMENT.fullmatch(name):
+                base = self._parents.get(parent)
+                if base is None:
+                    base = self._parent_url(parent)
+                if base:
+                    return base + name + "/"
+        return self._url(path, directory=directory)
+
+    def _parent_url(self, parent: str) -> str:
+        """The URL of ``parent`` when a subdirectory's is that URL and its name, else ``""``:
+        not when the name would end up in the host (the root under ``https://``), a query
+        or a fragment."""
+        try:
+            base = self._url(parent, directory=True)
+        except UsageError:
+            base = ""
+        parts = urlsplit(base)
+        if (
+            any(c in (self.base_url or "") + base for c in "?#")  # a query or a fragment
+            or not parts.path.startswith("/")
+            or not (parts.netloc or parts.scheme == "file")
+        ):
+            base = ""
+        if len(self._parents) >= 4096:
+            self._parents.clear()
+        self._parents[parent] = base
+        return base
+
+    def _url(self, path: str | Path, *, directory: bool) -> str:
         if self.base_url is None:
             return file_url(Path(path), directory=directory)
         prefix = self._prefix

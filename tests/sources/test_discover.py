@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import TREE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ngff_kg.errors import UsageError
 from ngff_kg.sources.local import unchanged
 from ngff_kg.sources.walk import FoundCsv, FoundRoot, KnownRoot, WalkError, walk
 from ngff_kg.urls import UrlMapper, normalize_url
@@ -85,6 +87,51 @@ def test_url_mapper_inverse() -> None:
     assert path is not None and Path(path).is_file()
     assert mapper.path("https://elsewhere.example.org/x.csv") is None
     assert mapper.path("https://tree.example.org/../../etc/passwd") is None
+
+
+_SEGMENTS = st.sampled_from(
+    ["a", "B.zarr", "x-1_~", "Lab A", "50%", "q?x", "f#g", "é", ".", "..", ".h", "...", "HOST.Org"]
+)
+_BASES = st.sampled_from(
+    [
+        None,
+        "https://",
+        "https://Example.org/data/",
+        "http://h.example.org/x",
+        "http://h/x?q=",
+        "https://h/#f/",
+        "s3://bucket/",
+        "HTTPS://",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    base=_BASES,
+    paths=st.lists(st.lists(_SEGMENTS, min_size=1, max_size=4), min_size=1, max_size=8),
+    relative=st.booleans(),
+)
+def test_directory_urls_from_their_parents_urls(
+    base: str | None, paths: list[list[str]], relative: bool
+) -> None:
+    """A directory's URL built from its parent's (what a re-harvest maps a million times)
+    is the one mapped from its whole path, whatever the names and the base URL; each path
+    mapped in walk order (parents first) and again."""
+    root = Path("/data/tree") if not relative else Path("tree")
+    mapper = UrlMapper(root, base)
+    reference = UrlMapper(root, base)
+    for segments in paths:
+        for depth in range(1, len(segments) + 1):
+            path = os.path.join(str(root), *segments[:depth])
+            try:
+                expected = reference._url(path, directory=True)
+            except UsageError:
+                with pytest.raises(UsageError):
+                    mapper.url(path, directory=True)
+                continue
+            assert mapper.url(path, directory=True) == expected, path
+            assert mapper.url(path, directory=True) == expected, path
 
 
 def test_normalize_url() -> None:
