@@ -202,6 +202,29 @@ def test_an_index_of_another_format_is_rebuilt(tmp_path: Path) -> None:
     assert _state(store) == "clean"
 
 
+def test_a_rebuild_says_how_far_it_got(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Some ten minutes at 1M datasets: the rebuild says how many graphs it will read, how
+    far it got (here after every graph) and how long it took."""
+    from ngff_kg.store import knowledge
+
+    store = tmp_path / "store"
+    with Catalog(store) as catalog:
+        catalog.harvest([EXAMPLES], base_url="https://")
+        graphs = sum(1 for _ in catalog.store.oxigraph.named_graphs())
+    (store / FILE_NAME).unlink()
+    capsys.readouterr()
+    monkeypatch.setattr(knowledge, "REBUILD_NOTE_EVERY", 0.0)
+    with Catalog(store) as catalog:
+        assert catalog.store.catalogue.usable()
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith(f"from its {graphs:,} graphs")
+    notes = [line for line in err if "graphs read" in line]
+    assert notes and notes[0].startswith(f"ngff-kg: catalogue index: 1 of some {graphs:,}")
+    assert all("s left)" in line for line in notes)
+    assert len(notes) < graphs  # the ontology graphs are not read
+    assert err[-1].startswith("ngff-kg: catalogue index built in ")
+
+
 def test_a_failing_index_write_does_not_fail_the_store_write(tmp_path: Path, monkeypatch) -> None:
     """The graph is written; the index is marked for a rebuild, which the next open does."""
     store = tmp_path / "store"
