@@ -196,3 +196,33 @@ def test_docs_list_every_query_with_its_columns_and_parameters() -> None:
         )
         params_ok = {p.name for p in query.params} <= documented | {""}
         assert params_ok, f"docs/queries.md params of {name}"
+
+
+#: queries whose ``dataset`` parameter, written into the text, chooses lookups from the
+#: dataset instead of scans of every image
+BRANCHED = ["image-summary", "dataset-axes"]
+
+
+@pytest.mark.parametrize("name", BRANCHED)
+@pytest.mark.parametrize("store", ["examples_catalog", "tree_catalog"])
+def test_a_dataset_given_gives_its_rows_of_every_dataset(
+    name: str, store: str, request: pytest.FixtureRequest
+) -> None:
+    """The two ways of a branched query give the same rows (as many of each) for each
+    dataset, and none for an IRI that is no dataset."""
+    catalog: Catalog = request.getfixturevalue(store)
+    assert "?param_dataset" in resolve_query(name).text
+
+    def rows(**params: str) -> list[tuple[str | None, ...]]:
+        found = catalog.raw_query(resolve_query(name), params)
+        return sorted(
+            (tuple(None if t is None else str(t) for t in row) for row in found), key=repr
+        )
+
+    every = rows()
+    column = list(resolve_query(name).columns).index("dataset")
+    datasets = catalog.query("find-datasets").column("dataset")
+    assert every and datasets
+    for dataset in datasets:
+        assert rows(dataset=dataset) == [r for r in every if r[column] == f"<{dataset}>"]
+    assert rows(dataset="https://example.org/no-such-dataset/") == []
