@@ -223,6 +223,11 @@ def test_a_rebuild_says_how_far_it_got(tmp_path: Path, monkeypatch, capsys) -> N
     assert all("s left)" in line for line in notes)
     assert len(notes) < graphs  # the ontology graphs are not read
     assert err[-1].startswith("ngff-kg: catalogue index built in ")
+    (store / FILE_NAME).unlink()
+    with Catalog(store, read_only=True) as catalog:  # built in memory: says how to avoid it
+        assert catalog.store.catalogue.usable()
+    err = capsys.readouterr().err.splitlines()
+    assert "in memory" in err[0] and "the next harvest into the store writes the index" in err[0]
 
 
 def test_a_failing_index_write_does_not_fail_the_store_write(tmp_path: Path, monkeypatch) -> None:
