@@ -98,14 +98,16 @@ def read_regular(
         chunks: list[bytes] = []
         size = 0
         # the whole file in the first read (one byte more: a file that grew since the fstat is
-        # read on, in chunks, up to the bound), not a buffer of fixed size for each file
+        # read on, in chunks, up to the bound), not a buffer of fixed size for each file. A
+        # regular file gives fewer bytes than asked only at its end: no read more to see it
         want = st.st_size + 1
         while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, want))
-            if not chunk:
-                break
+            asked = min(limit + 1 - size, want)
+            chunk = os.read(fd, asked)
             chunks.append(chunk)
             size += len(chunk)
+            if len(chunk) < asked:
+                break
             want = _CHUNK
         if size > limit:
             raise ExtractionError(f"{name} grew beyond the limit of {limit} bytes while read")
