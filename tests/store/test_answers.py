@@ -238,6 +238,40 @@ def test_generated_stores(
                 )
 
 
+_TEXTS = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_LANGUAGES = st.sampled_from([None, "en", "EN-gb", "de"])
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    described=st.lists(
+        st.tuples(st.sampled_from(["name", "description"]), _TEXTS, _LANGUAGES),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_names_and_descriptions_of_any_text(
+    described: list[tuple[str, str, str | None]], ontology_store: Path, tmp_path: Path
+) -> None:
+    """Names and descriptions of any text (control characters, tabs, quotes, backslashes,
+    line and paragraph separators), plain or language-tagged, come back from the index as
+    SPARQL reads them."""
+    graphs = [
+        dataset(
+            f"https://t.example.org/{number % 3}",
+            *[
+                (f"<{SCHEMA}{field}>", rdf.literal(text, language=language))
+                for field, text, language in described[number::3]
+            ],
+        )
+        for number in range(min(3, len(described)))
+    ]
+    with written(graphs, ontology_store, tmp_path) as catalog:
+        same_answers(catalog, [("dataset-descriptions", {}), ("find-datasets", {})])
+
+
 # ---------------------------------------------------------------------------- when not
 def test_a_query_of_the_same_name_with_another_text_runs_in_sparql(
     examples_catalog: Catalog,
