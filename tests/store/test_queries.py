@@ -200,7 +200,7 @@ def test_docs_list_every_query_with_its_columns_and_parameters() -> None:
 
 #: queries whose ``dataset`` parameter, written into the text, chooses lookups from the
 #: dataset instead of scans of every image
-BRANCHED = ["image-summary", "dataset-axes"]
+BRANCHED = ["image-summary", "dataset-axes", "dataset-fields"]
 
 
 @pytest.mark.parametrize("name", BRANCHED)

@@ -168,13 +168,13 @@ def test_named_query_parameters_are_typed_by_the_header(examples_catalog) -> Non
 
 def test_variable_parameters_are_substituted(examples_catalog) -> None:
     store = examples_catalog.store.oxigraph
-    text = library()["dataset-fields"].text  # declares ?dataset
+    text = library()["dataset-terms"].text  # declares ?dataset
     status, body, _ = run(store, text, params={"dataset": MOUSE})
     assert status == 200
     rows = json.loads(body)["results"]["bindings"]
-    expected = examples_catalog.query("dataset-fields", dataset=MOUSE).values()
+    expected = examples_catalog.query("dataset-terms", dataset=MOUSE).values()
     assert rows and {b["dataset"]["value"] for b in rows} == {MOUSE}
-    assert sorted(b["field"]["value"] for b in rows) == sorted(r["field"] for r in expected)
+    assert sorted(b["term"]["value"] for b in rows) == sorted(r["term"] for r in expected)
     status, body, _ = run(store, text, params={"dataset": "not an IRI"})
     assert status == 400 and "not an absolute IRI" in body
 
