@@ -240,7 +240,7 @@ def iri(value: str) -> str:
     return f"<{repaired}>"
 
 
-def quoted(value: str) -> str:
+def _quoted(value: str) -> str:
     """``value`` as a quoted N-Triples string: ``\\``, ``"``, line feed and carriage return
     escaped (one ``str.replace`` each where present: several times faster than
     ``str.translate``, whose replacements are longer than one character)."""
@@ -264,9 +264,9 @@ def literal(value: str, datatype: str = XSD_STRING, language: str | None = None)
     """
     if not value.isascii() and _SURROGATE.search(value) is not None:  # isascii is O(1)
         cleaned = clean_text(value)
-        _note("invalid-string", value, quoted(cleaned))
+        _note("invalid-string", value, _quoted(cleaned))
         value = cleaned
-    text = quoted(value)
+    text = _quoted(value)
     if language:
         if language_is_valid(language):
             return f"{text}@{language}"

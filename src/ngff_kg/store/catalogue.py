@@ -556,13 +556,9 @@ def tsv_term(subject: str, row: Sequence[str]) -> str:
     """The value of a field row (:func:`graph_rows`) as a term of SPARQL TSV results: an
     IRI, a literal (no raw tab), or a blank node labelled after the dataset and the field
     (a label of the results, no node of the store)."""
-    kind, value = row[1], row[2]
-    if kind == "i":
-        return f"<{value}>"
-    if kind == "b":
+    if row[1] == "b":
         return f"_:d{hashlib.sha1(subject.encode()).hexdigest()[:20]}{row[0]}"
-    term = row[3] if len(row) > 3 else rdf.quoted(value)
-    return term.replace("\t", "\\t")
+    return _term(row).replace("\t", "\\t")
 
 
 def described_terms(subject: str, parts: Sequence[Mapping[str, Any]]) -> tuple[str | None, ...]:
