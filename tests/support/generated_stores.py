@@ -70,7 +70,7 @@ _URLS = st.sampled_from(
 @st.composite
 def stores(draw: st.DrawFn) -> list[GraphData]:
     """Dataset graphs and a sample list; a dataset graph may also speak of another subject
-    (:func:`speaks_of_datasets`)."""
+    (another dataset, an IRI or a blank node it types a dataset, an entity)."""
     graphs = []
     listed = []
     for number in range(draw(st.integers(0, 6))):
@@ -112,18 +112,14 @@ _TYPE = f"<{RDF_TYPE}>"
 _DATASET = f"<{NKG}OmeZarrDataset>"
 
 
-def speaks_of_datasets(graphs: list[GraphData]) -> bool:
-    """Whether a dataset graph says something of another dataset, or types another subject a
-    dataset: what the catalogue index keeps of a dataset graph is less than SPARQL reads."""
-    triples = {graph.iri: rdf_triples(graph) for graph in graphs}
-    datasets = {s for ts in triples.values() for s, p, o in ts if p == _TYPE and o == _DATASET}
-    for iri, found in triples.items():
-        if f"<{iri}>" not in datasets:
-            continue  # no dataset graph: kept whole
-        for s, p, o in found:
-            if s != f"<{iri}>" and (s in datasets or (p == _TYPE and o == _DATASET)):
-                return True
-    return False
+def types_a_blank_node(graphs: list[GraphData]) -> bool:
+    """Whether a graph types a blank node ``nkg:OmeZarrDataset``: a dataset SPARQL lists and
+    the catalogue index, whose records are of IRIs, cannot hold."""
+    return any(
+        s.startswith("_:") and p == _TYPE and o == _DATASET
+        for graph in graphs
+        for s, p, o in rdf_triples(graph)
+    )
 
 
 def rdf_triples(graph: GraphData) -> list[tuple[str, str, str]]:

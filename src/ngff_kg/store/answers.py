@@ -19,10 +19,11 @@ the tests compare both ways on the examples, the test tree, the corpus and gener
 stores (``tests/store/test_answers.py``).
 
 What the index holds is what the summary counts by: datasets with an IRI, and of a
-dataset's own graph what it says of the dataset itself (:func:`~ngff_kg.store.catalogue.kept`).
-When a graph says more than that of datasets (an RO-Crate can type another IRI, or a blank
-node, a dataset, or give another dataset an organism), the index is not
-:meth:`~ngff_kg.store.catalogue.CatalogueIndex.faithful` and answers nothing.
+dataset's own graph what it says of the dataset and of other subjects that could be datasets
+(:func:`~ngff_kg.store.catalogue.kept`: an RO-Crate can type another IRI a dataset, or give
+the dataset beside it an organism). When a graph types a blank node a dataset, or a dataset's
+IRI has a fragment, the index is not :meth:`~ngff_kg.store.catalogue.CatalogueIndex.faithful`
+and answers nothing.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ harvest running, or one that stopped midway) builds it from the store itself
 file. Every named graph written through :class:`~ngff_kg.store.knowledge.KnowledgeStore`
 counts but the ontology graphs; graphs loaded by other means (N-Quads shards) need
 :meth:`~ngff_kg.store.knowledge.KnowledgeStore.rebuild_catalogue`. Of a dataset's own graph
-only what it says about that dataset is kept (:func:`kept`); the index notes when a graph
-says more of datasets than it keeps (:meth:`CatalogueIndex.faithful`).
+what it says about that dataset and about subjects that could be datasets is kept
+(:func:`kept`); :meth:`CatalogueIndex.faithful` says when that is less than the graph says.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from ngff_kg.vocab import DCAT, NKG, RDF_TYPE, SCHEMA, XSD, XSD_INTEGER, XSD_STR
 #: The index file, in the store's directory (RocksDB leaves files it did not name alone).
 FILE_NAME = "catalogue.sqlite"
 #: Changes when what the index holds changes: an index of another format is rebuilt.
-FORMAT = "8"
+FORMAT = "9"
 
 _DCTERMS = "http://purl.org/dc/terms/"
 _QUDT = "http://qudt.org/schema/qudt/"
@@ -413,29 +413,25 @@ def described_text(record: Mapping[str, Any]) -> str:
 
 def kept(
     graph: str, rows: dict[str, dict[str, Any]]
-) -> tuple[dict[str, dict[str, Any]], list[tuple[str, int]]]:
-    """What the index keeps of a graph's rows, and what it leaves out that could make a
-    dataset's record say less than the graph (``(subject, typed)``: see
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """What the index keeps of a graph's rows, and the blank nodes the graph types
+    ``nkg:OmeZarrDataset``, which it cannot keep (records are of IRIs; see
     :meth:`CatalogueIndex.faithful`).
 
     Of a dataset's own graph (one that types its own IRI ``nkg:OmeZarrDataset``) the index
-    keeps the dataset's part only, since the other subjects of a dataset graph (its entities,
-    the ontology terms it names) are no datasets, and a term named by a million datasets
-    would otherwise gather a million parts; of any other graph (a sample list), everything.
-    A subject left out is noted when it is typed a dataset, or when its IRI has no fragment
-    (those of a dataset's entities and channels have one, and no dataset of the index does,
-    as :meth:`CatalogueIndex.faithful` checks). A blank node typed a dataset (the records
-    are of IRIs) is always noted."""
-    noted = [(s, 1) for s, part in rows.items() if s.startswith("_:") and "t" in part]
-    if noted:
+    keeps the dataset's part, and the parts of the other subjects that could be datasets:
+    those the graph types a dataset, and those whose IRI has no fragment (an RO-Crate may
+    name the dataset beside it, ``../b.zarr/``). It leaves out the subjects with a fragment,
+    the dataset's own entities and channels (2.1 per dataset at 1M), which no dataset of the
+    index is (:meth:`CatalogueIndex.faithful` checks). Of any other graph (a sample list) it
+    keeps everything."""
+    blank = [s for s, part in rows.items() if s.startswith("_:") and "t" in part]
+    if blank:
         rows = {s: part for s, part in rows.items() if not s.startswith("_:")}
     own = rows.get(graph)
     if own is not None and "t" in own and len(rows) > 1:
-        for subject, part in rows.items():
-            if subject != graph and ("t" in part or "#" not in subject):
-                noted.append((subject, 1 if "t" in part else 0))
-        return {graph: own}, noted
-    return rows, noted
+        rows = {s: part for s, part in rows.items() if s == graph or "t" in part or "#" not in s}
+    return rows, blank
 
 
 def fold(url: str, parts: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -642,10 +638,8 @@ CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNI
 CREATE TABLE IF NOT EXISTS tallies (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS counted (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS sources (graph TEXT PRIMARY KEY, files TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS mentions (
-    subject TEXT NOT NULL, graph TEXT NOT NULL, typed INTEGER NOT NULL,
-    PRIMARY KEY (subject, graph)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS mentions_graph ON mentions (graph);
+CREATE TABLE IF NOT EXISTS blank_datasets (
+    node TEXT NOT NULL, graph TEXT NOT NULL, PRIMARY KEY (graph, node)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_fragment ON records (url) WHERE instr(url, '#') > 0;
 """
 
@@ -769,16 +763,16 @@ class CatalogueIndex:
         if not graphs or self._stale:
             return
         self.begin_writing()
-        noted: list[tuple[str, str, int]] = []
+        blank: list[tuple[str, str]] = []
         keeping = []
         for iri, rows in graphs:
-            rows, left_out = kept(iri, rows)
+            rows, typed = kept(iri, rows)
             keeping.append((iri, rows))
-            noted.extend((subject, iri, typed) for subject, typed in left_out)
+            blank.extend((node, iri) for node in typed)
         graphs = keeping
         with self._transaction() as db:
             touched = {} if new else self._forget([iri for iri, _ in graphs])
-            db.executemany("INSERT OR REPLACE INTO mentions VALUES (?, ?, ?)", noted)
+            db.executemany("INSERT OR REPLACE INTO blank_datasets VALUES (?, ?)", blank)
             for _iri, rows in graphs:
                 touched.update(dict.fromkeys(rows))
             db.executemany(  # a graph describing only itself needs no row
@@ -833,7 +827,7 @@ class CatalogueIndex:
                 db.executemany("DELETE FROM graphs WHERE graph = ?", [(g,) for g in described])
             db.executemany("DELETE FROM parts WHERE subject = ? AND graph = ?", stale)
             db.executemany("DELETE FROM sources WHERE graph = ?", [(g,) for g in chunk])
-            db.executemany("DELETE FROM mentions WHERE graph = ?", [(g,) for g in chunk])
+            db.executemany("DELETE FROM blank_datasets WHERE graph = ?", [(g,) for g in chunk])
         return touched
 
     def _refold(
@@ -963,7 +957,7 @@ class CatalogueIndex:
                 "tallies",
                 "counted",
                 "sources",
-                "mentions",
+                "blank_datasets",
             )
             for table in tables:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
@@ -1035,14 +1029,13 @@ class CatalogueIndex:
 
     def faithful(self) -> bool:
         """Whether each record holds all the store says of its dataset, as the named queries
-        read the union of the graphs: no graph that the index keeps in part (a dataset's own
-        graph, :func:`kept`) types another subject a dataset, nor says anything of a dataset
-        of the index whose IRI has no fragment; and no dataset's IRI has one. Else the
-        summary is not written and the index answers no named query (both would differ from
-        what SPARQL gives): the store is counted and listed the slow way."""
+        read the union of the graphs: no graph types a blank node a dataset (the records
+        are of IRIs), and no dataset's IRI has a fragment (what a dataset's own graph says
+        of subjects with one is not kept, :func:`kept`). Else the summary is not written
+        and the index answers no named query (both would differ from what SPARQL gives):
+        the store is counted and listed the slow way."""
         [(unfaithful,)] = self.execute(
-            "SELECT EXISTS (SELECT 1 FROM mentions WHERE typed = 1 "
-            "OR subject IN (SELECT url FROM records)) "
+            "SELECT EXISTS (SELECT 1 FROM blank_datasets) "
             "OR EXISTS (SELECT 1 FROM records WHERE instr(url, '#') > 0)"
         )
         return not unfaithful

@@ -25,8 +25,8 @@ loaded elsewhere); Oxigraph does not evaluate the guarded branch when the summar
 Consistency: the first change to a store in a session removes the summary; the flush writes it
 again when the catalogue index follows the store (an index marked stale leaves the store
 without a summary, counted the slow way until the next writer rebuilds the index). A store
-left by an interrupted harvest thus has none. Nor has a store where a dataset's graph says
-something of another dataset, which the index leaves out
+left by an interrupted harvest thus has none. Nor has a store with a dataset the index cannot
+hold: a blank node typed a dataset, a dataset IRI with a fragment
 (:meth:`~ngff_kg.store.catalogue.CatalogueIndex.faithful`).
 """
 
