@@ -98,15 +98,16 @@ def read_regular(
         chunks: list[bytes] = []
         size = 0
         # the whole file in the first read (one byte more: a file that grew since the fstat is
-        # read on, in chunks, up to the bound), not a buffer of fixed size for each file. A
-        # regular file gives fewer bytes than asked only at its end: no read more to see it
+        # read on, in chunks, up to the bound), not a buffer of fixed size for each file.
+        # Fewer bytes than asked once the fstat size is reached is the end: no read more to
+        # see it. Before it (network and FUSE file systems may give less), read on.
         want = st.st_size + 1
         while size <= limit:
             asked = min(limit + 1 - size, want)
             chunk = os.read(fd, asked)
             chunks.append(chunk)
             size += len(chunk)
-            if len(chunk) < asked:
+            if not chunk or (len(chunk) < asked and size >= st.st_size):
                 break
             want = _CHUNK
         if size > limit:

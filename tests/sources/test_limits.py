@@ -199,3 +199,18 @@ def test_reads_are_bounded_by_the_limit_plus_one(
     (tmp_path / "empty.json").write_bytes(b"")
     assert read_regular_file(tmp_path / "empty.json") == b""
     assert asked == [1]
+
+
+@pytest.mark.parametrize("most", [1, 7, len(ZARR_JSON) - 1])
+def test_a_file_system_giving_fewer_bytes_before_the_end_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    """Network and FUSE file systems may answer a read with fewer bytes than asked before
+    the end of the file: the document is read on to its end, not cut short."""
+    path = tmp_path / "zarr.json"
+    path.write_bytes(ZARR_JSON * 3)
+    read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: read(fd, min(n, most)))
+    assert read_regular_file(path) == ZARR_JSON * 3
+    (tmp_path / "empty.json").write_bytes(b"")
+    assert read_regular_file(tmp_path / "empty.json") == b""
